@@ -20,6 +20,8 @@ class ScanEvent:
     lot: str | None = None
     expiry: date | None = None
     at: float = field(default_factory=time.time)
+    #: Every GS1 (application identifier, value) pair in scan order; empty for non-GS1 scans.
+    gs1_elements: tuple[tuple[str, str], ...] = ()
 
     @property
     def text(self) -> str:
