@@ -1,0 +1,194 @@
+"""Camera barcode decoding: a cascade of readers and image stages within a per-frame time budget.
+
+Measured on real photos, ZBar reads EAN-13 better than zxing-cpp and zxing-cpp reads QR and
+DataMatrix better, so the cascade runs both before it spends time on image stages. A read whose
+EAN/UPC check digit fails is dropped; the same code seen again within ``hold_s`` is not repeated.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from drivers.scanner import decode_stages as st
+from drivers.scanner.aim import Symbology
+from drivers.scanner.events import ScanEvent
+from drivers.scanner.interpret import ScanRejected, check_digit_ok, interpret
+
+Frame = npt.NDArray[np.uint8]
+Stage = Callable[[st.Grey, "DecoderConfig"], Iterator[tuple[st.Grey, st.Affine, str]]]
+
+#: Every stage, in the default order (cheapest and most productive first).
+ALL_STAGES = ("zxing", "zbar", "crops", "equalize", "threshold", "rotate45", "invert")
+_CHECKED = frozenset({Symbology.EAN13, Symbology.EAN8, Symbology.UPCA})
+
+
+@dataclass(frozen=True)
+class DecoderConfig:
+    """Which stages run, how long a frame may take, and how long a repeated code is held back."""
+
+    stages: tuple[str, ...] = ALL_STAGES
+    budget_ms: float = 60.0
+    hold_s: float = 2.0
+    max_crops: int = 3
+    source: str = "camera"
+
+    def __post_init__(self) -> None:
+        unknown = [name for name in self.stages if name not in ALL_STAGES]
+        if unknown:
+            raise ValueError(f"unknown decode stage(s) {unknown}; known: {list(ALL_STAGES)}")
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    """One code in a frame: data, symbology, AIM id, corners in the frame, stage that read it."""
+
+    text: str
+    symbology: Symbology
+    aim_id: str
+    corners: st.Corners
+    stage: str
+    reader: str
+
+    @property
+    def raw(self) -> str:
+        """What a hardware scanner with AIM ids switched on would have sent."""
+        return self.aim_id + self.text
+
+
+@dataclass
+class DecodeReport:
+    """All results of one frame, plus which stages ran and how long it took."""
+
+    results: list[DecodeResult] = field(default_factory=list)
+    stages_run: list[str] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+    rejected: list[str] = field(default_factory=list)
+
+
+def plausible(symbology: Symbology, text: str) -> bool:
+    """False for an EAN/UPC read whose length or GS1 check digit is wrong (a misread)."""
+    if symbology in _CHECKED:
+        return check_digit_ok(str(symbology), text)
+    return bool(text)
+
+
+# -- stages: each yields (image, affine frame->image, reader names) ---------------------------
+def _full(grey: st.Grey, _: DecoderConfig, reader: str) -> Iterator[tuple[st.Grey, st.Affine, str]]:
+    yield grey, st.identity(), reader
+
+
+def _crops(grey: st.Grey, config: DecoderConfig) -> Iterator[tuple[st.Grey, st.Affine, str]]:
+    for crop, affine in st.candidate_crops(grey, max_crops=config.max_crops):
+        yield crop, affine, "zxing+zbar"
+
+
+def _mapped(
+    transform: Callable[[st.Grey], st.Grey], reader: str
+) -> Stage:
+    def stage(grey: st.Grey, _: DecoderConfig) -> Iterator[tuple[st.Grey, st.Affine, str]]:
+        yield transform(grey), st.identity(), reader
+
+    return stage
+
+
+def _rotate45(grey: st.Grey, _: DecoderConfig) -> Iterator[tuple[st.Grey, st.Affine, str]]:
+    for angle in (45.0, -45.0):
+        image, affine = st.rotated(grey, angle)
+        yield image, affine, "zbar+zxing"
+
+
+_STAGES: dict[str, Stage] = {
+    "zxing": lambda grey, config: _full(grey, config, "zxing"),
+    "zbar": lambda grey, config: _full(grey, config, "zbar"),
+    "crops": _crops,
+    "equalize": _mapped(st.equalised, "zxing+zbar"),
+    "threshold": _mapped(st.adaptive_threshold, "zxing+zbar"),
+    "rotate45": _rotate45,
+    "invert": _mapped(st.inverted, "zbar"),
+}
+_READERS = {"zxing": st.read_zxing, "zbar": st.read_zbar}
+
+
+def to_grey(frame: Frame) -> st.Grey:
+    """Grey copy of a BGR / BGRA frame (grey frames pass through)."""
+    if frame.ndim == 2:
+        return frame
+    code = cv2.COLOR_BGRA2GRAY if frame.shape[2] == 4 else cv2.COLOR_BGR2GRAY
+    return cv2.cvtColor(frame, code)  # type: ignore[return-value]
+
+
+class CameraDecoder:
+    """Runs the cascade on frames; ``scan`` adds de-duplication and ScanEvent mapping."""
+
+    def __init__(self, config: DecoderConfig | None = None) -> None:
+        self.config = config or DecoderConfig()
+        self._last_seen: dict[tuple[str, str], float] = {}
+
+    def decode(self, frame: Frame) -> DecodeReport:
+        """Every plausible code in ``frame``; stops at the first stage that reads something."""
+        started = time.perf_counter()
+        budget_s = self.config.budget_ms / 1000.0
+        report = DecodeReport()
+        grey = to_grey(frame)
+        for name in self.config.stages:
+            if report.stages_run and time.perf_counter() - started > budget_s:
+                break
+            report.stages_run.append(name)
+            for image, affine, readers in _STAGES[name](grey, self.config):
+                self._read_into(report, image, affine, readers, name)
+                if report.results or time.perf_counter() - started > budget_s:
+                    break
+            if report.results:
+                break
+        report.elapsed_ms = (time.perf_counter() - started) * 1000.0
+        return report
+
+    def _read_into(
+        self, report: DecodeReport, image: st.Grey, affine: st.Affine, readers: str, stage: str
+    ) -> None:
+        seen = {(r.symbology, r.text) for r in report.results}
+        for reader in readers.split("+"):
+            for read in _READERS[reader](image):
+                if not plausible(read.symbology, read.text):
+                    report.rejected.append(f"{read.symbology}:{read.text}")
+                    continue
+                if (read.symbology, read.text) in seen:
+                    continue
+                seen.add((read.symbology, read.text))
+                corners = st.map_back(read.corners, affine)
+                report.results.append(
+                    DecodeResult(read.text, read.symbology, read.aim_id, corners, stage, reader)
+                )
+            if report.results:
+                return
+
+    def fresh(self, results: list[DecodeResult], now: float | None = None) -> list[DecodeResult]:
+        """Results not seen within ``hold_s``; every sighting restarts the hold of its code."""
+        now = time.monotonic() if now is None else now
+        fresh: list[DecodeResult] = []
+        for result in results:
+            key = (str(result.symbology), result.text)
+            last = self._last_seen.get(key)
+            self._last_seen[key] = now
+            if last is None or now - last > self.config.hold_s:
+                fresh.append(result)
+        if len(self._last_seen) > 256:
+            horizon = now - self.config.hold_s
+            self._last_seen = {k: t for k, t in self._last_seen.items() if t >= horizon}
+        return fresh
+
+    def scan(self, frame: Frame, now: float | None = None) -> list[ScanEvent]:
+        """Decode ``frame`` and return ScanEvents for codes new since ``hold_s``."""
+        events: list[ScanEvent] = []
+        for result in self.fresh(self.decode(frame).results, now):
+            try:
+                events.append(interpret(result.raw, self.config.source, str(result.symbology)))
+            except ScanRejected:
+                continue  # binary QR content and the like: not a scan the station can use
+        return events
