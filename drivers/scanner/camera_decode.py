@@ -74,7 +74,9 @@ class DecodeReport:
 def plausible(symbology: Symbology, text: str) -> bool:
     """False for an EAN/UPC read whose length or GS1 check digit is wrong (a misread)."""
     if symbology in _CHECKED:
-        return check_digit_ok(str(symbology), text)
+        # UPC-A travels as 13 digits (leading 0), so it is checked as the EAN-13 it is.
+        as_checked = Symbology.EAN13 if symbology is Symbology.UPCA else symbology
+        return check_digit_ok(str(as_checked), text)
     return bool(text)
 
 
