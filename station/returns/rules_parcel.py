@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 
 from station.returns.rules_types import ExpectedLine, Verdict, WeightTolerance
 from station.vocabulary import ReturnReason
@@ -71,6 +71,23 @@ def check_parcel_weight(
         )
     if not _finite(packaging_allowance_g):
         packaging_allowance_g = Decimal(0)
+    try:
+        return _weigh(lines, measured_weight_g, default_tolerance, packaging_allowance_g)
+    except DecimalException:
+        return Verdict(
+            rule, False, "invalid_expected_weight",
+            "The expected weights or tolerances of this return are out of range.",
+            {"measured_g": str(measured_weight_g)},
+        )
+
+
+def _weigh(
+    lines: Sequence[ExpectedLine],
+    measured_weight_g: Decimal,
+    default_tolerance: WeightTolerance,
+    packaging_allowance_g: Decimal,
+) -> Verdict:
+    rule = "parcel.weight"
     expected_g = expected_parcel_weight_g(lines, packaging_allowance_g)
     if expected_g is None:
         return Verdict(
