@@ -1,0 +1,267 @@
+"""Strict typed settings: station.toml (path by --config or STATION_CONFIG) plus STATION_* overrides."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG_NAME = "station.toml"
+ENV_PREFIX = "STATION_"
+
+
+class ConfigError(ValueError):
+    """Configuration that stops start-up; the message names the file (or variable) and key."""
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StationSection(Section):
+    """Which bench this is."""
+
+    id: str = Field("bench-01", min_length=1, max_length=64, description="Station id, unique per site")
+    name: str = Field("Returns bench 1", description="Name shown on screens and reports")
+    timezone: str = Field("UTC", description="IANA time zone for day boundaries in reports")
+
+
+class DatabaseSection(Section):
+    """Where inspections are stored."""
+
+    url: str = Field(
+        "sqlite:///var/station.db",
+        description="SQLAlchemy URL; sqlite:///path (embedded) or postgresql+psycopg://...",
+    )
+    busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy timeout")
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
+        if value.startswith("postgresql:"):
+            value = "postgresql+psycopg:" + value.removeprefix("postgresql:")
+        return value
+
+
+class EvidenceSection(Section):
+    """Where photo evidence is kept."""
+
+    backend: Literal["local", "s3"] = "local"
+    photo_dir: Path = Field(Path("var/photos"), description="Local photo store (content-addressed)")
+    s3_bucket: str = ""
+    s3_endpoint_url: str = ""
+    s3_access_key: SecretStr = SecretStr("")
+    s3_secret_key: SecretStr = SecretStr("")
+    thumbnail_px: int = Field(320, ge=64, le=1024)
+
+
+class ReturnsSection(Section):
+    """Return rules the platform does not send per RMA."""
+
+    no_reason_window_days: int = Field(7, ge=0, le=365, description="Statutory no-reason window")
+    default_window_days: int = Field(30, ge=0, le=3650, description="Window for other reasons")
+    weight_tolerance_g: float = Field(50.0, ge=0, description="Default absolute tolerance")
+    weight_tolerance_pct: float = Field(5.0, ge=0, le=100, description="Default percent tolerance")
+    packaging_allowance_g: float = Field(150.0, ge=0, description="Box and filler weight expected")
+    photo_angles: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "general": ["parcel", "item", "label"],
+            "electronics": ["parcel", "item_front", "item_back", "serial_label", "accessories"],
+            "apparel": ["parcel", "item_front", "item_back", "care_label"],
+        },
+        description="Required photo angles per product category ('general' is the fallback)",
+    )
+
+    @field_validator("photo_angles")
+    @classmethod
+    def _has_general(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        if "general" not in value:
+            raise ValueError("photo_angles needs a 'general' entry (the fallback)")
+        if any(not angles for angles in value.values()):
+            raise ValueError("every category needs at least one photo angle")
+        return value
+
+
+class PolicySection(Section):
+    """Which grading / disposition / refund policy applies."""
+
+    path: Path | None = Field(None, description="Policy TOML; empty = the shipped default")
+
+
+class AuditSection(Section):
+    """Where the audit head is anchored outside the database."""
+
+    anchor_file: Path = Path("var/audit-anchors.log")
+
+
+class WebSection(Section):
+    """The bench UI / API server."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    secret_key: SecretStr = Field(SecretStr(""), description="Session key; generated into var/ if empty")
+    idle_lock_s: int = Field(300, ge=30, description="Bench screen locks after this idle time")
+    public_url: str = Field("", description="Base URL used in links sent to the platform")
+
+
+class DevicesSection(Section):
+    """Which devices the bench talks to; `simulated` runs the built-in simulators."""
+
+    simulated: bool = True
+    scale_profile: str = "generic-mt-sics"
+    scale_url: str = ""
+    scanner_profiles: list[str] = Field(default_factory=list)
+    scanner_urls: list[str] = Field(default_factory=list)
+    camera_profile: str = "generic-uvc"
+    camera_source: str = ""
+
+
+class WebhooksSection(Section):
+    """Delivery of events to the platform."""
+
+    enabled: bool = True
+    timeout_s: float = Field(15.0, gt=0, le=120)
+    poll_interval_s: float = Field(1.0, gt=0, le=60)
+
+
+class Settings(BaseSettings):
+    """Everything the station reads at start-up."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    station: StationSection = Field(default_factory=StationSection)
+    database: DatabaseSection = Field(default_factory=DatabaseSection)
+    evidence: EvidenceSection = Field(default_factory=EvidenceSection)
+    returns: ReturnsSection = Field(default_factory=ReturnsSection)
+    policy: PolicySection = Field(default_factory=PolicySection)
+    audit: AuditSection = Field(default_factory=AuditSection)
+    web: WebSection = Field(default_factory=WebSection)
+    devices: DevicesSection = Field(default_factory=DevicesSection)
+    webhooks: WebhooksSection = Field(default_factory=WebhooksSection)
+    data_dir: Path = Field(Path("var"), description="Working data folder (database, keys, anchors)")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The TOML file arrives as init values; environment variables override it.
+        return (env_settings, init_settings)
+
+
+def _config_path(explicit: str | os.PathLike[str] | None) -> Path | None:
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get("STATION_CONFIG")
+    if from_env:
+        return Path(from_env)
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.exists() else None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+
+
+def _origin(loc: tuple[int | str, ...], data: dict[str, Any], path: Path | None) -> str:
+    node: Any = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            env_name = ENV_PREFIX + "__".join(str(p) for p in loc).upper()
+            return f"environment {env_name}" if env_name in os.environ else str(path or "defaults")
+    return str(path)
+
+
+def _unknown_environment() -> list[str]:
+    """STATION_* variables that name no setting (a typo would otherwise be ignored)."""
+    unknown = []
+    for name in os.environ:
+        if not name.startswith(ENV_PREFIX) or name == "STATION_CONFIG":
+            continue
+        parts = name.removeprefix(ENV_PREFIX).lower().split("__")
+        field = Settings.model_fields.get(parts[0])
+        if field is None:
+            unknown.append(name)
+            continue
+        section = field.annotation
+        if len(parts) > 1 and not (
+            isinstance(section, type)
+            and issubclass(section, BaseModel)
+            and len(parts) == 2
+            and parts[1] in section.model_fields
+        ):
+            unknown.append(name)
+    return unknown
+
+
+def load_settings(config: str | os.PathLike[str] | None = None) -> Settings:
+    """Read the TOML file (if any) and STATION_* overrides; raise ConfigError naming file and key."""
+    unknown = _unknown_environment()
+    if unknown:
+        raise ConfigError(
+            "; ".join(f"environment {name}: no such setting" for name in sorted(unknown))
+        )
+    path = _config_path(config)
+    data = _read_toml(path) if path else {}
+    saved = os.environ.pop("STATION_CONFIG", None)  # a path, not a setting
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = ".".join(str(p) for p in loc)
+            lines.append(f"{_origin(loc, data, path)}: {key}: {err['msg']}")
+        raise ConfigError("\n".join(lines)) from exc
+    finally:
+        if saved is not None:
+            os.environ["STATION_CONFIG"] = saved
+    database_url = os.environ.get("DATABASE_URL")
+    if database_url:
+        settings.database = DatabaseSection(
+            url=database_url,
+            busy_timeout_ms=settings.database.busy_timeout_ms,
+            echo=settings.database.echo,
+        )
+    return settings
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """The effective configuration as plain data with every secret replaced by ****."""
+    dumped: dict[str, Any] = settings.model_dump(mode="json")
+    secret_paths = [("evidence", "s3_access_key"), ("evidence", "s3_secret_key"), ("web", "secret_key")]
+    for section, key in secret_paths:
+        if dumped[section][key]:
+            dumped[section][key] = "****"
+    url = dumped["database"]["url"]
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        dumped["database"]["url"] = f"{scheme}://{user}:****@{host}"
+    return dumped

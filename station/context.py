@@ -1,0 +1,61 @@
+"""Builds the station's services from settings: database, photo store, policy, audit anchors, workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from station.audit import AnchorFile
+from station.config import Settings
+from station.db.engine import Database
+from station.evidence.store import LocalPhotoStore, PhotoStore
+from station.policy import Policy, default_policy, load_policy
+from station.returns.workflow import InspectionService, ReturnSettings
+
+
+@dataclass
+class StationContext:
+    """Everything a command or the web app needs, built once per process."""
+
+    settings: Settings
+    db: Database
+    store: PhotoStore
+    anchors: AnchorFile
+    policy: Policy
+    inspections: InspectionService
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def make_store(settings: Settings) -> PhotoStore:
+    """The configured photo store (local folder; S3-compatible arrives with its issue)."""
+    if settings.evidence.backend != "local":
+        raise NotImplementedError("the S3-compatible photo store is not built yet; use local")
+    return LocalPhotoStore(Path(settings.evidence.photo_dir))
+
+
+def return_settings(settings: Settings) -> ReturnSettings:
+    section = settings.returns
+    return ReturnSettings(
+        no_reason_window_days=section.no_reason_window_days,
+        default_window_days=section.default_window_days,
+        weight_tolerance_g=section.weight_tolerance_g,
+        weight_tolerance_pct=section.weight_tolerance_pct,
+        packaging_allowance_g=section.packaging_allowance_g,
+        photo_angles={k: tuple(v) for k, v in section.photo_angles.items()},
+    )
+
+
+def build(settings: Settings) -> StationContext:
+    """Open the database and wire the services (the schema must be migrated: db upgrade)."""
+    db = Database.from_url(
+        settings.database.url, settings.database.busy_timeout_ms, settings.database.echo
+    )
+    store = make_store(settings)
+    anchors = AnchorFile(Path(settings.audit.anchor_file))
+    policy = load_policy(settings.policy.path) if settings.policy.path else default_policy()
+    service = InspectionService(
+        db, store, anchors, policy, return_settings(settings), settings.web.public_url
+    )
+    return StationContext(settings, db, store, anchors, policy, service)

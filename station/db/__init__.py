@@ -1,0 +1,1 @@
+"""Database layer: typed models, engine/session set-up, Alembic migrations."""

@@ -1,0 +1,312 @@
+"""SQLAlchemy 2 typed models of the station's tables (see DESIGN.md, Data)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from station.db.types import UTCDateTime, new_id, utcnow
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with stable constraint names (Alembic needs them on SQLite)."""
+
+    type_annotation_map = {dict[str, Any]: JSONType, list[Any]: JSONType, datetime: UTCDateTime}
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Station(Base):
+    """One inspection bench (or the central server)."""
+
+    __tablename__ = "station"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Operator(Base):
+    """A person who signs in: operator (badge + PIN), supervisor or admin (password)."""
+
+    __tablename__ = "operator"
+    __table_args__ = (CheckConstraint("role IN ('operator','supervisor','admin')", name="role"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    badge_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    pin_hash: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """A platform API key: only its hash is kept; the secret is shown once."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(32), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(200))
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class ReturnAuthorization(Base):
+    """What the platform told us to expect: one RMA with its reason and window."""
+
+    __tablename__ = "return_authorization"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('open','received','inspected','cancelled')", name="status"
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    rma_id: Mapped[str] = mapped_column(String(100), unique=True)
+    order_id: Mapped[str] = mapped_column(String(100), index=True)
+    tracking_number: Mapped[str | None] = mapped_column(String(100), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    reason_note: Mapped[str] = mapped_column(Text, default="")
+    requested_resolution: Mapped[str] = mapped_column(String(20), default="refund")
+    delivered_at: Mapped[datetime | None]
+    window_end: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    payload_sha256: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    items: Mapped[list[ExpectedItem]] = relationship(
+        back_populates="rma", cascade="all, delete-orphan", order_by="ExpectedItem.line_no"
+    )
+
+
+class ExpectedItem(Base):
+    """One line of an RMA: the product and quantity the customer says is in the parcel."""
+
+    __tablename__ = "expected_item"
+    __table_args__ = (UniqueConstraint("rma_pk", "line_id", name="uq_expected_item_line"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    rma_pk: Mapped[str] = mapped_column(ForeignKey("return_authorization.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    line_id: Mapped[str] = mapped_column(String(100))
+    sku: Mapped[str] = mapped_column(String(100), index=True)
+    gtin: Mapped[str | None] = mapped_column(String(14), index=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    quantity: Mapped[int] = mapped_column(Integer)
+    expected_serials: Mapped[list[Any]] = mapped_column(default=list)
+    unit_weight_mg: Mapped[int | None] = mapped_column(BigInteger)
+    weight_tolerance_mg: Mapped[int | None] = mapped_column(BigInteger)
+    weight_tolerance_pct: Mapped[float | None] = mapped_column(Float)
+    category: Mapped[str] = mapped_column(String(100), default="general", index=True)
+    price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    accessories: Mapped[list[Any]] = mapped_column(default=list)
+    image_url: Mapped[str | None] = mapped_column(String(2000))
+
+    rma: Mapped[ReturnAuthorization] = relationship(back_populates="items")
+
+
+class Inspection(Base):
+    """One parcel on one bench: everything measured, decided and who did it."""
+
+    __tablename__ = "inspection"
+    __table_args__ = (
+        Index("ix_inspection_station_state", "station_id", "state"),
+        Index("ix_inspection_state_received", "state", "received_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    rma_pk: Mapped[str | None] = mapped_column(ForeignKey("return_authorization.id"), index=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("station.id"))
+    operator_id: Mapped[str | None] = mapped_column(ForeignKey("operator.id"), index=True)
+    state: Mapped[str] = mapped_column(String(30))
+    label: Mapped[str] = mapped_column(String(200))
+    unexpected: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    measured_weight_mg: Mapped[int | None] = mapped_column(BigInteger)
+    expected_weight_mg: Mapped[int | None] = mapped_column(BigInteger)
+    weight_source: Mapped[str | None] = mapped_column(String(20))
+    verdicts: Mapped[list[Any]] = mapped_column(default=list)
+    checklist: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    grade: Mapped[str | None] = mapped_column(String(1), index=True)
+    disposition: Mapped[str | None] = mapped_column(String(30))
+    recommendation: Mapped[str | None] = mapped_column(String(30))
+    deduction_pct: Mapped[int] = mapped_column(Integer, default=0)
+    decision: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    policy_version: Mapped[str | None] = mapped_column(String(50))
+    override: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    reviewed_by: Mapped[str | None] = mapped_column(ForeignKey("operator.id"))
+    reviewed_at: Mapped[datetime | None]
+    review: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    refund_status: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    rma: Mapped[ReturnAuthorization | None] = relationship()
+    scans: Mapped[list[Scan]] = relationship(
+        back_populates="inspection", order_by="Scan.scanned_at"
+    )
+    photos: Mapped[list[Photo]] = relationship(
+        back_populates="inspection", order_by="Photo.taken_at"
+    )
+
+
+class Scan(Base):
+    """One item barcode read during an inspection and what it matched."""
+
+    __tablename__ = "scan"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspection.id"), index=True)
+    raw: Mapped[str] = mapped_column(Text)
+    symbology: Mapped[str | None] = mapped_column(String(40))
+    source: Mapped[str] = mapped_column(String(40))
+    gtin: Mapped[str | None] = mapped_column(String(14), index=True)
+    sku: Mapped[str | None] = mapped_column(String(100))
+    serial: Mapped[str | None] = mapped_column(String(100), index=True)
+    lot: Mapped[str | None] = mapped_column(String(100))
+    matched_item_id: Mapped[str | None] = mapped_column(ForeignKey("expected_item.id"))
+    result: Mapped[str] = mapped_column(String(20))
+    scanned_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    inspection: Mapped[Inspection] = relationship(back_populates="scans")
+
+
+class Photo(Base):
+    """A piece of photo evidence: the original bytes live in the store under their SHA-256."""
+
+    __tablename__ = "photo"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspection.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(50), default="image/jpeg")
+    angle: Mapped[str] = mapped_column(String(50))
+    camera: Mapped[str] = mapped_column(String(100), default="")
+    quality: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    storage_key: Mapped[str] = mapped_column(String(200))
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
+    taken_by: Mapped[str | None] = mapped_column(ForeignKey("operator.id"))
+
+    inspection: Mapped[Inspection] = relationship(back_populates="photos")
+
+
+class ChecklistAnswer(Base):
+    """One answered checklist question (packaging, accessories, a defect, the function test)."""
+
+    __tablename__ = "checklist_answer"
+    __table_args__ = (UniqueConstraint("inspection_id", "question", name="uq_checklist_question"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspection.id"), index=True)
+    question: Mapped[str] = mapped_column(String(100))
+    answer: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_by: Mapped[str | None] = mapped_column(ForeignKey("operator.id"))
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained record of every state change."""
+
+    __tablename__ = "audit_event"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    station_id: Mapped[str | None] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(60))
+    entity_type: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(100), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """Single row holding the chain head; locking it serialises appends across benches."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxEvent(Base):
+    """An event for the platform, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox_event"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_ordering", "ordering_key", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(60))
+    ordering_key: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    delivered_at: Mapped[datetime | None]
+
+
+class WebhookEndpoint(Base):
+    """Where the platform wants events; secrets rotate with an overlap."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(200))
+    previous_secret: Mapped[str | None] = mapped_column(String(200))
+    previous_secret_until: Mapped[datetime | None]
+    event_types: Mapped[list[Any]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,155 @@
+"""`station demo`: seeds demo RMAs and users, then walks one simulated parcel through the workflow."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import cv2
+import numpy as np
+from sqlalchemy import select
+
+from drivers.scanner.interpret import interpret
+from station import audit
+from station.context import StationContext
+from station.db.models import Operator
+from station.db.types import new_id, utcnow
+from station.policy import Checklist
+from station.returns.intake import parse_rma, upsert_rma
+from station.returns.rules_types import ScannedItem
+from station.users import add_user, generate_password, generate_pin
+from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
+
+Printer = Callable[[str], None]
+
+DEMO_ITEMS: list[dict[str, Any]] = [
+    {"line_id": "1", "sku": "HP-200-BLK", "gtin": "05012345678900",
+     "description": "Wireless headphones HP-200, black", "quantity": 1,
+     "serials": ["HP200-A1B2C3"], "unit_weight_g": "412.0", "category": "electronics",
+     "price": "89.00", "accessories": ["charging cable", "carry pouch"]},
+    {"line_id": "1", "sku": "TS-CTN-M-WHT", "gtin": "04006381333931",
+     "description": "Cotton T-shirt, white, M", "quantity": 2, "unit_weight_g": "180.0",
+     "category": "apparel", "price": "19.90"},
+    {"line_id": "1", "sku": "KT-17-STL", "gtin": "09501101530003",
+     "description": "Electric kettle 1.7 l, steel", "quantity": 1, "unit_weight_g": "1250.0",
+     "category": "general", "price": "45.00", "accessories": ["base"]},
+]
+DEMO_REASONS = ["no_reason", "size_mismatch", "quality_defect"]
+
+
+def demo_rmas(run: str) -> list[dict[str, Any]]:
+    """Three return authorizations of the kinds a bench sees every day."""
+    now = utcnow()
+    rmas = []
+    for index, (item, reason) in enumerate(zip(DEMO_ITEMS, DEMO_REASONS, strict=True), start=1):
+        rmas.append({
+            "rma_id": f"RMA-{run}-{index}",
+            "order_id": f"SO-{run}-{index}",
+            "tracking_number": f"1Z999AA1{run[-6:]}{index:02d}",
+            "reason": reason,
+            "delivered_at": (now - timedelta(days=2 + index)).isoformat(),
+            "items": [item],
+        })
+    return rmas
+
+
+def seed_users(ctx: StationContext, say: Printer) -> None:
+    """A demo operator and supervisor with generated credentials (printed once, never stored)."""
+    with ctx.db.transaction() as session:
+        if session.execute(select(Operator.id).where(Operator.username == "demo.operator")).first():
+            say("  demo users exist already (their credentials were printed when created)")
+            return
+        badge, pin, password = f"BADGE-{random.randint(10000, 99999)}", generate_pin(), \
+            generate_password()
+        add_user(session, username="demo.operator", display_name="Demo Operator",
+                 role="operator", badge_id=badge, pin=pin, actor="demo")
+        add_user(session, username="demo.supervisor", display_name="Demo Supervisor",
+                 role="supervisor", password=password, actor="demo")
+    say(f"  operator   demo.operator    badge {badge}  PIN {pin}")
+    say(f"  supervisor demo.supervisor  password {password}")
+    say("  (shown once; add your own with `station user add`)")
+
+
+def product_photo(text: str, seed: int, size: tuple[int, int] = (1280, 720)) -> bytes:
+    """A simulated camera still: a 'product' on the bench with a caption, as JPEG bytes."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    image = np.full((height, width, 3), 200, dtype=np.uint8)
+    image += rng.integers(0, 12, image.shape, dtype=np.uint8)
+    cv2.rectangle(image, (width // 4, height // 4), (3 * width // 4, 3 * height // 4),
+                  (60, 90, 140), thickness=-1)
+    cv2.putText(image, text, (width // 4 + 20, height // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.2,
+                (255, 255, 255), 2)
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    assert ok
+    return bytes(encoded.tobytes())
+
+
+def run_demo(ctx: StationContext, say: Printer = print) -> str:
+    """Seed demo data and inspect one parcel end to end; returns the inspection id."""
+    station_id = ctx.settings.station.id
+    run = new_id()[-8:]
+    say("1. Seeding demo data")
+    seed_users(ctx, say)
+    rmas = demo_rmas(run)
+    with ctx.db.transaction() as session:
+        for raw in rmas:
+            row, outcome = upsert_rma(
+                session, parse_rma(raw), actor="demo",
+                no_reason_window_days=ctx.settings.returns.no_reason_window_days,
+                default_window_days=ctx.settings.returns.default_window_days,
+            )
+            say(f"  {outcome} {row.rma_id}: {raw['reason']}, {raw['items'][0]['description']}")
+    service = ctx.inspections
+    rma = rmas[0]
+    item = rma["items"][0]
+    say(f"2. Scanning the return label {rma['tracking_number']}")
+    inspection = service.receive(rma["tracking_number"], station_id, None, "demo")
+    say(f"  -> inspection {inspection.id}, state {inspection.state}, RMA {rma['rma_id']}")
+    expected_g = Decimal(item["unit_weight_g"]) + Decimal(str(ctx.settings.returns.packaging_allowance_g))
+    measured_g = expected_g + Decimal("12.4")
+    say(f"3. Weighing: simulated scale settles at {measured_g} g (expected {expected_g} g)")
+    service.record_weight(inspection.id, int(measured_g * 1000), "scale", "demo")
+    code = f"]d2\x1d01{item['gtin']}21{item['serials'][0]}"
+    event = interpret(code, "sim-scanner")
+    say(f"4. Scanning the item: GS1 DataMatrix -> GTIN {event.gtin}, serial {event.serial}")
+    result = service.record_scan(
+        inspection.id, ScannedItem(raw=event.raw, gtin=event.gtin, serial=event.serial), "demo",
+        symbology=event.symbology, source=event.source,
+    )
+    say(f"  -> {result.result}: {result.detail}")
+    service.finish_items(inspection.id, "demo")
+    current = service.get(inspection.id)
+    angles = service.required_angles(current)
+    say(f"5. Photos for category {item['category']}: {', '.join(angles)}")
+    for index, angle in enumerate(angles):
+        jpeg = product_photo(f"{item['sku']} {angle}", seed=index)
+        photo = service.add_photo(inspection.id, jpeg, angle=angle, width=1280, height=720,
+                                  actor="demo", camera="sim-camera")
+        say(f"  {angle}: {photo.size_bytes} bytes, sha256 {photo.sha256[:16]}…")
+    service.finish_photos(inspection.id, "demo")
+    checklist = Checklist(
+        packaging_intact=True, original_packaging_opened=True, accessories_missing=(),
+        defects={DefectKind.SCRATCHES: DefectSeverity.MINOR}, function_test=FunctionTest.PASSED,
+        signs_of_use=True,
+    )
+    say("6. Checklist: packaging intact but opened, accessories complete, minor scratches, "
+        "function test passed, signs of use")
+    service.record_checklist(inspection.id, checklist, "demo", notes="demo walk-through")
+    decision = service.grade(inspection.id, "demo")
+    say(f"7. Proposal (policy {decision['policy_version']}): grade {decision['grade']}, "
+        f"{decision['disposition']}, {decision['recommendation']}"
+        + (f" -{decision['deduction_pct']}%" if decision["deduction_pct"] else ""))
+    for rule_id, sentence in zip(decision["fired_rules"], decision["explanation"], strict=True):
+        say(f"  [{rule_id}] {sentence}")
+    say(f"  platform: {decision['platform']}")
+    done = service.complete(inspection.id, "demo")
+    say(f"8. Confirmed: inspection {done.id} is {done.state}")
+    with ctx.db.reader() as session:
+        problems = audit.verify(session, ctx.anchors.read())
+        seq, _ = audit.head(session)
+    say(f"9. Audit chain: {seq} events, {'intact' if not problems else problems}")
+    return inspection.id

@@ -1,0 +1,1 @@
+"""Photo evidence: content-addressed originals, derived thumbnails, integrity checks."""

@@ -1,0 +1,496 @@
+"""The inspection workflow: each bench step is one transaction with its audit event and outbox event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from station import audit
+from station.audit import AnchorFile
+from station.db.engine import Database
+from station.db.models import ChecklistAnswer, Inspection, Photo, Scan, Station
+from station.db.types import utcnow
+from station.evidence.store import PhotoStore
+from station.policy.inputs import Checklist
+from station.policy.model import Policy
+from station.returns import grading
+from station.returns.errors import DomainError, IllegalTransition, NotFound
+from station.returns.identify import find_rma
+from station.returns.payloads import event_data
+from station.returns.rules import match_item
+from station.returns.rules_types import ScannedItem
+from station.returns.states import (
+    CLOSED_STATES,
+    EVENT_ON_ENTER,
+    OPEN_STATES,
+    InspectionState,
+    is_legal,
+    step_index,
+)
+from station.webhooks import outbox
+
+S = InspectionState
+
+
+@dataclass(frozen=True)
+class ReturnSettings:
+    """The knobs of the workflow that come from station.toml [returns]."""
+
+    no_reason_window_days: int = 7
+    default_window_days: int = 30
+    weight_tolerance_g: float = 50.0
+    weight_tolerance_pct: float = 5.0
+    packaging_allowance_g: float = 150.0
+    photo_angles: dict[str, tuple[str, ...]] = field(
+        default_factory=lambda: {"general": ("parcel", "item", "label")}
+    )
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    """What the bench shows after an item scan: match / mismatch / extra and why."""
+
+    scan_id: str
+    result: str
+    detail: str
+    line_id: str | None
+
+
+class InspectionService:
+    """Runs the bench steps against the database, photo store, policy and audit anchors."""
+
+    def __init__(
+        self,
+        db: Database,
+        store: PhotoStore,
+        anchors: AnchorFile,
+        policy: Policy,
+        settings: ReturnSettings | None = None,
+        public_url: str = "",
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.anchors = anchors
+        self.policy = policy
+        self.settings = settings or ReturnSettings()
+        self.public_url = public_url
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _work(self) -> Iterator[Session]:
+        """One transaction; after it commits, the audit head is anchored outside the database."""
+        with self.db.transaction() as session:
+            yield session
+            head = audit.head(session)
+        if head[0]:
+            self.anchors.append(*head)
+
+    def _load(self, session: Session, inspection_id: str) -> Inspection:
+        inspection = session.get(Inspection, inspection_id, with_for_update=True)
+        if inspection is None:
+            raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
+        return inspection
+
+    def _record(
+        self, session: Session, inspection: Inspection, actor: str, action: str, **data: Any
+    ) -> audit.AuditEvent:
+        inspection.updated_at = utcnow()
+        return audit.append(
+            session,
+            actor=actor,
+            action=action,
+            entity_type="inspection",
+            entity_id=inspection.id,
+            data=data,
+            station_id=inspection.station_id,
+        )
+
+    def _move(
+        self, session: Session, inspection: Inspection, target: InspectionState, actor: str,
+        **data: Any,
+    ) -> None:
+        current = S(inspection.state)
+        if not is_legal(current, target):
+            raise IllegalTransition(inspection.id, current, target)
+        inspection.state = target
+        event = self._record(
+            session, inspection, actor, f"inspection.{target.value}", **{"from": current.value},
+            **data,
+        )
+        event_type = EVENT_ON_ENTER.get(target)
+        if event_type:
+            session.flush()
+            outbox.enqueue(
+                session,
+                event_type,
+                _ordering_key(inspection),
+                event_data(inspection, self.public_url),
+                (event.seq, event.hash),
+            )
+
+    def _require_open(self, inspection: Inspection, earliest: InspectionState) -> None:
+        state = S(inspection.state)
+        if state not in OPEN_STATES or step_index(state) < step_index(earliest):
+            raise IllegalTransition(inspection.id, state, f"a step that needs {earliest.value}")
+
+    def _inputs_changed(self, session: Session, inspection: Inspection, actor: str) -> None:
+        """A graded inspection whose inputs change must be graded again."""
+        if inspection.state == S.GRADED:
+            self._move(session, inspection, S.CHECKLIST_DONE, actor, why="inputs changed")
+            _clear_decision(inspection)
+
+    # -- queries ----------------------------------------------------------------------------
+
+    def get(self, inspection_id: str) -> Inspection:
+        with self.db.reader() as session:
+            inspection = session.get(Inspection, inspection_id)
+            if inspection is None:
+                raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
+            _ = inspection.rma, inspection.scans, inspection.photos
+            if inspection.rma is not None:
+                _ = inspection.rma.items
+            return inspection
+
+    def open_inspection(self, station_id: str) -> Inspection | None:
+        """The inspection this bench was working on (resumed after a restart or power loss)."""
+        with self.db.reader() as session:
+            found = session.execute(
+                select(Inspection.id)
+                .where(Inspection.station_id == station_id)
+                .where(Inspection.state.in_([s.value for s in OPEN_STATES]))
+                .order_by(Inspection.received_at.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+        return self.get(found) if found else None
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def receive(self, label: str, station_id: str, operator_id: str | None, actor: str) -> Inspection:
+        """Identify a parcel by its label; unknown labels open a flagged 'unexpected return'."""
+        with self._work() as session:
+            if session.get(Station, station_id) is None:
+                session.add(Station(id=station_id, name=station_id))
+                session.flush()
+            rma = find_rma(session, label)
+            if rma is not None:
+                if rma.status == "cancelled":
+                    raise DomainError("rma_cancelled", f"RMA {rma.rma_id} was cancelled")
+                current = session.execute(
+                    select(Inspection).where(Inspection.rma_pk == rma.id).order_by(
+                        Inspection.received_at.desc()
+                    )
+                ).scalars().first()
+                if current is not None and S(current.state) in OPEN_STATES:
+                    if current.station_id != station_id:
+                        raise DomainError(
+                            "rma_in_progress",
+                            f"RMA {rma.rma_id} is being inspected at {current.station_id}",
+                        )
+                    return current
+                if current is not None:
+                    raise DomainError(
+                        "rma_already_inspected",
+                        f"RMA {rma.rma_id} was already inspected ({current.state}); "
+                        "a supervisor can request a re-inspection",
+                    )
+            busy = session.execute(
+                select(Inspection.id)
+                .where(Inspection.station_id == station_id)
+                .where(Inspection.state.in_([s.value for s in OPEN_STATES]))
+            ).first()
+            if busy:
+                raise DomainError(
+                    "bench_busy", f"finish inspection {busy[0]} on this bench first"
+                )
+            inspection = Inspection(
+                rma_pk=rma.id if rma else None,
+                station_id=station_id,
+                operator_id=operator_id,
+                state=S.RECEIVED.value,
+                label=label.strip()[:200],
+                unexpected=rma is None,
+                flags=[] if rma else ["unexpected_parcel"],
+                received_at=utcnow(),
+            )
+            session.add(inspection)
+            session.flush()
+            if rma is not None:
+                rma.status = "received"
+                inspection.expected_weight_mg = grading.expected_weight_mg(
+                    rma.items, self.settings
+                )
+            event = self._record(
+                session, inspection, actor, "inspection.received", label=inspection.label,
+                rma_id=rma.rma_id if rma else None, unexpected=rma is None,
+            )
+            outbox.enqueue(
+                session,
+                "return.received" if rma else "return.unexpected",
+                _ordering_key(inspection),
+                event_data(inspection, self.public_url),
+                (event.seq, event.hash),
+            )
+            return inspection
+
+    def record_weight(self, inspection_id: str, weight_mg: int, source: str, actor: str) -> None:
+        """The parcel's weight from the scale, or typed in when the scale is down (flagged)."""
+        if source not in ("scale", "manual"):
+            raise DomainError("bad_weight_source", f"weight source {source!r} is not scale/manual")
+        if not 0 < weight_mg <= 1_000_000_000:
+            raise DomainError("bad_weight", "weight must be above 0 g and at most 1000 kg")
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            self._require_open(inspection, S.RECEIVED)
+            self._inputs_changed(session, inspection, actor)
+            inspection.measured_weight_mg = weight_mg
+            inspection.weight_source = source
+            if source == "manual" and "manual_weight" not in inspection.flags:
+                inspection.flags = [*inspection.flags, "manual_weight"]
+            if inspection.state == S.RECEIVED:
+                self._move(session, inspection, S.WEIGHED, actor, weight_mg=weight_mg, source=source)
+            else:
+                self._record(session, inspection, actor, "inspection.reweighed",
+                             weight_mg=weight_mg, source=source)
+
+    def record_scan(
+        self,
+        inspection_id: str,
+        item: ScannedItem,
+        actor: str,
+        symbology: str | None = None,
+        source: str = "scanner",
+        lot: str | None = None,
+    ) -> ScanResult:
+        """One item scanned (or typed): matched against the expected lines at once."""
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            self._require_open(inspection, S.WEIGHED)
+            self._inputs_changed(session, inspection, actor)
+            lines = grading.expected_lines(inspection)
+            verdict = match_item(item, lines)
+            line_id = verdict.data.get("line_id") if verdict.ok else None
+            matched = next(
+                (row for row in (inspection.rma.items if inspection.rma else [])
+                 if row.line_id == line_id),
+                None,
+            )
+            if matched is None:
+                result = "mismatch"
+            else:
+                already = sum(1 for s in inspection.scans if s.matched_item_id == matched.id)
+                result = "extra" if already >= matched.quantity else "match"
+            scan = Scan(
+                inspection_id=inspection.id,
+                raw=item.raw[:4096],
+                symbology=symbology,
+                source=source,
+                gtin=item.gtin,
+                sku=item.sku,
+                serial=item.serial,
+                lot=lot,
+                matched_item_id=matched.id if matched else None,
+                result=result,
+                scanned_at=utcnow(),
+            )
+            session.add(scan)
+            session.flush()
+            self._record(session, inspection, actor, "inspection.item_scanned", scan_id=scan.id,
+                         raw=scan.raw, result=result, code=verdict.code)
+            return ScanResult(scan.id, result, verdict.detail, str(line_id) if line_id else None)
+
+    def finish_items(self, inspection_id: str, actor: str) -> None:
+        """The operator says every item in the parcel was scanned."""
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            if inspection.state == S.WEIGHED:
+                self._move(session, inspection, S.ITEMS_IDENTIFIED, actor,
+                           scans=len(inspection.scans))
+            else:
+                self._require_open(inspection, S.ITEMS_IDENTIFIED)
+
+    def required_angles(self, inspection: Inspection) -> tuple[str, ...]:
+        """Photo angles the category of the (first) expected item requires."""
+        angles = self.settings.photo_angles
+        category = inspection.rma.items[0].category if inspection.rma and inspection.rma.items \
+            else "general"
+        return angles.get(category, angles.get("general", ("parcel", "item", "label")))
+
+    def add_photo(
+        self,
+        inspection_id: str,
+        jpeg: bytes,
+        *,
+        angle: str,
+        width: int,
+        height: int,
+        actor: str,
+        operator_id: str | None = None,
+        camera: str = "",
+        quality: dict[str, Any] | None = None,
+    ) -> Photo:
+        """Store the original (hashed, fsynced) first, then record it; nothing is rewritten."""
+        if not angle or len(angle) > 50:
+            raise DomainError("bad_angle", "photo angle must be 1-50 characters")
+        with self.db.reader() as session:
+            self._require_open(self._load_plain(session, inspection_id), S.ITEMS_IDENTIFIED)
+        stored = self.store.put_original(jpeg)
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            self._require_open(inspection, S.ITEMS_IDENTIFIED)
+            self._inputs_changed(session, inspection, actor)
+            photo = Photo(
+                inspection_id=inspection.id,
+                sha256=stored.sha256,
+                size_bytes=stored.size_bytes,
+                width=width,
+                height=height,
+                angle=angle,
+                camera=camera,
+                quality=quality or {},
+                storage_key=stored.storage_key,
+                taken_at=utcnow(),
+                taken_by=operator_id,
+            )
+            session.add(photo)
+            session.flush()
+            self._record(session, inspection, actor, "inspection.photo_added", photo_id=photo.id,
+                         sha256=stored.sha256, size_bytes=stored.size_bytes, angle=angle)
+            return photo
+
+    def _load_plain(self, session: Session, inspection_id: str) -> Inspection:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is None:
+            raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
+        return inspection
+
+    def finish_photos(self, inspection_id: str, actor: str) -> None:
+        """Every required angle has a photo: go on to the checklist."""
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            if inspection.state != S.ITEMS_IDENTIFIED:
+                self._require_open(inspection, S.PHOTOS_TAKEN)
+                return
+            taken = {photo.angle for photo in inspection.photos}
+            missing = [a for a in self.required_angles(inspection) if a not in taken]
+            if missing:
+                raise DomainError("photos_missing", "photos still needed: " + ", ".join(missing))
+            self._move(session, inspection, S.PHOTOS_TAKEN, actor, photos=len(inspection.photos))
+
+    def record_checklist(
+        self, inspection_id: str, checklist: Checklist, actor: str, operator_id: str | None = None,
+        notes: str = "",
+    ) -> None:
+        """The condition checklist: packaging, accessories, defects, function test, notes."""
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            self._require_open(inspection, S.PHOTOS_TAKEN)
+            self._inputs_changed(session, inspection, actor)
+            answers = grading.checklist_answers(checklist)
+            existing = {
+                row.question: row
+                for row in session.execute(
+                    select(ChecklistAnswer).where(ChecklistAnswer.inspection_id == inspection.id)
+                ).scalars()
+            }
+            for question, (answer, severity) in answers.items():
+                row = existing.get(question) or ChecklistAnswer(
+                    inspection_id=inspection.id, question=question
+                )
+                row.answer, row.severity = answer, severity
+                row.note = notes if question == "notes" else ""
+                row.answered_at, row.answered_by = utcnow(), operator_id
+                session.add(row)
+            inspection.checklist = {**grading.checklist_to_dict(checklist), "notes": notes[:2000]}
+            if inspection.state == S.PHOTOS_TAKEN:
+                self._move(session, inspection, S.CHECKLIST_DONE, actor)
+            else:
+                self._record(session, inspection, actor, "inspection.checklist_changed")
+
+    def grade(self, inspection_id: str, actor: str) -> dict[str, Any]:
+        """Run the verification rules and the policy; store verdicts, grade and the reasons."""
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            if inspection.state not in (S.CHECKLIST_DONE, S.GRADED):
+                raise IllegalTransition(inspection.id, inspection.state, S.GRADED)
+            verdicts, decision = grading.evaluate(inspection, self.policy, self.settings, utcnow())
+            inspection.verdicts = [v.to_dict() for v in verdicts]
+            grading.apply_decision(inspection, decision)
+            if inspection.state == S.CHECKLIST_DONE:
+                self._move(session, inspection, S.GRADED, actor, grade=decision.grade.value,
+                           recommendation=decision.recommendation.value)
+            else:
+                self._record(session, inspection, actor, "inspection.regraded",
+                             grade=decision.grade.value)
+            return dict(inspection.decision)
+
+    def complete(
+        self, inspection_id: str, actor: str, override: dict[str, Any] | None = None
+    ) -> Inspection:
+        """Confirm (or override, with a reason) the proposal; flagged cases go to a supervisor."""
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            if inspection.state != S.GRADED:
+                raise IllegalTransition(inspection.id, inspection.state, S.COMPLETED)
+            if override:
+                grading.apply_override(inspection, override, self.policy)
+                inspection.flags = sorted({*inspection.flags, "operator_override"})
+            inspection.completed_at = utcnow()
+            if inspection.rma is not None:
+                inspection.rma.status = "inspected"
+            target = S.FLAGGED if inspection.flags else S.COMPLETED
+            self._move(session, inspection, target, actor, flags=list(inspection.flags),
+                       override=bool(override))
+            return inspection
+
+    def flag(self, inspection_id: str, reason: str, actor: str) -> None:
+        """Hand the parcel to a supervisor from any working step (e.g. something is odd)."""
+        if not reason.strip():
+            raise DomainError("reason_required", "say why the inspection needs a supervisor")
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            inspection.flags = sorted({*inspection.flags, "operator_flag"})
+            inspection.review = {**inspection.review, "operator_note": reason.strip()[:2000]}
+            self._move(session, inspection, S.FLAGGED, actor, reason=reason.strip()[:2000])
+
+    def review(
+        self, inspection_id: str, supervisor_id: str, actor: str, note: str,
+        override: dict[str, Any] | None = None,
+    ) -> Inspection:
+        """A supervisor approves (or overrides with a reason) a completed or flagged inspection."""
+        if override and not note.strip():
+            raise DomainError("reason_required", "an override needs a reason")
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            if override:
+                grading.apply_override(inspection, {**override, "reason": note}, self.policy)
+            inspection.reviewed_by = supervisor_id
+            inspection.reviewed_at = utcnow()
+            inspection.review = {**inspection.review, "note": note.strip()[:2000],
+                                 "override": override or {}}
+            self._move(session, inspection, S.REVIEWED, actor, note=note.strip()[:2000],
+                       override=override or {})
+            return inspection
+
+    def closed(self, inspection: Inspection) -> bool:
+        return S(inspection.state) in CLOSED_STATES
+
+
+def _ordering_key(inspection: Inspection) -> str:
+    return f"rma:{inspection.rma.rma_id}" if inspection.rma else f"inspection:{inspection.id}"
+
+
+def _clear_decision(inspection: Inspection) -> None:
+    inspection.grade = inspection.disposition = inspection.recommendation = None
+    inspection.deduction_pct = 0
+    inspection.decision = {}
+
+
+def scanned_items(scans: Sequence[Scan]) -> list[ScannedItem]:
+    """The scans of an inspection as rule inputs."""
+    return [ScannedItem(raw=s.raw, gtin=s.gtin, sku=s.sku, serial=s.serial) for s in scans]

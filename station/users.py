@@ -1,0 +1,97 @@
+"""People who sign in: operators (badge + PIN), supervisors and admins (password), argon2id hashes."""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from station import audit
+from station.db.models import Operator
+from station.returns.errors import DomainError
+
+ROLES = ("operator", "supervisor", "admin")
+MIN_PASSWORD_LENGTH = 12
+_PIN = re.compile(r"^\d{4,8}$")
+_USERNAME = re.compile(r"^[a-z0-9._-]{2,50}$")
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+def hash_secret(secret: str) -> str:
+    return _hasher.hash(secret)
+
+
+def check_secret(stored_hash: str | None, secret: str) -> bool:
+    """True when ``secret`` matches; False for a wrong secret or no secret set."""
+    if not stored_hash:
+        _hasher.hash(secret)  # same cost either way: no timing hint that the user has none
+        return False
+    try:
+        return _hasher.verify(stored_hash, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def generate_pin(digits: int = 6) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(digits))
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    actor: str,
+    badge_id: str | None = None,
+    pin: str | None = None,
+    password: str | None = None,
+    locale: str = "en",
+) -> Operator:
+    """Create a person; operators need a badge and PIN, supervisors/admins a password."""
+    if role not in ROLES:
+        raise DomainError("bad_role", f"role must be one of {', '.join(ROLES)}")
+    if not _USERNAME.match(username):
+        raise DomainError("bad_username", "username: 2-50 of a-z 0-9 . _ -")
+    if locale not in ("en", "zh_Hans_CN"):
+        raise DomainError("bad_locale", "locale must be en or zh_Hans_CN")
+    if role == "operator":
+        if not badge_id or not pin:
+            raise DomainError("badge_required", "an operator needs a badge id and a PIN")
+        if not _PIN.match(pin):
+            raise DomainError("bad_pin", "PIN must be 4-8 digits")
+    elif not password or len(password) < MIN_PASSWORD_LENGTH:
+        raise DomainError(
+            "weak_password", f"{role}s need a password of at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    if session.execute(select(Operator.id).where(Operator.username == username)).first():
+        raise DomainError("user_exists", f"user {username} already exists")
+    if badge_id and session.execute(select(Operator.id).where(Operator.badge_id == badge_id)).first():
+        raise DomainError("badge_taken", f"badge {badge_id} already belongs to someone")
+    person = Operator(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        badge_id=badge_id,
+        pin_hash=hash_secret(pin) if pin else None,
+        password_hash=hash_secret(password) if password else None,
+        locale=locale,
+    )
+    session.add(person)
+    session.flush()
+    audit.append(session, actor=actor, action="user.created", entity_type="operator",
+                 entity_id=person.id, data={"username": username, "role": role})
+    return person
+
+
+def list_users(session: Session) -> list[Operator]:
+    return list(session.execute(select(Operator).order_by(Operator.username)).scalars())

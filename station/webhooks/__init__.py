@@ -1,0 +1,1 @@
+"""Events to the platform: outbox rows, Standard Webhooks signing, dispatcher."""
