@@ -50,6 +50,13 @@ def _loc(parts: Iterable[int | str]) -> str:
     return text or "<root>"
 
 
+def _got(value: object, error_type: str) -> str:
+    """' (got ...)' for a scalar input that was refused, so the operator sees the bad value."""
+    if error_type == "missing" or isinstance(value, dict | list):
+        return ""
+    return f" (got {value!r})"
+
+
 def _explain_problems(key: str, template: str) -> list[str]:
     try:
         parts = [p for p in string.Formatter().parse(template) if p[1] is not None]
@@ -139,7 +146,10 @@ def parse_policy(text: str, source: str) -> Policy:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(f"{_loc(err['loc'])}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(
+            f"{_loc(err['loc'])}: {err['msg']}{_got(err.get('input'), err['type'])}"
+            for err in exc.errors()
+        )
         raise PolicyError(f"{source}: {problems}") from exc
     problems_list = semantic_problems(policy)
     if problems_list:
