@@ -64,9 +64,10 @@ def render_code(text: str, symbology: Symbology | str, module_px: int = 3) -> Fr
 
 
 def label_image(code: Frame, margin_px: int = 12) -> Frame:
-    """The code on a white BGR label with a margin."""
+    """The code on a white BGR label with a margin; ink and paper as a camera sees them (25..235)."""
     label = np.pad(code, margin_px, constant_values=255)
-    return cv2.cvtColor(label, cv2.COLOR_GRAY2BGR)  # type: ignore[return-value]
+    paper = cv2.convertScaleAbs(label, alpha=210 / 255, beta=25)
+    return cv2.cvtColor(paper, cv2.COLOR_GRAY2BGR)  # type: ignore[return-value]
 
 
 def product_scene(width_px: int, height_px: int, seed: int = 0) -> Frame:
