@@ -10,12 +10,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from station.config import ConfigError, Settings, load_settings, masked
+from station.context import StationContext
 from station.returns.errors import DomainError, IntakeError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
 
-def _context(settings: Settings):  # type: ignore[no-untyped-def]
+def _context(settings: Settings) -> StationContext:
     from station.context import build
     from station.db.migrate import current_revision, head_revision
 
@@ -166,8 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "$STATION_CONFIG)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, handler: Handler, help_: str, parent: argparse._SubParsersAction
-            = sub) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    def add(
+        name: str, handler: Handler, help_: str,
+        parent: argparse._SubParsersAction[argparse.ArgumentParser] = sub,
+    ) -> argparse.ArgumentParser:
         p: argparse.ArgumentParser = parent.add_parser(name, help=help_, description=help_)
         p.set_defaults(handler=handler)
         return p

@@ -151,5 +151,5 @@ def run_demo(ctx: StationContext, say: Printer = print) -> str:
     with ctx.db.reader() as session:
         problems = audit.verify(session, ctx.anchors.read())
         seq, _ = audit.head(session)
-    say(f"9. Audit chain: {seq} events, {'intact' if not problems else problems}")
+    say(f"9. Audit chain: {seq} events, {problems or 'intact'}")
     return inspection.id

@@ -70,7 +70,8 @@ def read_rma_file(path: Path) -> list[ReturnAuthorizationIn]:
         raise ImportFileError(f"{path}: not valid CSV: {exc}") from exc
     if not records:
         raise ImportFileError(f"{path}: no return authorizations in the file")
-    parsed, problems = [], []
+    parsed: list[ReturnAuthorizationIn] = []
+    problems: list[FieldProblem] = []
     for index, record in enumerate(records):
         try:
             parsed.append(parse_rma(record))

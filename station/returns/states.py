@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from itertools import pairwise
 
 
 class InspectionState(StrEnum):
@@ -39,7 +40,7 @@ CLOSED_STATES = frozenset({S.COMPLETED, S.FLAGGED, S.REVIEWED})
 
 def _legal() -> frozenset[tuple[InspectionState, InspectionState]]:
     edges: set[tuple[InspectionState, InspectionState]] = set()
-    for earlier, later in zip(WORK_PATH, WORK_PATH[1:], strict=False):
+    for earlier, later in pairwise(WORK_PATH):
         edges.add((earlier, later))  # the main path, one step at a time
     for index, state in enumerate(WORK_PATH):
         # Going back to redo a step (the operator taps "back"); grading is then redone.
