@@ -7,9 +7,12 @@ EAN/UPC check digit fails is dropped; the same code seen again within ``hold_s``
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -21,6 +24,7 @@ from drivers.scanner.events import ScanEvent
 from drivers.scanner.interpret import ScanRejected, check_digit_ok, interpret
 
 Frame = npt.NDArray[np.uint8]
+log = logging.getLogger(__name__)
 Stage = Callable[[st.Grey, "DecoderConfig"], Iterator[tuple[st.Grey, st.Affine, str]]]
 
 #: Every stage, in the default order (cheapest and most productive first).
@@ -135,16 +139,16 @@ class CameraDecoder:
     def decode(self, frame: Frame) -> DecodeReport:
         """Every plausible code in ``frame``; stops at the first stage that reads something."""
         started = time.perf_counter()
-        budget_s = self.config.budget_ms / 1000.0
         report = DecodeReport()
         grey = to_grey(frame)
+        deadline = started + self.config.budget_ms / 1000.0
         for name in self.config.stages:
-            if report.stages_run and time.perf_counter() - started > budget_s:
+            if report.stages_run and time.perf_counter() > deadline:
                 break
             report.stages_run.append(name)
             for image, affine, readers in _STAGES[name](grey, self.config):
-                self._read_into(report, image, affine, readers, name)
-                if report.results or time.perf_counter() - started > budget_s:
+                self._read_into(report, image, affine, readers, name, deadline)
+                if report.results or time.perf_counter() > deadline:
                     break
             if report.results:
                 break
@@ -152,10 +156,13 @@ class CameraDecoder:
         return report
 
     def _read_into(
-        self, report: DecodeReport, image: st.Grey, affine: st.Affine, readers: str, stage: str
+        self, report: DecodeReport, image: st.Grey, affine: st.Affine, readers: str, stage: str,
+        deadline: float,
     ) -> None:
         seen = {(r.symbology, r.text) for r in report.results}
-        for reader in readers.split("+"):
+        for index, reader in enumerate(readers.split("+")):
+            if index and time.perf_counter() > deadline:
+                return  # the budget is checked before each reader, so one reader may overrun
             for read in _READERS[reader](image):
                 if not plausible(read.symbology, read.text):
                     report.rejected.append(f"{read.symbology}:{read.text}")
@@ -194,3 +201,57 @@ class CameraDecoder:
             except ScanRejected:
                 continue  # binary QR content and the like: not a scan the station can use
         return events
+
+
+class FrameFeed(Protocol):
+    """What the scan source needs from a camera (drivers.camera.capture.CameraCapture has it)."""
+
+    def wait_frame(self, after_seq: int = 0, timeout_s: float = 1.0) -> tuple[int, Frame] | None:
+        ...
+
+
+class CameraScanSource:
+    """Decodes the newest camera frame on its own thread and hands new codes to ``on_scan``.
+
+    Frames that arrive while one is being decoded are skipped (always the latest, never a queue).
+    """
+
+    def __init__(
+        self, feed: FrameFeed, on_scan: Callable[[ScanEvent], None],
+        config: DecoderConfig | None = None,
+    ) -> None:
+        self.decoder = CameraDecoder(config)
+        self._feed = feed
+        self._on_scan = on_scan
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.frames_decoded = 0
+
+    def start(self) -> CameraScanSource:
+        """Start decoding (idempotent); returns self."""
+        if self._thread is None:
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="camera-scan", daemon=True)
+            self._thread.start()
+        return self
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        """Stop the decode thread."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def _run(self) -> None:
+        seq = 0
+        while not self._stop.is_set():
+            newest = self._feed.wait_frame(seq, timeout_s=0.2)
+            if newest is None:
+                continue
+            seq, frame = newest
+            self.frames_decoded += 1
+            for event in self.decoder.scan(frame):
+                try:
+                    self._on_scan(event)
+                except Exception:  # a listener's bug must not stop decoding
+                    log.exception("camera scan listener failed")
