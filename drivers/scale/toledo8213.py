@@ -30,7 +30,7 @@ CENTRE_OF_ZERO = 0x10
 NET_WEIGHT = 0x20
 
 _WEIGHT = re.compile(r"\x02?\s*(-?\s*[0-9]*\.?[0-9]+)\s*(N?)\r")
-_STATUS = re.compile(r"\x02?\??(.)\r", re.DOTALL)
+_STATUS = re.compile(r"(?:\x02\??|\?)([^\r])\r", re.DOTALL)
 
 
 def command(kind: str) -> bytes:
