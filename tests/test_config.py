@@ -1,0 +1,84 @@
+"""Configuration is strict: a wrong key or value stops start-up naming the file (or variable) and key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from station.config import ConfigError, load_settings, masked
+
+
+@pytest.fixture(autouse=True)
+def _env(clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def write(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "station.toml"
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def test_defaults_are_the_embedded_bench() -> None:
+    settings = load_settings()
+    assert settings.database.url == "sqlite:///var/station.db"
+    assert settings.devices.simulated and settings.returns.no_reason_window_days == 7
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("[station]\nidd = 'x'\n", "station.toml: station.idd: Extra inputs are not permitted"),
+        ("[web]\nport = 'eighty'\n", "station.toml: web.port: Input should be a valid integer"),
+        ("[returns]\nno_reason_window_days = -1\n", "returns.no_reason_window_days"),
+        ("[databse]\nurl = 'sqlite://'\n", "station.toml: databse: Extra inputs"),
+        ("[database]\nurl = 'mysql://x'\n", "database.url: Value error, only sqlite"),
+        ("[returns.photo_angles]\nphones = ['front']\n", "needs a 'general' entry"),
+        ("this is = not toml = at all", "station.toml: not valid TOML"),
+    ],
+)
+def test_a_bad_file_names_file_and_key(tmp_path: Path, body: str, expected: str) -> None:
+    write(tmp_path, body)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert expected in str(caught.value)
+
+
+def test_the_file_comes_from_the_option_or_station_config(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    other = tmp_path / "bench7.toml"
+    other.write_text("[station]\nid = 'bench-07'\n", encoding="utf-8")
+    assert load_settings(other).station.id == "bench-07"
+    monkeypatch.setenv("STATION_CONFIG", str(other))
+    assert load_settings().station.id == "bench-07"
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "missing.toml")
+
+
+def test_environment_overrides_the_file_and_typos_are_errors(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "[web]\nport = 8081\n")
+    monkeypatch.setenv("STATION_WEB__PORT", "9090")
+    assert load_settings().web.port == 9090
+    monkeypatch.setenv("STATION_WEB__PROT", "1")
+    with pytest.raises(ConfigError, match="STATION_WEB__PROT: no such setting"):
+        load_settings()
+
+
+def test_a_bad_environment_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STATION_WEB__PORT", "abc")
+    with pytest.raises(ConfigError, match="environment STATION_WEB__PORT: web.port"):
+        load_settings()
+
+
+def test_database_url_selects_postgresql_and_secrets_are_masked(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    write(tmp_path, "[web]\nsecret_key = 'hunter2hunter2'\n")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://station:s3cret@db.local/returns")
+    settings = load_settings()
+    assert settings.database.url.startswith("postgresql+psycopg://")
+    shown = masked(settings)
+    assert shown["web"]["secret_key"] == "****"
+    assert shown["database"]["url"] == "postgresql+psycopg://station:****@db.local/returns"
+    assert "s3cret" not in str(shown) and "hunter2" not in str(shown)
