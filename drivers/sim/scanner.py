@@ -41,7 +41,7 @@ class SimulatedSerialScanner:
         self.suffix = profile.suffix_bytes
         self.char_delay_s = char_delay_s  # slow typing knob: pause between bytes
         self._link: PtyLink | None = PtyLink()
-        self.last_write_at = 0.0  # perf_counter() right after the last byte went out
+        self.last_write_at = 0.0  # perf_counter() as the write of the last byte starts
 
     @property
     def port(self) -> str:
@@ -59,12 +59,12 @@ class SimulatedSerialScanner:
         if self._link is None:
             raise RuntimeError("simulated scanner is disconnected")
         if self.char_delay_s > 0:
-            for i in range(len(data)):
+            for i in range(len(data) - 1):
                 self._link.write(data[i : i + 1])
                 time.sleep(self.char_delay_s)
-        else:
-            self._link.write(data)
+            data = data[-1:]
         self.last_write_at = time.perf_counter()
+        self._link.write(data)
 
     def scan(self, text: str, aim_id: str = "") -> None:
         """Send one code as the scanner would: optional AIM prefix, UTF-8 data, suffix."""
