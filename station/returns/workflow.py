@@ -84,12 +84,15 @@ class InspectionService:
 
     @contextmanager
     def _work(self) -> Iterator[Session]:
-        """One transaction; after it commits, the audit head is anchored outside the database."""
+        """One transaction; when it emitted an event, the audit head is anchored after commit.
+
+        The same head travels in the event's payload, so the platform holds a copy too.
+        """
         with self.db.transaction() as session:
             yield session
-            head = audit.head(session)
-        if head[0]:
-            self.anchors.append(*head)
+            anchor = session.info.pop("anchor", None)
+        if anchor:
+            self.anchors.append(*anchor)
 
     def _load(self, session: Session, inspection_id: str) -> Inspection:
         inspection = session.get(Inspection, inspection_id, with_for_update=True)
@@ -126,13 +129,18 @@ class InspectionService:
         event_type = EVENT_ON_ENTER.get(target)
         if event_type:
             session.flush()
-            outbox.enqueue(
-                session,
-                event_type,
-                _ordering_key(inspection),
-                event_data(inspection, self.public_url),
-                (event.seq, event.hash),
-            )
+            self._emit(session, event_type, inspection, event)
+
+    def _emit(
+        self, session: Session, event_type: str, inspection: Inspection, event: audit.AuditEvent
+    ) -> None:
+        """Outbox row carrying the audit head; the head is anchored to the file after commit."""
+        anchor = (event.seq, event.hash)
+        outbox.enqueue(
+            session, event_type, _ordering_key(inspection),
+            event_data(inspection, self.public_url), anchor,
+        )
+        session.info["anchor"] = anchor
 
     def _require_open(self, inspection: Inspection, earliest: InspectionState) -> None:
         state = S(inspection.state)
@@ -229,13 +237,8 @@ class InspectionService:
                 session, inspection, actor, "inspection.received", label=inspection.label,
                 rma_id=rma.rma_id if rma else None, unexpected=rma is None,
             )
-            outbox.enqueue(
-                session,
-                "return.received" if rma else "return.unexpected",
-                _ordering_key(inspection),
-                event_data(inspection, self.public_url),
-                (event.seq, event.hash),
-            )
+            self._emit(session, "return.received" if rma else "return.unexpected", inspection,
+                       event)
             return inspection
 
     def record_weight(self, inspection_id: str, weight_mg: int, source: str, actor: str) -> None:
