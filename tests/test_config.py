@@ -68,7 +68,7 @@ def test_environment_overrides_the_file_and_typos_are_errors(tmp_path: Path,
 
 def test_a_bad_environment_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STATION_WEB__PORT", "abc")
-    with pytest.raises(ConfigError, match="environment STATION_WEB__PORT: web.port"):
+    with pytest.raises(ConfigError, match=r"environment STATION_WEB__PORT: web\.port"):
         load_settings()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from sqlalchemy import func, select
 
@@ -149,7 +151,7 @@ def test_illegal_transitions_are_refused_and_change_nothing(ctx: StationContext,
 
 
 def test_the_transition_table_is_exactly_the_design() -> None:
-    main_path = set(zip(WORK_PATH, WORK_PATH[1:], strict=False))
+    main_path = set(pairwise(WORK_PATH))
     assert main_path <= LEGAL_TRANSITIONS
     assert (S.GRADED, S.COMPLETED) in LEGAL_TRANSITIONS
     assert {(S.COMPLETED, S.REVIEWED), (S.FLAGGED, S.REVIEWED)} <= LEGAL_TRANSITIONS

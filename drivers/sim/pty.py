@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import termios
@@ -43,10 +44,8 @@ class PtyLink:
             return
         self._closed = True
         for fd in (self.master_fd, self._slave_fd):
-            try:
+            with contextlib.suppress(OSError):
                 os.close(fd)
-            except OSError:
-                pass
 
     def __enter__(self) -> PtyLink:
         return self
