@@ -5,7 +5,8 @@ events only, Shift / Caps Lock tracked here (never from the desktop), codes mapp
 layout, Enter ends the code, codes older than ``max_age_s`` are not handed out. Added here: an
 inter-key gap timer (a scanner types a whole code within milliseconds; a pause means the code
 is over), Tab as an alternative suffix, Ctrl+] as GS (FNC1), Alt+keypad decimal codes, and a
-length limit. Knows nothing of devices or threads; ``WedgeHub`` keeps one decoder per scanner.
+length limit. AltGr has no characters in the US layout and is ignored. Knows nothing of devices
+or threads; ``WedgeHub`` keeps one decoder per scanner.
 """
 
 from __future__ import annotations

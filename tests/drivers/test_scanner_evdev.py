@@ -52,11 +52,13 @@ def test_an_absent_usb_id_is_an_error_state_naming_the_id() -> None:
 
 
 @pytest.mark.parametrize(
-    "where", [{}, {"path": "/dev/input/event3", "usb_id": "05e0:1200"}], ids=["none", "both"]
+    ("path", "usb_id"), [(None, None), ("/dev/input/event3", "05e0:1200")], ids=["none", "both"]
 )
-def test_the_source_needs_exactly_one_of_path_or_usb_id(where: dict[str, str]) -> None:
+def test_the_source_needs_exactly_one_of_path_or_usb_id(
+    path: str | None, usb_id: str | None
+) -> None:
     with pytest.raises(ValueError, match="exactly one"):
-        EvdevScannerSource(**where)
+        EvdevScannerSource(path=path, usb_id=usb_id)
 
 
 @pytest.mark.skipif(not HAS_UINPUT, reason="needs /dev/uinput (absent on this machine)")

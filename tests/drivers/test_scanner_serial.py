@@ -70,9 +70,22 @@ def scanner() -> Iterator[SimulatedSerialScanner]:
         yield sim
 
 
-def open_source(bench: Bench, url: str, **options: float) -> SerialScannerSource:
+def open_source(
+    bench: Bench,
+    url: str,
+    *,
+    partial_timeout_s: float = 0.5,
+    reopen_interval_s: float = 0.5,
+    max_chars: int = 4096,
+) -> SerialScannerSource:
     source = SerialScannerSource(
-        url, device="serial-1", on_scan=bench.on_scan, on_status=bench.on_status, **options
+        url,
+        device="serial-1",
+        on_scan=bench.on_scan,
+        on_status=bench.on_status,
+        partial_timeout_s=partial_timeout_s,
+        reopen_interval_s=reopen_interval_s,
+        max_chars=max_chars,
     )
     source.start()
     bench.wait_state(DeviceState.READY)
