@@ -134,7 +134,8 @@ class ScaleSession:
         try:
             while not self._stop.is_set():
                 if link is None:
-                    self._publish_status(DeviceState.CONNECTING, f"opening {self.url}")
+                    if self.status.state is not DeviceState.ERROR:  # no flapping on retries
+                        self._publish_status(DeviceState.CONNECTING, f"opening {self.url}")
                     try:
                         link = open_link(self.profile, self.url)
                     except OSError as exc:

@@ -78,8 +78,7 @@ NCI = [
     (b"\n?\r\x03", None, False, CMD_ERR),
     (b"  1.23lb\r00\r\x03", 557_919, True, OK),  # tolerant: no LFs
 ]
-NCI_BAD = [b"\n  1.23lb\r\n  \r\x03", b"\nxx.xxlb\r\n00\r\x03", b"\n  1.23lb\r\n00\r", b"\x03",
-           b"\n\xff\r\x03"]
+NCI_BAD = [b"\n  1.23lb\r\n  \r\x03", b"\nxx.xxlb\r\n00\r\x03", b"\n  1.23lb\r\n00\r", b"\x03", b"\n\xff\r\x03"]
 
 CAS22 = [
     (b"ST,GS,1\x44,0001.234 kg\r\n", 1_234_000, True, OK),
@@ -93,8 +92,14 @@ AND18 = [
     (b"US,GS,+001.234kg\r\n", 1_234_000, False, OK),
     (b"OL,GS,9999999 kg\r\n", None, False, OVER),
 ]
-CAS_BAD = [b"ST,GS,1\x44,0001.234 kg", b"XX,GS,1\x44,0001.234 kg\r\n", b"ST,GS,1\x44,abc kg\r\n",
-           b"ST,GS,1\x44,1.0 stone\r\n", b"\r\n", b"ST,GS,\r\n"]
+CAS_BAD = [
+    b"ST,GS,1\x44,0001.234 kg",
+    b"XX,GS,1\x44,0001.234 kg\r\n",
+    b"ST,GS,1\x44,abc kg\r\n",
+    b"ST,GS,1\x44,1.0 stone\r\n",
+    b"\r\n",
+    b"ST,GS,\r\n",
+]
 
 
 def _check(reading: Reading, weight_mg: int | None, stable: bool, status: ScaleStatus) -> None:
@@ -259,7 +264,9 @@ PARSERS = [
     lambda f: generic_stream.parse(f, re.compile(r"(?P<weight>.*)", re.DOTALL)),
     hid.parse,
 ]
-ASCIIish = st.binary(max_size=40) | st.text(alphabet=" \r\n\x02\x03?+-.,0123456789SDIZATGUNOLkglb", max_size=30).map(str.encode)
+ASCIIish = st.binary(max_size=40) | st.text(alphabet=" \r\n\x02\x03?+-.,0123456789SDIZATGUNOLkglb", max_size=30).map(
+    str.encode
+)
 
 
 @pytest.mark.parametrize("parse", PARSERS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 
-from drivers.scale.framing import Framing, FrameSplitter
+from drivers.scale.framing import FrameSplitter, Framing
 from drivers.scale.profile import ScaleProfile
 from drivers.scale.transport import FrameReader, SerialLink, open_link
 from drivers.sim.pty import PtyLink
