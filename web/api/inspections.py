@@ -1,0 +1,194 @@
+"""/api/v1/inspections and /api/v1/photos: results with verdicts and decision, photo evidence."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import time
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from PIL import Image
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
+
+from station.db.models import Inspection, Photo
+from station.returns.errors import NotFound
+from station.returns.payloads import event_data
+from web.api import signed_urls
+from web.api.auth import require
+from web.api.problems import ApiProblem
+from web.api.schemas import InspectionOut, InspectionPage, SignedUrlOut
+from web.app import station_context
+
+bp = Blueprint("api_inspections", __name__)
+
+MAX_PAGE = 100
+
+
+def inspection_out(inspection: Inspection, public_url: str) -> InspectionOut:
+    data = event_data(inspection, public_url)
+    return InspectionOut.model_validate(
+        {**data, "decision": inspection.decision or {},
+         "refund_status": inspection.refund_status or None}
+    )
+
+
+def _cursor(inspection: Inspection) -> str:
+    raw = json.dumps([inspection.received_at.isoformat(), inspection.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode()
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        at, inspection_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(at).astimezone(UTC), str(inspection_id)
+    except (ValueError, TypeError) as exc:
+        raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API gave out") from exc
+
+
+def _time_arg(name: str) -> datetime | None:
+    value = request.args.get(name)
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ApiProblem(400, "invalid_query", f"{name}: not an ISO 8601 time",
+                         errors=[{"field": name, "reason": "not an ISO 8601 time"}]) from exc
+    if parsed.tzinfo is None:
+        raise ApiProblem(400, "invalid_query", f"{name}: needs a time zone",
+                         errors=[{"field": name, "reason": "needs a time zone"}])
+    return parsed
+
+
+@bp.get("/inspections")
+@require("inspections:read")
+def list_inspections() -> Response:
+    """Newest first; filters since/until (received), state, grade, station_id; cursor paging."""
+    try:
+        limit = min(max(int(request.args.get("limit", "50")), 1), MAX_PAGE)
+    except ValueError as exc:
+        raise ApiProblem(400, "invalid_query", "limit must be an integer") from exc
+    query = select(Inspection).options(
+        selectinload(Inspection.rma), selectinload(Inspection.photos)
+    )
+    since, until = _time_arg("since"), _time_arg("until")
+    if since:
+        query = query.where(Inspection.received_at >= since)
+    if until:
+        query = query.where(Inspection.received_at < until)
+    for name, column in (("state", Inspection.state), ("grade", Inspection.grade),
+                         ("station_id", Inspection.station_id)):
+        if request.args.get(name):
+            query = query.where(column == request.args[name])
+    if request.args.get("cursor"):
+        at, last_id = _parse_cursor(request.args["cursor"])
+        query = query.where(or_(Inspection.received_at < at,
+                                and_(Inspection.received_at == at, Inspection.id < last_id)))
+    query = query.order_by(Inspection.received_at.desc(), Inspection.id.desc()).limit(limit + 1)
+    ctx = station_context(current_app)
+    with ctx.db.reader() as session:
+        rows = list(session.execute(query).scalars())
+        page = rows[:limit]
+        body = InspectionPage(
+            items=[inspection_out(i, ctx.settings.web.public_url) for i in page],
+            next_cursor=_cursor(page[-1]) if len(rows) > limit else None,
+        )
+    return jsonify(body.model_dump(mode="json"))
+
+
+@bp.get("/inspections/<inspection_id>")
+@require("inspections:read")
+def get_inspection(inspection_id: str) -> Response:
+    ctx = station_context(current_app)
+    with ctx.db.reader() as session:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is None:
+            raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
+        body = inspection_out(inspection, ctx.settings.web.public_url)
+    return jsonify(body.model_dump(mode="json"))
+
+
+def _photo(photo_id: str) -> Photo:
+    with station_context(current_app).db.reader() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            raise NotFound("photo_not_found", f"no photo {photo_id}")
+        return photo
+
+
+@require("photos:read")
+def _key_allowed() -> None:
+    return None
+
+
+def _authorize_photo(photo_id: str, variant: str) -> None:
+    """A valid signed URL for this photo and variant, or an API key with photos:read."""
+    if "sig" not in request.args:
+        _key_allowed()
+        return
+    key = signed_urls.signing_key(station_context(current_app).settings)
+    if not signed_urls.valid(key, photo_id, variant, request.args.get("expires", ""),
+                             request.args["sig"], time.time()):
+        raise ApiProblem(403, "invalid_signature", "the signed URL is invalid or expired")
+
+
+@bp.get("/photos/<photo_id>")
+def get_photo(photo_id: str) -> Response:
+    """The original evidence bytes; ETag and X-Content-SHA256 are its SHA-256."""
+    _authorize_photo(photo_id, "original")
+    photo = _photo(photo_id)
+    data = station_context(current_app).store.get_original(photo.storage_key)
+    response = Response(data, mimetype=photo.content_type)
+    response.headers["X-Content-SHA256"] = photo.sha256
+    response.set_etag(photo.sha256)
+    response.headers["Cache-Control"] = "private, max-age=3600, immutable"
+    return response
+
+
+@bp.get("/photos/<photo_id>/thumbnail")
+def get_thumbnail(photo_id: str) -> Response:
+    """A JPEG thumbnail (evidence.thumbnail_px), made once and kept as a derivative."""
+    _authorize_photo(photo_id, "thumbnail")
+    photo = _photo(photo_id)
+    ctx = station_context(current_app)
+    size_px = ctx.settings.evidence.thumbnail_px
+    name = f"thumb-{size_px}-{photo.sha256}.jpg"
+    data = ctx.store.get_derivative(name)
+    if data is None:
+        image = Image.open(io.BytesIO(ctx.store.get_original(photo.storage_key)))
+        image.thumbnail((size_px, size_px))
+        out = io.BytesIO()
+        image.convert("RGB").save(out, format="JPEG", quality=80)
+        data = out.getvalue()
+        ctx.store.put_derivative(name, data)
+    return Response(data, mimetype="image/jpeg")
+
+
+@bp.post("/photos/<photo_id>/signed-url")
+@require("photos:read")
+def sign_photo_url(photo_id: str) -> Response:
+    """A URL that fetches this photo (variant original|thumbnail) without a key until it expires."""
+    photo = _photo(photo_id)
+    variant = request.args.get("variant", "original")
+    if variant not in ("original", "thumbnail"):
+        raise ApiProblem(400, "invalid_query", "variant must be original or thumbnail")
+    try:
+        ttl_s = min(max(int(request.args.get("ttl_s", signed_urls.DEFAULT_TTL_S)), 1),
+                    signed_urls.MAX_TTL_S)
+    except ValueError as exc:
+        raise ApiProblem(400, "invalid_query", "ttl_s must be an integer") from exc
+    ctx = station_context(current_app)
+    expires = int(time.time()) + ttl_s
+    sig = signed_urls.signature(signed_urls.signing_key(ctx.settings), photo.id, variant, expires)
+    path = f"/api/v1/photos/{photo.id}" + ("/thumbnail" if variant == "thumbnail" else "")
+    body = SignedUrlOut(
+        url=f"{ctx.settings.web.public_url.rstrip('/')}{path}?expires={expires}&sig={sig}",
+        expires_at=datetime.fromtimestamp(expires, UTC),
+    )
+    return jsonify(body.model_dump(mode="json"))
+
+
+

@@ -1,0 +1,139 @@
+"""OpenAPI 3.1 document built from the same pydantic models the views validate with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from station.returns.intake import ReturnAuthorizationIn
+from station.webhooks.outbox import EVENT_TYPES, PAYLOAD_VERSION
+from web.api import schemas as s
+
+REF = "#/components/schemas/{model}"
+
+#: (method, path, summary, scope, request model, response model, success status)
+OPERATIONS: list[tuple[str, str, str, str | None, type[BaseModel] | None, Any, int]] = [
+    ("post", "/returns", "Create or update an RMA (idempotent by rma_id)", "returns:write",
+     ReturnAuthorizationIn, s.ReturnUpsertOut, 201),
+    ("get", "/returns/{rma_id}", "Read an RMA", "returns:write", None, s.ReturnOut, 200),
+    ("delete", "/returns/{rma_id}", "Cancel an RMA not yet inspected", "returns:write", None,
+     s.ReturnOut, 200),
+    ("post", "/returns/{rma_id}/refund-status", "Report what the refund flow did",
+     "returns:write", s.RefundStatusIn, None, 200),
+    ("get", "/inspections", "List inspections, newest first (cursor paging)",
+     "inspections:read", None, s.InspectionPage, 200),
+    ("get", "/inspections/{inspection_id}", "One inspection with verdicts and decision",
+     "inspections:read", None, s.InspectionOut, 200),
+    ("get", "/photos/{photo_id}", "Photo evidence bytes (API key or signed URL)", "photos:read",
+     None, "image", 200),
+    ("get", "/photos/{photo_id}/thumbnail", "JPEG thumbnail (API key or signed URL)",
+     "photos:read", None, "image", 200),
+    ("post", "/photos/{photo_id}/signed-url", "A short-lived signed URL for a photo",
+     "photos:read", None, s.SignedUrlOut, 200),
+    ("get", "/webhooks/endpoints", "List webhook endpoints", "webhooks:admin", None,
+     list[s.EndpointOut], 200),
+    ("post", "/webhooks/endpoints", "Add a webhook endpoint (secret shown once)",
+     "webhooks:admin", s.EndpointIn, s.EndpointWithSecret, 201),
+    ("get", "/webhooks/endpoints/{endpoint_id}", "Read an endpoint", "webhooks:admin", None,
+     s.EndpointOut, 200),
+    ("patch", "/webhooks/endpoints/{endpoint_id}", "Change URL, events, enabled",
+     "webhooks:admin", s.EndpointPatch, s.EndpointOut, 200),
+    ("delete", "/webhooks/endpoints/{endpoint_id}", "Remove an endpoint", "webhooks:admin",
+     None, None, 204),
+    ("post", "/webhooks/endpoints/{endpoint_id}/rotate-secret",
+     "New secret; the old one also signs for 24 h", "webhooks:admin", None,
+     s.EndpointWithSecret, 200),
+    ("post", "/webhooks/endpoints/{endpoint_id}/test", "Send a signed webhook.test now",
+     "webhooks:admin", None, s.PingOut, 200),
+    ("get", "/webhooks/endpoints/{endpoint_id}/deliveries", "Delivery attempts, newest first",
+     "webhooks:admin", None, list[s.DeliveryOut], 200),
+    ("post", "/webhooks/dead-letters/replay", "Replay every dead letter", "webhooks:admin",
+     None, s.ReplayOut, 200),
+    ("post", "/webhooks/dead-letters/{event_id}/replay", "Replay one dead letter",
+     "webhooks:admin", None, s.ReplayOut, 200),
+]
+
+MODELS: list[type[BaseModel]] = [
+    ReturnAuthorizationIn, s.ReturnUpsertOut, s.ReturnOut, s.RefundStatusIn, s.InspectionPage,
+    s.InspectionOut, s.SignedUrlOut, s.EndpointOut, s.EndpointIn, s.EndpointWithSecret,
+    s.EndpointPatch, s.PingOut, s.DeliveryOut, s.ReplayOut, s.WebhookEvent, s.Problem,
+]
+
+
+def _ref(model: Any) -> dict[str, Any]:
+    if model == "image":
+        return {"content": {"image/jpeg": {"schema": {"type": "string",
+                                                        "contentMediaType": "image/jpeg"}}}}
+    if getattr(model, "__origin__", None) is list:
+        schema: dict[str, Any] = {"type": "array",
+                                  "items": {"$ref": REF.format(model=model.__args__[0].__name__)}}
+    else:
+        schema = {"$ref": REF.format(model=model.__name__)}
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {
+        "application/problem+json": {"schema": {"$ref": REF.format(model="Problem")}}}}
+
+
+def document(server_url: str = "/api/v1") -> dict[str, Any]:
+    """The OpenAPI 3.1 document, including the webhook events the station sends."""
+    _, defs = models_json_schema(
+        [(m, "validation" if m in (ReturnAuthorizationIn, s.RefundStatusIn, s.EndpointIn,
+                                   s.EndpointPatch) else "serialization") for m in MODELS],
+        ref_template=REF,
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for method, path, summary, scope, body, response, status in OPERATIONS:
+        op: dict[str, Any] = {
+            "summary": summary,
+            "operationId": f"{method}_{path.strip('/').replace('/', '_').replace('{', '').replace('}', '')}",
+            "parameters": [
+                {"name": p[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+                for p in path.split("/") if p.startswith("{")
+            ],
+            "responses": {
+                str(status): {"description": "success", **(_ref(response) if response else {})},
+                "401": _problem("missing, unknown or revoked API key"),
+                "403": _problem(f"the key lacks the scope {scope}"),
+                "404": _problem("not found"),
+                "422": _problem("invalid request; `errors` lists field paths"),
+                "429": _problem("rate limited"),
+            },
+            "security": [{"apiKey": [scope]}] if scope else [],
+        }
+        if body is not None:
+            op["requestBody"] = {"required": True, **_ref(body)}
+        if path == "/returns" and method == "post":
+            op["parameters"].append({"name": "Idempotency-Key", "in": "header",
+                                     "required": False, "schema": {"type": "string"}})
+        if path == "/inspections":
+            op["parameters"] += [
+                {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
+                for n in ("since", "until", "state", "grade", "station_id", "cursor", "limit")
+            ]
+        paths.setdefault(path, {})[method] = op
+    webhooks = {
+        event_type: {"post": {
+            "summary": f"{event_type} (payload schema version {PAYLOAD_VERSION})",
+            "requestBody": {"required": True, **_ref(s.WebhookEvent)},
+            "responses": {"2XX": {"description": "accepted"},
+                          "410": {"description": "endpoint gone: the station disables it"}},
+        }}
+        for event_type in EVENT_TYPES
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Returns-inspection station API", "version": "1"},
+        "servers": [{"url": server_url}],
+        "paths": paths,
+        "webhooks": webhooks,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
+                                           "description": "station apikey create --scopes ..."}},
+        },
+    }

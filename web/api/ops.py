@@ -1,0 +1,128 @@
+"""/healthz, /readyz and /metrics (Prometheus text exposition format, written by hand)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from sqlalchemy import func, select, text
+
+from station.db.models import Inspection, WebhookDelivery
+from station.webhooks.admin import queue_depth
+from web.app import station_context
+
+bp = Blueprint("ops", __name__)
+
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class RequestLatency:
+    """A Prometheus histogram of request latency per endpoint (this process)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counts: dict[str, list[int]] = defaultdict(lambda: [0] * len(LATENCY_BUCKETS_S))
+        self.sums: dict[str, float] = defaultdict(float)
+        self.totals: dict[str, int] = defaultdict(int)
+
+    def observe(self, endpoint: str, seconds: float) -> None:
+        with self._lock:
+            counts = self.counts[endpoint]
+            for index, bound in enumerate(LATENCY_BUCKETS_S):
+                if seconds <= bound:
+                    counts[index] += 1
+            self.sums[endpoint] += seconds
+            self.totals[endpoint] += 1
+
+    def lines(self) -> list[str]:
+        name = "station_http_request_duration_seconds"
+        out = [f"# HELP {name} API request latency", f"# TYPE {name} histogram"]
+        with self._lock:
+            for endpoint, counts in sorted(self.counts.items()):
+                for bound, count in zip(LATENCY_BUCKETS_S, counts, strict=True):
+                    out.append(f'{name}_bucket{{endpoint="{endpoint}",le="{bound}"}} {count}')
+                total = self.totals[endpoint]
+                out.append(f'{name}_bucket{{endpoint="{endpoint}",le="+Inf"}} {total}')
+                out.append(f'{name}_sum{{endpoint="{endpoint}"}} {self.sums[endpoint]:.6f}')
+                out.append(f'{name}_count{{endpoint="{endpoint}"}} {total}')
+        return out
+
+
+def install_timing(app: Flask) -> None:
+    latency = RequestLatency()
+    app.extensions["api_latency"] = latency
+
+    @app.before_request
+    def _start() -> None:
+        g.request_started = time.perf_counter()
+
+    @app.teardown_request
+    def _stop(_exc: BaseException | None) -> None:
+        started = g.pop("request_started", None)
+        if started is not None and request.url_rule is not None:
+            latency.observe(request.url_rule.endpoint, time.perf_counter() - started)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """The process answers."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Database and photo store reachable (device states arrive with the device manager)."""
+    ctx = station_context(current_app)
+    checks: dict[str, str] = {}
+    try:
+        with ctx.db.reader() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # readiness reports any failure, it never raises
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        ctx.store.exists("readyz-probe")
+        checks["photo_store"] = "ok"
+    except Exception as exc:
+        checks["photo_store"] = f"error: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return jsonify({"status": "ready" if ready else "not_ready", "checks": checks}), (
+        200 if ready else 503
+    )
+
+
+def _gauge(name: str, help_: str, kind: str, samples: list[tuple[str, float]]) -> list[str]:
+    return [f"# HELP {name} {help_}", f"# TYPE {name} {kind}"] + [
+        f"{name}{labels} {value:g}" for labels, value in samples
+    ]
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    ctx = station_context(current_app)
+    with ctx.db.reader() as session:
+        by_result = session.execute(
+            select(Inspection.state, Inspection.grade, func.count())
+            .group_by(Inspection.state, Inspection.grade)
+        ).all()
+        deliveries = session.execute(
+            select(WebhookDelivery.outcome, func.count()).group_by(WebhookDelivery.outcome)
+        ).all()
+        depth = queue_depth(session)
+    lines = _gauge(
+        "station_inspections", "Inspections by state and grade", "gauge",
+        [(f'{{state="{s}",grade="{g_ or "none"}"}}', n) for s, g_, n in by_result],
+    )
+    lines += _gauge(
+        "station_webhook_deliveries_total", "Webhook delivery attempts by outcome", "counter",
+        [(f'{{outcome="{o}"}}', n) for o, n in deliveries],
+    )
+    lines += _gauge(
+        "station_webhook_outbox_events", "Outbox events by status (queue depth = pending)",
+        "gauge", [(f'{{status="{s}"}}', n) for s, n in sorted(depth.items())],
+    )
+    latency: RequestLatency = current_app.extensions["api_latency"]
+    lines += latency.lines()
+    return Response("\n".join(lines) + "\n", mimetype="text/plain; version=0.0.4")

@@ -1,0 +1,201 @@
+"""Pydantic models of API bodies; the OpenAPI document is generated from these same models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal, get_args
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from station.webhooks.outbox import EVENT_TYPES
+
+EventType = Literal[
+    "return.received", "return.unexpected", "inspection.completed", "inspection.flagged",
+    "inspection.reviewed",
+]
+if set(get_args(EventType)) != set(EVENT_TYPES):
+    raise RuntimeError("web.api.schemas.EventType is out of step with outbox.EVENT_TYPES")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ExpectedItemOut(Strict):
+    line_id: str
+    sku: str
+    gtin: str | None
+    description: str
+    quantity: int
+    serials: list[str]
+    unit_weight_g: float | None
+    category: str
+    accessories: list[str]
+
+
+class ReturnOut(Strict):
+    """An RMA as stored."""
+
+    rma_id: str
+    order_id: str
+    tracking_number: str | None
+    reason: str
+    requested_resolution: str
+    status: Literal["open", "received", "inspected", "cancelled"]
+    delivered_at: datetime | None
+    window_end: datetime | None
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    items: list[ExpectedItemOut]
+
+
+class ReturnUpsertOut(Strict):
+    outcome: Literal["created", "updated", "unchanged"]
+    rma: ReturnOut
+
+
+class Weight(Strict):
+    measured_g: float | None
+    expected_g: float | None
+    source: str | None
+
+
+class Verdict(Strict):
+    rule: str
+    ok: bool
+    code: str
+
+
+class PhotoLink(Strict):
+    id: str
+    angle: str
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    size_bytes: int
+    url: str
+
+
+class AuditAnchor(Strict):
+    seq: int
+    hash: str
+
+
+class InspectionData(BaseModel):
+    """The `data` of every inspection event, version 1 (also GET /inspections/{id})."""
+
+    inspection_id: str
+    rma_id: str | None
+    order_id: str | None
+    label: str | None
+    station_id: str
+    state: str
+    unexpected: bool
+    received_at: str
+    completed_at: str | None
+    weight: Weight
+    verdicts: list[Verdict]
+    grade: Literal["A", "B", "C", "D"] | None
+    disposition: str | None
+    recommendation: str | None
+    deduction_pct: int
+    platform: dict[str, str]
+    fired_rules: list[str]
+    policy_version: str | None
+    override: dict[str, object] | None
+    flags: list[str]
+    photos: list[PhotoLink]
+    audit_anchor: AuditAnchor | None = Field(None, description="Audit chain head (events only)")
+
+
+class InspectionOut(InspectionData):
+    decision: dict[str, object] = Field(description="The policy decision with its reasons")
+    refund_status: dict[str, object] | None
+
+
+class InspectionPage(Strict):
+    items: list[InspectionOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
+
+
+class RefundStatusIn(Strict):
+    """What the platform's refund flow did with an inspected return."""
+
+    status: Literal["refunded", "partially_refunded", "denied", "exchanged"]
+    amount: Decimal | None = Field(None, ge=0, le=10_000_000, decimal_places=2)
+    currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    reference: str = Field("", max_length=200)
+    note: str = Field("", max_length=2000)
+    decided_at: AwareDatetime | None = None
+
+
+class EndpointIn(Strict):
+    url: str = Field(max_length=2000, pattern=r"^https?://")
+    event_types: list[EventType] = Field(default_factory=list, description="Empty = all events")
+
+
+class EndpointPatch(Strict):
+    url: str | None = Field(None, max_length=2000, pattern=r"^https?://")
+    event_types: list[EventType] | None = None
+    enabled: bool | None = None
+
+
+class EndpointOut(Strict):
+    id: str
+    url: str
+    event_types: list[str]
+    enabled: bool
+    disabled_reason: str
+    created_at: datetime
+    previous_secret_until: datetime | None
+
+
+class EndpointWithSecret(EndpointOut):
+    secret: str = Field(description="whsec_... signing secret; shown on create and rotate only")
+
+
+class DeliveryOut(Strict):
+    id: str
+    event_id: str
+    endpoint_id: str
+    attempt: int
+    outcome: Literal["delivered", "failed", "throttled", "gone"]
+    status_code: int | None
+    error: str
+    duration_ms: int
+    attempted_at: datetime
+
+
+class PingOut(Strict):
+    ok: bool
+    status_code: int | None
+    error: str
+    duration_ms: int
+
+
+class ReplayOut(Strict):
+    replayed: int
+
+
+class SignedUrlOut(Strict):
+    url: str
+    expires_at: datetime
+
+
+class WebhookEvent(BaseModel):
+    """The body POSTed to webhook endpoints (Standard Webhooks shape)."""
+
+    type: EventType
+    timestamp: str
+    schema_version: Literal["1"]
+    data: InspectionData
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
