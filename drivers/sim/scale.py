@@ -112,7 +112,9 @@ class SimulatedScale:
             gross = self._gross_now(now)
             moving = now < self.settled_at or self.faults.unstable
             if self.faults.unstable:
-                gross += self._random.uniform(-2.0, 2.0)
+                # a 10 g/s sawtooth: no two readings 0.05 s apart agree within 0.5 g, so even a
+                # scale without a stable flag never looks settled (random noise sometimes would)
+                gross += 5.0 * ((now * 2.0) % 1.0) + self._random.uniform(-0.1, 0.1)
             shown = gross - self._zero_g - self._tare_g
             return frames.ScaleState(shown, not moving, self.faults.overload)
 
