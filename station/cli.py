@@ -210,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     aud = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit", required=True)
     add("verify", cmd_audit_verify, "verify the hash chain and its external anchors", aud)
+    from station import cli_platform
+    cli_platform.register(sub, add)
     return parser
 
 
