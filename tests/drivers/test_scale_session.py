@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from drivers.scale.profile import ScaleProfile, load_scale_profile, shipped_scale_profiles
+from drivers.scale.profile import (
+    ScaleProfile,
+    find_scale_profile,
+    load_scale_profile,
+    shipped_scale_profiles,
+)
 from drivers.scale.reading import Reading, ScaleStatus
 from drivers.scale.session import ScaleSession
 from drivers.sim.scale import SimulatedScale
@@ -43,7 +48,7 @@ class Bench:
 
 
 def _profile(name: str, **update: object) -> ScaleProfile:
-    profile = load_scale_profile(Path(f"firmware_configs/scales/{name}.toml").resolve())
+    profile = load_scale_profile(find_scale_profile(name))
     return profile.model_copy(update=update) if update else profile
 
 
