@@ -8,16 +8,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from station.db.models import ExpectedItem, Inspection
-from station.policy import Checklist, Decision, Policy, PolicyInput, evaluate as evaluate_policy
+from station.policy import Checklist, Decision, Policy, PolicyInput
+from station.policy import evaluate as evaluate_policy
 from station.returns.errors import DomainError
 from station.returns.rules import verify_return
 from station.returns.rules_types import ExpectedLine, ScannedItem, Verdict, WeightTolerance
 from station.vocabulary import (
+    MERCHANT_FAULT_REASONS,
     DefectKind,
     DefectSeverity,
     Disposition,
     FunctionTest,
-    MERCHANT_FAULT_REASONS,
     Grade,
     Recommendation,
     ReturnReason,
