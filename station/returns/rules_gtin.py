@@ -1,26 +1,15 @@
-"""GTIN normalisation: GTIN-8/12/13/14 to 14 digits with leading zeros, check digit validated."""
+"""GTIN normalisation with reasons: GTIN-8/12/13/14 to 14 digits (check digit math from drivers.scanner.gtin)."""
 
 from __future__ import annotations
 
-#: Lengths of the GTIN family (GS1 General Specifications, GTIN data structures).
-GTIN_LENGTHS = frozenset({8, 12, 13, 14})
+from drivers.scanner.gtin import GTIN_LENGTHS
+from drivers.scanner.gtin import gs1_check_digit as gtin_check_digit
+
+__all__ = ["GTIN_LENGTHS", "GtinError", "gtin_check_digit", "normalise_gtin", "try_normalise_gtin"]
 
 
 class GtinError(ValueError):
     """A code that is not a valid GTIN; the message says why."""
-
-
-def gtin_check_digit(body: str) -> int:
-    """GS1 mod-10 check digit of ``body`` (all digits but the last, any length).
-
-    Weights 3 and 1 alternate from the rightmost body digit
-    (GS1 General Specifications, standard check digit calculation).
-    """
-    total = 0
-    for position, char in enumerate(reversed(body)):
-        digit = int(char)
-        total += digit * 3 if position % 2 == 0 else digit
-    return (10 - total % 10) % 10
 
 
 def normalise_gtin(code: str) -> str:
