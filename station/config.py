@@ -123,6 +123,16 @@ class DevicesSection(Section):
     scanner_urls: list[str] = Field(default_factory=list)
     camera_profile: str = "generic-uvc"
     camera_source: str = ""
+    reconnect_base_s: float = Field(
+        1.0, gt=0, le=60, description="First wait before reconnecting a failed device (doubles)"
+    )
+    reconnect_max_s: float = Field(
+        30.0, gt=0, le=600, description="Longest wait between reconnect attempts"
+    )
+    camera_scan: bool = Field(True, description="Decode barcodes from the camera frames")
+    sim_camera_fps: float = Field(
+        10.0, gt=0, le=60, description="Frame rate of the simulated camera (simulated = true)"
+    )
 
 
 class WebhooksSection(Section):

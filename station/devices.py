@@ -1,0 +1,300 @@
+"""Device manager: owns the device drivers, their states, reconnects with backoff, the event bus.
+
+A device in error (or gone) is tried again after ``reconnect_base_s``, doubling up to
+``reconnect_max_s``, and starts at the base again once READY. Nothing here blocks a caller:
+drivers and reconnects run on their own threads; the bus drops what a lagging subscriber misses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from drivers.camera.capture import Still
+from drivers.scale.reading import Reading
+from drivers.scanner.camera_decode import DecoderConfig
+from drivers.scanner.events import ScanEvent
+from drivers.scanner.profile import ScannerInterface, ScannerProfile
+from drivers.state import DeviceState, DeviceStatus
+from station import devices_drivers as managed
+from station.config import DevicesSection
+from station.devices_bus import DeviceEvent, EventBus, Subscription
+from station.devices_drivers import CameraDevice, ManagedDevice, OnScan, OnStatus, ScaleDevice
+from station.devices_sim import (
+    SIM_DECODE_STAGES,
+    Simulators,
+    close_quietly,
+    sim_scanner_profile,
+    start_simulators,
+)
+
+__all__ = ["DeviceEvent", "DeviceManager", "EventBus", "Simulators", "Subscription"]
+
+log = logging.getLogger(__name__)
+
+SCALE, CAMERA = "scale", "camera"
+
+
+@dataclass
+class _Track:
+    """The manager's view of one device: its state and where its backoff stands."""
+
+    status: DeviceStatus
+    configured: bool = True
+    attempts: int = 0
+    next_retry_at: float | None = None
+    restarting: bool = False
+
+
+class DeviceManager:
+    """One bench's devices, from ``settings.devices``; simulated ones when ``simulated`` is set."""
+
+    def __init__(self, devices: DevicesSection, bus: EventBus | None = None) -> None:
+        self.config = devices
+        self.bus = bus or EventBus()
+        self.simulators: Simulators | None = None
+        self.base_s = devices.reconnect_base_s
+        self.max_s = max(devices.reconnect_max_s, devices.reconnect_base_s)
+        self.scale_profile = managed.scale_profile_named(devices.scale_profile)
+        self.scanner_profiles = [managed.scanner_profile_named(n) for n in devices.scanner_profiles]
+        self.camera_profile = managed.camera_profile_named(devices.camera_profile)
+        self._devices: dict[str, ManagedDevice] = {}
+        self._tracks: dict[str, _Track] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._supervisor: threading.Thread | None = None
+        self._reconnects: list[threading.Thread] = []
+
+    # -- life cycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the simulators (if simulated), every driver and the reconnect supervisor."""
+        if self._supervisor is not None:
+            return
+        self._stop.clear()
+        if self.config.simulated:
+            self.simulators = start_simulators(
+                self.scale_profile, sim_scanner_profile(self.scanner_profiles), self.camera_profile,
+                self.config.sim_camera_fps,
+            )
+        try:
+            self._build()
+        except Exception:
+            close_quietly(self.simulators)
+            self.simulators = None
+            raise
+        for name, device in self._devices.items():
+            self._set(name, DeviceStatus(name, DeviceState.CONNECTING, "starting"))
+            device.start()
+        tick_s = min(0.1, self.base_s / 2)
+        self._supervisor = threading.Thread(
+            target=self._supervise, args=(tick_s,), name="device-supervisor", daemon=True
+        )
+        self._supervisor.start()
+
+    def stop(self) -> None:
+        """Stop every driver, reconnect and simulator thread; states end DISCONNECTED."""
+        self._stop.set()
+        if self._supervisor is not None:
+            self._supervisor.join()
+            self._supervisor = None
+        for thread in self._reconnects:
+            thread.join()
+        self._reconnects.clear()
+        for name, device in self._devices.items():
+            try:
+                device.close()
+            except Exception:  # one broken driver must not keep the others running
+                log.exception("device %s: close failed", name)
+        close_quietly(self.simulators)
+        for name in list(self._tracks):
+            self._set(name, DeviceStatus(name, DeviceState.DISCONNECTED, "stopped"), force=True)
+
+    def __enter__(self) -> DeviceManager:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what callers use ----------------------------------------------------------------------
+    def states(self) -> dict[str, DeviceStatus]:
+        """Every device's current state with its reason."""
+        with self._lock:
+            return {name: track.status for name, track in self._tracks.items()}
+
+    def subscribe(self, queue_len: int | None = None) -> Subscription:
+        """Events (states, readings, scans) from now on."""
+        return self.bus.subscribe(queue_len)
+
+    def tare(self) -> bool:
+        """Ask the scale to tare; False when there is no scale or it cannot tare."""
+        scale = self._scale()
+        return scale is not None and scale.session.tare()
+
+    def zero(self) -> bool:
+        """Ask the scale to zero; False when there is no scale or it cannot zero."""
+        scale = self._scale()
+        return scale is not None and scale.session.zero()
+
+    def latest_weight(self) -> Reading | None:
+        """The newest scale reading while the scale is READY, else None (the UI asks by hand)."""
+        scale = self._scale()
+        if scale is None or self._state_of(SCALE) is not DeviceState.READY:
+            return None
+        return scale.session.last_reading
+
+    def still(self) -> Still | None:
+        """An evidence photo from the camera, or None while it is down."""
+        camera = self._camera()
+        return camera.still() if camera is not None else None
+
+    def preview_jpeg(self) -> bytes:
+        """A reduced-size JPEG for the live preview; b"" while the camera is down."""
+        camera = self._camera()
+        if camera is None or self._state_of(CAMERA) is not DeviceState.READY:
+            return b""
+        return camera.capture.preview_jpeg()
+
+    # -- building ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        cfg, sims = self.config, self.simulators
+        if sims is not None or cfg.scale_url:
+            url_for = sims.scale_port if sims is not None else (lambda _old: cfg.scale_url)
+            self._add(ScaleDevice(SCALE, self.scale_profile, url_for, retry_s=self.base_s,
+                                  on_reading=self._on_reading, on_status=self._status_cb(SCALE)))
+        else:
+            self._unconfigured(SCALE, "not configured: set devices.scale_url")
+        if sims is not None:
+            self._add(managed.SerialScannerDevice(
+                "scanner", sim_scanner_profile(self.scanner_profiles), sims.scanner_port, retry_s=self.base_s,
+                on_scan=self._scan_cb("scanner"), on_status=self._status_cb("scanner")))
+        else:
+            for index, profile in enumerate(self.scanner_profiles):
+                self._add_scanner(index, profile)
+        decoder = None
+        if cfg.camera_scan:
+            stages = SIM_DECODE_STAGES if sims is not None else DecoderConfig().stages
+            decoder = DecoderConfig(stages=stages, source=CAMERA)
+        source = sims.camera if sims is not None else managed.camera_source_spec(cfg.camera_source)
+        self._add(CameraDevice(CAMERA, self.camera_profile, source, decoder=decoder,
+                               on_scan=self._scan_cb(CAMERA), on_status=self._status_cb(CAMERA)))
+
+    def _add_scanner(self, index: int, profile: ScannerProfile) -> None:
+        name = "scanner" if index == 0 else f"scanner-{index + 1}"
+        urls = self.config.scanner_urls
+        url = urls[index] if index < len(urls) else ""
+        if profile.interface == ScannerInterface.SERIAL:
+            if not url:
+                self._unconfigured(name, f"not configured: set devices.scanner_urls[{index}]")
+                return
+            self._add(managed.SerialScannerDevice(
+                name, profile, lambda _old: url, retry_s=self.base_s,
+                on_scan=self._scan_cb(name), on_status=self._status_cb(name)))
+        elif url or profile.usb_ids:
+            self._add(managed.WedgeScannerDevice(
+                name, profile, url, retry_s=self.base_s,
+                on_scan=self._scan_cb(name), on_status=self._status_cb(name)))
+        else:
+            self._unconfigured(name, f"not configured: set devices.scanner_urls[{index}]")
+
+    def _add(self, device: ManagedDevice) -> None:
+        self._devices[device.name] = device
+        with self._lock:
+            self._tracks[device.name] = _Track(
+                DeviceStatus(device.name, DeviceState.DISCONNECTED, "not started"))
+
+    def _unconfigured(self, name: str, reason: str) -> None:
+        with self._lock:
+            self._tracks[name] = _Track(
+                DeviceStatus(name, DeviceState.DISCONNECTED, reason), configured=False)
+
+    def _scale(self) -> ScaleDevice | None:
+        device = self._devices.get(SCALE)
+        return device if isinstance(device, ScaleDevice) else None
+
+    def _camera(self) -> CameraDevice | None:
+        device = self._devices.get(CAMERA)
+        return device if isinstance(device, CameraDevice) else None
+
+    def _state_of(self, name: str) -> DeviceState | None:
+        with self._lock:
+            track = self._tracks.get(name)
+            return track.status.state if track is not None else None
+
+    # -- events from driver threads ------------------------------------------------------------
+    def _status_cb(self, name: str) -> OnStatus:
+        return functools.partial(self._set, name)
+
+    def _scan_cb(self, name: str) -> OnScan:
+        return functools.partial(self._publish_scan, name)
+
+    def _publish_scan(self, name: str, scan: ScanEvent) -> None:
+        self.bus.publish(DeviceEvent("scan", name, scan))
+
+    def _on_reading(self, reading: Reading) -> None:
+        self.bus.publish(DeviceEvent("reading", SCALE, reading))
+
+    def _set(self, name: str, status: DeviceStatus, *, force: bool = False) -> None:
+        if status.device != name:
+            status = dataclasses.replace(status, device=name)
+        with self._lock:
+            track = self._tracks[name]
+            current = track.status
+            if not force:
+                if track.restarting and status.state is DeviceState.DISCONNECTED:
+                    return  # our own reconnect closed it: not news
+                if status.state is DeviceState.CONNECTING and current.state is DeviceState.ERROR:
+                    return  # a retry: stay in error with its reason until it works
+                if status.state == current.state and status.reason == current.reason:
+                    return
+            track.status = status
+            if status.state is DeviceState.READY:
+                track.attempts, track.next_retry_at = 0, None
+        self.bus.publish(DeviceEvent("state", name, status))
+
+    # -- reconnect with backoff ----------------------------------------------------------------
+    def delay_s(self, attempts: int) -> float:
+        """Wait before the next reconnect after ``attempts`` failed ones (base doubling to max)."""
+        return min(self.base_s * 2 ** min(attempts, 30), self.max_s)
+
+    def _supervise(self, tick_s: float) -> None:
+        while not self._stop.wait(tick_s):
+            now = time.monotonic()
+            due: list[tuple[str, ManagedDevice, float]] = []
+            with self._lock:
+                for name, track in self._tracks.items():
+                    if not track.configured or track.restarting:
+                        continue
+                    if track.status.state in (DeviceState.READY, DeviceState.CONNECTING):
+                        continue
+                    if track.next_retry_at is None:  # just failed: wait the current delay
+                        track.next_retry_at = now + self.delay_s(track.attempts)
+                    elif now >= track.next_retry_at:
+                        track.attempts += 1
+                        track.restarting = True
+                        due.append((name, self._devices[name], self.delay_s(track.attempts)))
+            self._reconnects = [t for t in self._reconnects if t.is_alive()]
+            for name, device, retry_s in due:
+                thread = threading.Thread(target=self._reconnect, args=(name, device, retry_s),
+                                          name=f"reconnect-{name}", daemon=True)
+                self._reconnects.append(thread)
+                thread.start()
+
+    def _reconnect(self, name: str, device: ManagedDevice, retry_s: float) -> None:
+        log.info("device %s: reconnecting (next wait %.1f s)", name, retry_s)
+        try:
+            if not self._stop.is_set():
+                device.reconnect(retry_s)
+        except Exception as exc:  # report, keep the daemon and the other devices running
+            log.exception("device %s: reconnect failed", name)
+            self._set(name, DeviceStatus(name, DeviceState.ERROR, f"reconnect failed: {exc!r}"))
+        finally:
+            with self._lock:
+                track = self._tracks[name]
+                track.restarting = False
+                if track.status.state is not DeviceState.READY:
+                    track.next_retry_at = time.monotonic() + retry_s

@@ -1,0 +1,70 @@
+"""The built-in simulators a bench runs when `devices.simulated` is true (scale, scanner, camera)."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from drivers.camera.profile import CameraProfile
+from drivers.scale.profile import ScaleProfile
+from drivers.scanner.profile import ScannerInterface, ScannerProfile, scanner_profile
+from drivers.sim.camera import SyntheticCamera
+from drivers.sim.scale import SimulatedScale
+from drivers.sim.scanner import SimulatedSerialScanner
+
+#: Decode stages for the simulated camera: its codes are clean renders, the cheap readers do.
+SIM_DECODE_STAGES = ("zxing", "zbar")
+#: Frame size of the simulated camera: small enough that rendering and decoding stay cheap.
+SIM_CAMERA_SIZE_PX = (640, 480)
+
+
+@dataclass
+class Simulators:
+    """Handles the demo and browser tests drive: place grams, scan a code, present a code."""
+
+    scale: SimulatedScale
+    scanner: SimulatedSerialScanner
+    camera: SyntheticCamera
+
+    def scale_port(self, fallback: str) -> str:
+        """Where the simulated scale is plugged in now (``fallback`` while it is unplugged)."""
+        return self.scale.port or fallback
+
+    def scanner_port(self, fallback: str) -> str:
+        """Where the simulated scanner is plugged in now (``fallback`` while it is unplugged)."""
+        return self.scanner.port if self.scanner.connected else fallback
+
+    def close(self) -> None:
+        """Stop every simulator (their ptys close)."""
+        self.scale.close()
+        self.scanner.close()
+        self.camera.set_fault(None)
+
+
+def start_simulators(
+    scale: ScaleProfile, scanner: ScannerProfile, camera: CameraProfile, camera_fps: float
+) -> Simulators:
+    """Start a simulated scale and serial scanner behind real ptys and a synthetic camera."""
+    del camera  # the synthetic camera renders at SIM_CAMERA_SIZE_PX whatever the profile says
+    scale_sim = SimulatedScale(scale)
+    try:
+        scanner_sim = SimulatedSerialScanner(scanner)
+    except Exception:
+        scale_sim.close()
+        raise
+    width_px, height_px = SIM_CAMERA_SIZE_PX
+    camera_sim = SyntheticCamera(width_px, height_px, fps=camera_fps)
+    return Simulators(scale_sim, scanner_sim, camera_sim)
+
+
+def sim_scanner_profile(configured: list[ScannerProfile]) -> ScannerProfile:
+    """The first configured serial scanner profile, else generic-serial (wedges need uinput)."""
+    serial = [p for p in configured if p.interface == ScannerInterface.SERIAL]
+    return serial[0] if serial else scanner_profile("generic-serial")
+
+
+def close_quietly(simulators: Simulators | None) -> None:
+    """Close ``simulators`` if there are any, ignoring errors of already closed ptys."""
+    if simulators is not None:
+        with contextlib.suppress(OSError):
+            simulators.close()
