@@ -212,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("verify", cmd_audit_verify, "verify the hash chain and its external anchors", aud)
     from station import cli_platform
     cli_platform.register(sub, add)
+    from station import cli_devices
+    cli_devices.register(sub, add)
     return parser
 
 
