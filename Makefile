@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEBS_RUN := libzbar0
-DEBS_TEST := libzbar0 postgresql chromium
+DEBS_TEST := libzbar0 postgresql
 
 .PHONY: run test lint bench sysdeps-run sysdeps-test clean
 
