@@ -11,14 +11,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import select
-import threading
 import time
 
 import evdev
 from evdev import ecodes
 
 from drivers.scanner.profile import ScannerProfile
-from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceStats
+from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceStats, SourceThread
 from drivers.scanner.wedge import KeyEvent, WedgeDecoder, WedgeSuffix
 from drivers.state import DeviceState, DeviceStatus
 
@@ -44,7 +43,7 @@ def find_input_device(usb_id: str) -> str | None:
     return None
 
 
-class EvdevScannerSource:
+class EvdevScannerSource(SourceThread):
     """Reads one wedge scanner in a daemon thread; ``on_scan`` / ``on_status`` run in it."""
 
     def __init__(
@@ -72,8 +71,8 @@ class EvdevScannerSource:
             suffix=suffix, gap_timeout_s=gap_timeout_s, max_age_s=max_age_s, max_chars=max_chars
         )
         self._sink = ScanSink(device or path or f"usb:{usb_id}", on_scan, on_status)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__()
+        self.thread_name = "wedge-scanner"
 
     @classmethod
     def from_profile(
@@ -108,28 +107,6 @@ class EvdevScannerSource:
     def stats(self) -> SourceStats:
         """Scans delivered and garbage counted so far."""
         return self._sink.stats
-
-    def start(self) -> None:
-        """Start the reader thread (finds and opens the device in it)."""
-        if self._thread is None:
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._run, name="wedge-scanner", daemon=True)
-            self._thread.start()
-
-    def close(self, timeout_s: float = 2.0) -> None:
-        """Stop the thread, release the device, report DISCONNECTED."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-        self._sink.report(DeviceState.DISCONNECTED, "closed")
-
-    def __enter__(self) -> EvdevScannerSource:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _open(self) -> evdev.InputDevice | None:
         self._sink.report(DeviceState.CONNECTING, "looking for the scanner")

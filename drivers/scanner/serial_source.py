@@ -14,7 +14,7 @@ import time
 import serial
 
 from drivers.scanner.profile import SERIAL_SUFFIX_BYTES, ScannerProfile, SerialSettings
-from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceStats
+from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceStats, SourceThread
 from drivers.state import DeviceState, DeviceStatus
 
 _LINE_ENDS = (b"\r", b"\n", b"\r\n")
@@ -67,7 +67,7 @@ class LineFramer:
         return len(self._buffer)
 
 
-class SerialScannerSource:
+class SerialScannerSource(SourceThread):
     """Reads one serial scanner in a daemon thread; ``on_scan`` / ``on_status`` run in it."""
 
     def __init__(
@@ -93,9 +93,9 @@ class SerialScannerSource:
         self.read_timeout_s = read_timeout_s
         self._framer = LineFramer(suffix, max_chars)
         self._sink = ScanSink(device or url, on_scan, on_status)
-        self._stop = threading.Event()
+        super().__init__()
+        self.thread_name = f"scanner:{url}"
         self._retarget = threading.Event()
-        self._thread: threading.Thread | None = None
         self._port: serial.SerialBase | None = None
 
     @classmethod
@@ -131,33 +131,10 @@ class SerialScannerSource:
         """Scans delivered and garbage counted so far."""
         return self._sink.stats
 
-    def start(self) -> None:
-        """Start the reader thread (opens the port in it)."""
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"scanner:{self.url}", daemon=True)
-        self._thread.start()
-
     def retarget(self, url: str) -> None:
         """Read from another port from now on (the device came back under a new name)."""
         self.url = url
         self._retarget.set()
-
-    def close(self, timeout_s: float = 2.0) -> None:
-        """Stop the thread, close the port, report DISCONNECTED."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-            self._thread = None
-        self._sink.report(DeviceState.DISCONNECTED, "closed")
-
-    def __enter__(self) -> SerialScannerSource:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _open(self) -> serial.SerialBase | None:
         self._sink.report(DeviceState.CONNECTING, f"opening {self.url}")

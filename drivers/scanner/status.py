@@ -71,3 +71,40 @@ class ScanSink:
             except Exception:  # a broken listener must not stop the reader thread
                 log.exception("on_scan callback failed for %s", self.device)
         return event
+
+
+class SourceThread:
+    """Start/close life cycle shared by the scanner sources: one reader thread, a stop flag."""
+
+    _sink: ScanSink
+    thread_name = "scanner"
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Start the reader thread (it opens the device itself, so start never blocks)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
+        self._thread.start()
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        """Stop the thread, release the device, report DISCONNECTED."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+        self._sink.report(DeviceState.DISCONNECTED, "closed")
+
+    def __enter__(self) -> SourceThread:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
