@@ -7,12 +7,11 @@ drivers and reconnects run on their own threads; the bus drops what a lagging su
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from drivers.camera.capture import Still
 from drivers.scale.reading import Reading
@@ -32,10 +31,7 @@ from station.devices_sim import (
     start_simulators,
 )
 
-__all__ = ["DeviceEvent", "DeviceManager", "EventBus", "Simulators", "Subscription"]
-
 log = logging.getLogger(__name__)
-
 SCALE, CAMERA = "scale", "camera"
 
 
@@ -76,10 +72,9 @@ class DeviceManager:
             return
         self._stop.clear()
         if self.config.simulated:
-            self.simulators = start_simulators(
-                self.scale_profile, sim_scanner_profile(self.scanner_profiles), self.camera_profile,
-                self.config.sim_camera_fps,
-            )
+            scanner = sim_scanner_profile(self.scanner_profiles)
+            self.simulators = start_simulators(self.scale_profile, scanner, self.camera_profile,
+                                               self.config.sim_camera_fps)
         try:
             self._build()
         except Exception:
@@ -88,11 +83,13 @@ class DeviceManager:
             raise
         for name, device in self._devices.items():
             self._set(name, DeviceStatus(name, DeviceState.CONNECTING, "starting"))
-            device.start()
-        tick_s = min(0.1, self.base_s / 2)
-        self._supervisor = threading.Thread(
-            target=self._supervise, args=(tick_s,), name="device-supervisor", daemon=True
-        )
+            try:
+                device.start()
+            except Exception as exc:  # the supervisor tries again; the other devices go on
+                log.exception("device %s: start failed", name)
+                self._set(name, DeviceStatus(name, DeviceState.ERROR, f"start failed: {exc!r}"))
+        self._supervisor = threading.Thread(target=self._supervise, args=(min(0.1, self.base_s / 2),),
+                                            name="device-supervisor", daemon=True)
         self._supervisor.start()
 
     def stop(self) -> None:
@@ -109,6 +106,7 @@ class DeviceManager:
                 device.close()
             except Exception:  # one broken driver must not keep the others running
                 log.exception("device %s: close failed", name)
+        self._devices = {}
         close_quietly(self.simulators)
         for name in list(self._tracks):
             self._set(name, DeviceStatus(name, DeviceState.DISCONNECTED, "stopped"), force=True)
@@ -159,7 +157,6 @@ class DeviceManager:
             return b""
         return camera.capture.preview_jpeg()
 
-    # -- building ------------------------------------------------------------------------------
     def _build(self) -> None:
         cfg, sims = self.config, self.simulators
         if sims is not None or cfg.scale_url:
@@ -240,7 +237,7 @@ class DeviceManager:
 
     def _set(self, name: str, status: DeviceStatus, *, force: bool = False) -> None:
         if status.device != name:
-            status = dataclasses.replace(status, device=name)
+            status = replace(status, device=name)
         with self._lock:
             track = self._tracks[name]
             current = track.status
@@ -269,14 +266,17 @@ class DeviceManager:
                 for name, track in self._tracks.items():
                     if not track.configured or track.restarting:
                         continue
-                    if track.status.state in (DeviceState.READY, DeviceState.CONNECTING):
+                    device = self._devices[name]
+                    if track.status.state is DeviceState.READY and device.moved():
+                        track.next_retry_at = now  # replugged elsewhere: follow it at once
+                    elif track.status.state in (DeviceState.READY, DeviceState.CONNECTING):
                         continue
                     if track.next_retry_at is None:  # just failed: wait the current delay
                         track.next_retry_at = now + self.delay_s(track.attempts)
                     elif now >= track.next_retry_at:
                         track.attempts += 1
                         track.restarting = True
-                        due.append((name, self._devices[name], self.delay_s(track.attempts)))
+                        due.append((name, device, self.delay_s(track.attempts)))
             self._reconnects = [t for t in self._reconnects if t.is_alive()]
             for name, device, retry_s in due:
                 thread = threading.Thread(target=self._reconnect, args=(name, device, retry_s),

@@ -44,6 +44,10 @@ class ManagedDevice:
         """Try the device again (on its current port); let its own retries wait ``retry_s``."""
         raise NotImplementedError
 
+    def moved(self) -> bool:
+        """True when the device is now on another port than the driver reads (replugged)."""
+        return False
+
 
 class ScaleDevice(ManagedDevice):
     """A ScaleSession; reconnecting restarts it on the port the scale is on now."""
@@ -71,6 +75,9 @@ class ScaleDevice(ManagedDevice):
         self.session.retry_s = retry_s
         self.session.restart(self._url_for(self.session.url))
 
+    def moved(self) -> bool:
+        return self._url_for(self.session.url) != self.session.url
+
 
 class SerialScannerDevice(ManagedDevice):
     """A serial / CDC-ACM scanner; reconnecting points it at the scanner's current port."""
@@ -97,6 +104,9 @@ class SerialScannerDevice(ManagedDevice):
         url = self._url_for(self.source.url)
         if url != self.source.url:
             self.source.retarget(url)
+
+    def moved(self) -> bool:
+        return self._url_for(self.source.url) != self.source.url
 
 
 class WedgeScannerDevice(ManagedDevice):
