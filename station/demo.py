@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -12,12 +13,18 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 
-from drivers.scanner.interpret import interpret
+from drivers.camera.capture import Still
+from drivers.scale.reading import Reading
+from drivers.scanner.events import ScanEvent
+from drivers.state import DeviceState
 from station import audit
 from station.context import StationContext
 from station.db.models import Operator
 from station.db.types import new_id, utcnow
+from station.devices import DeviceManager
+from station.devices_bus import DeviceEvent
 from station.policy import Checklist
+from station.returns.errors import DomainError
 from station.returns.intake import parse_rma, upsert_rma
 from station.returns.rules_types import ScannedItem
 from station.users import add_user, generate_password, generate_pin
@@ -88,8 +95,73 @@ def product_photo(text: str, seed: int, size: tuple[int, int] = (1280, 720)) -> 
     return bytes(encoded.tobytes())
 
 
+class DemoBench:
+    """The simulated devices of a bench, driven the way an operator would use the real ones."""
+
+    def __init__(self, ctx: StationContext) -> None:
+        devices = ctx.settings.devices.model_copy(update={"simulated": True})
+        self.manager = DeviceManager(devices)
+        self.manager.start()
+        self.events = self.manager.subscribe()
+        self._wait_ready(("scale", "scanner", "camera"))
+
+    def _wait_ready(self, names: tuple[str, ...], timeout_s: float = 15.0) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            states = self.manager.states()
+            if all(n in states and states[n].state is DeviceState.READY for n in names):
+                return
+            time.sleep(0.05)
+        raise DomainError("device_down", f"simulated devices not ready: {self.manager.states()}")
+
+    def _next(self, wanted: Callable[[DeviceEvent], bool], timeout_s: float = 10.0) -> DeviceEvent:
+        deadline = time.monotonic() + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            event = self.events.get(timeout=left)
+            if event is not None and wanted(event):
+                return event
+        raise DomainError("device_timeout", "the simulated device did not answer in time")
+
+    def weigh(self, grams: Decimal) -> Reading:
+        """Put the parcel on the simulated scale and wait for its stable reading."""
+        assert self.manager.simulators is not None
+        self.manager.simulators.scale.place(float(grams), settle_s=0.4, noise_g=0.4)
+        target_mg = int(grams * 1000)
+
+        def settled(event: DeviceEvent) -> bool:
+            r = event.payload
+            return (event.kind == "reading" and isinstance(r, Reading) and r.stable
+                    and r.weight_mg is not None and abs(r.weight_mg - target_mg) < 2_000)
+
+        reading = self._next(settled).payload
+        assert isinstance(reading, Reading)
+        return reading
+
+    def scan(self, code: str) -> ScanEvent:
+        """Scan a code with the simulated serial scanner; the event comes back over the bus."""
+        assert self.manager.simulators is not None
+        self.manager.simulators.scanner.scan(code)
+        event = self._next(lambda e: e.kind == "scan" and e.device == "scanner").payload
+        assert isinstance(event, ScanEvent)
+        return event
+
+    def photo(self, label: str) -> Still:
+        """Hold a labelled side of the item in front of the simulated camera and take a still."""
+        assert self.manager.simulators is not None
+        self.manager.simulators.camera.present(label, "qr")
+        time.sleep(0.3)  # a few frames at the simulated camera's rate
+        still = self.manager.still()
+        if still is None:
+            raise DomainError("device_down", "the simulated camera gave no picture")
+        return still
+
+    def close(self) -> None:
+        self.events.close()
+        self.manager.stop()
+
+
 def run_demo(ctx: StationContext, say: Printer = print) -> str:
-    """Seed demo data and inspect one parcel end to end; returns the inspection id."""
+    """Seed demo data and inspect one parcel end to end on simulated devices."""
     station_id = ctx.settings.station.id
     run = new_id()[-8:]
     say("1. Seeding demo data")
@@ -103,33 +175,48 @@ def run_demo(ctx: StationContext, say: Printer = print) -> str:
                 default_window_days=ctx.settings.returns.default_window_days,
             )
             say(f"  {outcome} {row.rma_id}: {raw['reason']}, {raw['items'][0]['description']}")
+    say("   starting simulated scale, scanner and camera (real ptys)")
+    bench = DemoBench(ctx)
+    try:
+        return _walk(ctx, bench, rmas[0], station_id, say)
+    finally:
+        bench.close()
+
+
+def _walk(ctx: StationContext, bench: DemoBench, rma: dict[str, Any], station_id: str,
+          say: Printer) -> str:
     service = ctx.inspections
-    rma = rmas[0]
     item = rma["items"][0]
     say(f"2. Scanning the return label {rma['tracking_number']}")
-    inspection = service.receive(rma["tracking_number"], station_id, None, "demo")
+    label = bench.scan(rma["tracking_number"])
+    inspection = service.receive(label.text, station_id, None, "demo")
     say(f"  -> inspection {inspection.id}, state {inspection.state}, RMA {rma['rma_id']}")
     expected_g = Decimal(item["unit_weight_g"]) + Decimal(str(ctx.settings.returns.packaging_allowance_g))
-    measured_g = expected_g + Decimal("12.4")
-    say(f"3. Weighing: simulated scale settles at {measured_g} g (expected {expected_g} g)")
-    service.record_weight(inspection.id, int(measured_g * 1000), "scale", "demo")
-    code = f"]d2\x1d01{item['gtin']}21{item['serials'][0]}"
-    event = interpret(code, "sim-scanner")
-    say(f"4. Scanning the item: GS1 DataMatrix -> GTIN {event.gtin}, serial {event.serial}")
+    reading = bench.weigh(expected_g + Decimal("12.4"))
+    say(f"3. Weighing: the simulated scale settles at {reading.weight_g} g, stable "
+        f"(expected {expected_g} g)")
+    assert reading.weight_mg is not None
+    service.record_weight(inspection.id, reading.weight_mg, "scale", "demo")
+    event = bench.scan(f"]d2\x1d01{item['gtin']}21{item['serials'][0]}")
+    say(f"4. Scanning the item: {event.symbology} -> GTIN {event.gtin}, serial {event.serial}")
     result = service.record_scan(
         inspection.id, ScannedItem(raw=event.raw, gtin=event.gtin, serial=event.serial), "demo",
-        symbology=event.symbology, source=event.source,
+        symbology=event.symbology, source=event.source, lot=event.lot,
     )
     say(f"  -> {result.result}: {result.detail}")
     service.finish_items(inspection.id, "demo")
-    current = service.get(inspection.id)
-    angles = service.required_angles(current)
+    angles = service.required_angles(service.get(inspection.id))
     say(f"5. Photos for category {item['category']}: {', '.join(angles)}")
-    for index, angle in enumerate(angles):
-        jpeg = product_photo(f"{item['sku']} {angle}", seed=index)
-        photo = service.add_photo(inspection.id, jpeg, angle=angle, width=1280, height=720,
-                                  actor="demo", camera="sim-camera")
-        say(f"  {angle}: {photo.size_bytes} bytes, sha256 {photo.sha256[:16]}…")
+    for angle in angles:
+        still = bench.photo(f"{item['sku']} {angle}")
+        photo = service.add_photo(
+            inspection.id, still.jpeg, angle=angle, width=still.width_px, height=still.height_px,
+            actor="demo", camera="sim-camera",
+            quality={"sharpness": still.metrics.sharpness, "problems": list(still.problems)},
+        )
+        say(f"  {angle}: {still.width_px}x{still.height_px}, {photo.size_bytes} bytes, "
+            f"sha256 {photo.sha256[:16]}…" + (f" ({', '.join(still.problems)})"
+                                              if still.problems else ""))
     service.finish_photos(inspection.id, "demo")
     checklist = Checklist(
         packaging_intact=True, original_packaging_opened=True, accessories_missing=(),
