@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -21,11 +22,24 @@ DEFAULT_ROTATION_OVERLAP_S = 24 * 3600
 TEST_EVENT_TYPE = "webhook.test"
 
 
+#: A webhook URL: http(s), a DNS name or IPv4 host, an optional port, then visible ASCII only
+#: (percent-encode the rest). The API's
+#: OpenAPI document publishes this same pattern, so what it calls valid is what is accepted.
+URL_PATTERN = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][!-~]*)?$"
+MAX_URL_LENGTH = 2000
+
+
 def check_url(url: str) -> str:
-    """An http(s) URL with a host; DomainError otherwise."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DomainError("invalid_url", f"webhook URL must be http(s)://host/...: {url!r}")
+    """An http(s) URL with a host; DomainError otherwise (never another exception)."""
+    if len(url) > MAX_URL_LENGTH or not re.fullmatch(URL_PATTERN, url):
+        raise DomainError("invalid_url", f"webhook URL must be http(s)://host/...: {url[:200]!r}")
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:
+        raise DomainError("invalid_url", f"webhook URL {url[:200]!r}: {exc}") from exc
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise DomainError("invalid_url", f"webhook URL must be http(s)://host/...: {url[:200]!r}")
     return url
 
 

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, jsonify
+import re
+
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from web.api import inspections, ops, problems, returns, webhooks
 from web.api.auth import RateLimiter
-from web.api.openapi import document
+from web.api.openapi import QUERY, document
+from web.api.problems import ApiProblem
 
 URL_PREFIX = "/api/v1"
+
+
+def _documented_path(rule: str) -> str:
+    """``/api/v1/returns/<rma_id>`` -> ``/returns/{rma_id}`` (the OpenAPI spelling)."""
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.removeprefix(URL_PREFIX))
+
+
+def reject_unknown_query() -> None:
+    """Like unknown config keys, unknown (e.g. misspelt) query parameters are errors, not ignored."""
+    if request.url_rule is None or not request.args:
+        return
+    allowed = {q["name"] for q in QUERY.get(
+        (request.method.lower(), _documented_path(request.url_rule.rule)), [])}
+    unknown = sorted(set(request.args) - allowed)
+    if unknown:
+        raise ApiProblem(
+            400, "unknown_query_parameter",
+            f"unknown query parameters: {', '.join(u[:50] for u in unknown[:10])}",
+            errors=[{"field": u[:50], "reason": "not a parameter of this operation"}
+                    for u in unknown[:10]],
+        )
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +43,10 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(returns.bp)
     api.register_blueprint(inspections.bp)
     api.register_blueprint(webhooks.bp)
+
+    @api.before_request
+    def _known_query_only() -> None:
+        reject_unknown_query()
 
     @api.get("/openapi.json")
     def openapi() -> Response:

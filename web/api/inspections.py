@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from station.db.models import Inspection, Photo
 from station.returns.errors import NotFound
 from station.returns.payloads import event_data
+from station.returns.states import InspectionState
 from web.api import signed_urls
 from web.api.auth import require
 from web.api.problems import ApiProblem
@@ -50,7 +51,7 @@ def _parse_cursor(cursor: str) -> tuple[datetime, str]:
 
 def _time_arg(name: str) -> datetime | None:
     value = request.args.get(name)
-    if not value:
+    if value is None:
         return None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -63,14 +64,36 @@ def _time_arg(name: str) -> datetime | None:
     return parsed
 
 
+def _int_arg(name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter within [low, high] (the bounds the OpenAPI document states)."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.strip().lstrip("-").isdigit() or not low <= int(raw) <= high:
+        reason = f"an integer from {low} to {high}"
+        raise ApiProblem(400, "invalid_query", f"{name} must be {reason}",
+                         errors=[{"field": name, "reason": reason}])
+    return int(raw)
+
+
+def _choice_arg(name: str, choices: tuple[str, ...]) -> str | None:
+    value = request.args.get(name)
+    if value is None:
+        return None
+    if value not in choices:
+        reason = f"one of {', '.join(choices)}"
+        raise ApiProblem(400, "invalid_query", f"{name} must be {reason}",
+                         errors=[{"field": name, "reason": reason}])
+    return value
+
+
 @bp.get("/inspections")
 @require("inspections:read")
 def list_inspections() -> Response:
     """Newest first; filters since/until (received), state, grade, station_id; cursor paging."""
-    try:
-        limit = min(max(int(request.args.get("limit", "50")), 1), MAX_PAGE)
-    except ValueError as exc:
-        raise ApiProblem(400, "invalid_query", "limit must be an integer") from exc
+    limit = _int_arg("limit", 50, 1, MAX_PAGE)
+    state = _choice_arg("state", tuple(str(x) for x in InspectionState))
+    grade = _choice_arg("grade", ("A", "B", "C", "D"))
     query = select(Inspection).options(
         selectinload(Inspection.rma), selectinload(Inspection.photos)
     )
@@ -79,10 +102,12 @@ def list_inspections() -> Response:
         query = query.where(Inspection.received_at >= since)
     if until:
         query = query.where(Inspection.received_at < until)
-    for name, column in (("state", Inspection.state), ("grade", Inspection.grade),
-                         ("station_id", Inspection.station_id)):
-        if request.args.get(name):
-            query = query.where(column == request.args[name])
+    if state is not None:
+        query = query.where(Inspection.state == state)
+    if grade is not None:
+        query = query.where(Inspection.grade == grade)
+    if request.args.get("station_id"):
+        query = query.where(Inspection.station_id == request.args["station_id"])
     if request.args.get("cursor"):
         at, last_id = _parse_cursor(request.args["cursor"])
         query = query.where(or_(Inspection.received_at < at,
@@ -172,14 +197,8 @@ def get_thumbnail(photo_id: str) -> Response:
 def sign_photo_url(photo_id: str) -> Response:
     """A URL that fetches this photo (variant original|thumbnail) without a key until it expires."""
     photo = _photo(photo_id)
-    variant = request.args.get("variant", "original")
-    if variant not in ("original", "thumbnail"):
-        raise ApiProblem(400, "invalid_query", "variant must be original or thumbnail")
-    try:
-        ttl_s = min(max(int(request.args.get("ttl_s", signed_urls.DEFAULT_TTL_S)), 1),
-                    signed_urls.MAX_TTL_S)
-    except ValueError as exc:
-        raise ApiProblem(400, "invalid_query", "ttl_s must be an integer") from exc
+    variant = _choice_arg("variant", ("original", "thumbnail")) or "original"
+    ttl_s = _int_arg("ttl_s", signed_urls.DEFAULT_TTL_S, 1, signed_urls.MAX_TTL_S)
     ctx = station_context(current_app)
     expires = int(time.time()) + ttl_s
     sig = signed_urls.signature(signed_urls.signing_key(ctx.settings), photo.id, variant, expires)
@@ -189,6 +208,3 @@ def sign_photo_url(photo_id: str) -> Response:
         expires_at=datetime.fromtimestamp(expires, UTC),
     )
     return jsonify(body.model_dump(mode="json"))
-
-
-

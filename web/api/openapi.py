@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from station.returns.intake import ReturnAuthorizationIn
+from station.returns.states import InspectionState
 from station.webhooks.outbox import EVENT_TYPES, PAYLOAD_VERSION
 from web.api import schemas as s
 
@@ -54,6 +55,50 @@ OPERATIONS: list[tuple[str, str, str, str | None, type[BaseModel] | None, Any, i
     ("post", "/webhooks/dead-letters/{event_id}/replay", "Replay one dead letter",
      "webhooks:admin", None, s.ReplayOut, 200),
 ]
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "schema": schema,
+            "description": description}
+
+
+_TIME = {"type": "string", "format": "date-time"}
+
+#: Query parameters per operation, typed as the views parse them.
+QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
+    ("get", "/inspections"): [
+        _query("since", _TIME, "received at or after (RFC 3339 with zone)"),
+        _query("until", _TIME, "received before (RFC 3339 with zone)"),
+        _query("state", {"type": "string", "enum": [str(x) for x in InspectionState]}, ""),
+        _query("grade", {"type": "string", "enum": ["A", "B", "C", "D"]}, ""),
+        _query("station_id", {"type": "string"}, ""),
+        _query("cursor", {"type": "string"}, "next_cursor of the previous page (opaque)"),
+        _query("limit", {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}, ""),
+    ],
+    ("post", "/photos/{photo_id}/signed-url"): [
+        _query("variant", {"type": "string", "enum": ["original", "thumbnail"],
+                           "default": "original"}, ""),
+        _query("ttl_s", {"type": "integer", "minimum": 1, "maximum": 3600, "default": 900},
+               "seconds until the URL expires"),
+    ],
+    ("get", "/photos/{photo_id}"): [
+        _query("expires", {"type": "string"}, "signed URL: expiry (Unix seconds)"),
+        _query("sig", {"type": "string"}, "signed URL: signature"),
+    ],
+    ("get", "/photos/{photo_id}/thumbnail"): [
+        _query("expires", {"type": "string"}, "signed URL: expiry (Unix seconds)"),
+        _query("sig", {"type": "string"}, "signed URL: signature"),
+    ],
+    ("get", "/webhooks/endpoints/{endpoint_id}/deliveries"): [
+        _query("event_id", {"type": "string"}, "only attempts of this event"),
+    ],
+}
+
+#: Operations that can answer 409 Conflict, and when.
+CONFLICTS: dict[tuple[str, str], str] = {
+    ("post", "/returns"): "the RMA is already at a bench and cannot change",
+    ("delete", "/returns/{rma_id}"): "a bench already received the parcel",
+    ("post", "/returns/{rma_id}/refund-status"): "the RMA has no inspection yet",
+}
 
 MODELS: list[type[BaseModel]] = [
     ReturnAuthorizationIn, s.ReturnUpsertOut, s.ReturnOut, s.RefundStatusIn, s.InspectionPage,
@@ -107,14 +152,16 @@ def document(server_url: str = "/api/v1") -> dict[str, Any]:
         }
         if body is not None:
             op["requestBody"] = {"required": True, **_ref(body)}
+        op["parameters"] += QUERY.get((method, path), [])
         if path == "/returns" and method == "post":
             op["parameters"].append({"name": "Idempotency-Key", "in": "header",
                                      "required": False, "schema": {"type": "string"}})
-        if path == "/inspections":
-            op["parameters"] += [
-                {"name": n, "in": "query", "required": False, "schema": {"type": "string"}}
-                for n in ("since", "until", "state", "grade", "station_id", "cursor", "limit")
-            ]
+            op["responses"]["200"] = {"description": "updated or unchanged", **_ref(response)}
+        op["responses"]["400"] = _problem("malformed query, cursor or JSON")
+        if body is not None:
+            op["responses"]["413"] = _problem("request body over 1 MiB")
+        if (method, path) in CONFLICTS:
+            op["responses"]["409"] = _problem(CONFLICTS[(method, path)])
         paths.setdefault(path, {})[method] = op
     webhooks = {
         event_type: {"post": {

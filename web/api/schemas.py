@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal, get_args
+from typing import Annotated, Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from station.webhooks.admin import MAX_URL_LENGTH, URL_PATTERN
 from station.webhooks.outbox import EVENT_TYPES
 
 EventType = Literal[
@@ -118,11 +120,36 @@ class InspectionPage(Strict):
     next_cursor: str | None = Field(description="Pass as ?cursor= for the next page")
 
 
+#: A money amount as a JSON number or a plain decimal string, at most 2 decimal places.
+AMOUNT_PATTERN = r"^[0-9]{1,7}(\.[0-9]{1,2})?$"
+MAX_AMOUNT = 10_000_000
+
+
+def _amount_text(value: object) -> object:
+    """Strings must be plain decimals (no exponent, sign or spaces); numbers pass to Decimal."""
+    if isinstance(value, str) and not re.fullmatch(AMOUNT_PATTERN, value):
+        raise ValueError("amount must be a decimal like 12.50 (at most 2 decimal places)")
+    if isinstance(value, bool):
+        raise ValueError("amount must be a number or a decimal string")
+    return value
+
+
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount_text),
+    Field(ge=0, le=MAX_AMOUNT, decimal_places=2),
+    WithJsonSchema({"anyOf": [
+        {"type": "number", "minimum": 0, "maximum": MAX_AMOUNT, "multipleOf": 0.01},
+        {"type": "string", "pattern": AMOUNT_PATTERN},
+    ]}),
+]
+
+
 class RefundStatusIn(Strict):
     """What the platform's refund flow did with an inspected return."""
 
     status: Literal["refunded", "partially_refunded", "denied", "exchanged"]
-    amount: Decimal | None = Field(None, ge=0, le=10_000_000, decimal_places=2)
+    amount: Amount | None = None
     currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
     reference: str = Field("", max_length=200)
     note: str = Field("", max_length=2000)
@@ -130,12 +157,12 @@ class RefundStatusIn(Strict):
 
 
 class EndpointIn(Strict):
-    url: str = Field(max_length=2000, pattern=r"^https?://")
+    url: str = Field(max_length=MAX_URL_LENGTH, pattern=URL_PATTERN)
     event_types: list[EventType] = Field(default_factory=list, description="Empty = all events")
 
 
 class EndpointPatch(Strict):
-    url: str | None = Field(None, max_length=2000, pattern=r"^https?://")
+    url: str | None = Field(None, max_length=MAX_URL_LENGTH, pattern=URL_PATTERN)
     event_types: list[EventType] | None = None
     enabled: bool | None = None
 
