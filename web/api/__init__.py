@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from web.api import inspections, ops, problems, returns, webhooks
+from web.api import docs_page, inspections, ops, problems, returns, webhooks
 from web.api.auth import RateLimiter
 from web.api.openapi import QUERY, document
 from web.api.problems import ApiProblem
@@ -51,6 +51,12 @@ def init_app(app: Flask) -> None:
     @api.get("/openapi.json")
     def openapi() -> Response:
         return jsonify(document(URL_PREFIX))
+
+    @api.get("/docs")
+    def docs() -> Response:
+        """The API reference for humans, served locally (no CDN, no scripts)."""
+        html = docs_page.render(document(URL_PREFIX), f"{URL_PREFIX}/openapi.json")
+        return Response(html, mimetype="text/html")
 
     app.register_blueprint(api)
     app.register_blueprint(ops.bp)
