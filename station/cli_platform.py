@@ -147,16 +147,20 @@ def _until_signal() -> threading.Event:
     return stop
 
 
-def _dispatcher(ctx: StationContext) -> Any:
+def _dispatcher(ctx: StationContext, lease_s: float | None = None) -> Any:
     from station.webhooks.dispatcher import Dispatcher
 
-    return Dispatcher(ctx.db, timeout_s=ctx.settings.webhooks.timeout_s)
+    return Dispatcher(ctx.db, timeout_s=ctx.settings.webhooks.timeout_s, lease_s=lease_s)
 
 
 def cmd_webhooks_worker(args: argparse.Namespace, settings: Settings) -> int:
+    if args.lease_s is not None and not args.lease_s > 0:
+        print(f"--lease-s must be a positive number of seconds, not {args.lease_s}",
+              file=sys.stderr)
+        return 2
     ctx = _context(settings)
     stop = _until_signal()
-    worker = _dispatcher(ctx)
+    worker = _dispatcher(ctx, args.lease_s)
     print(f"webhook worker {worker.worker_id} running; Ctrl-C stops", file=sys.stderr)
     try:
         worker.run_forever(stop, settings.webhooks.poll_interval_s)
@@ -212,7 +216,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], add: Add)
     replay.add_argument("--all", action="store_true")
     test = add("test", cmd_webhooks_test, "send a signed webhook.test to an endpoint", hooks)
     test.add_argument("endpoint_id")
-    add("worker", cmd_webhooks_worker, "run the webhook dispatcher until stopped", hooks)
+    worker = add("worker", cmd_webhooks_worker, "run the webhook dispatcher until stopped", hooks)
+    worker.add_argument(
+        "--lease-s", type=float, default=None,
+        help="how long a claimed event stays this worker's before another worker may take it "
+             "over (default 4 x webhooks.timeout_s + 30 s; keep it above the delivery time)")
 
     serve = add("serve", cmd_serve, "serve the API (waitress) with the webhook dispatcher")
     serve.add_argument("--host")
