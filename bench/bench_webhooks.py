@@ -65,6 +65,11 @@ class Receiver:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
 
+    def wait_past(self, count: int, timeout_s: float) -> bool:
+        """Wait until more than ``count`` webhooks have arrived."""
+        with self.arrived:
+            return self.arrived.wait_for(lambda: self.count > count, timeout=timeout_s)
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -141,9 +146,8 @@ def latency(ctx: StationContext, receiver: Receiver) -> dict[str, object]:
             outbox.enqueue(session, "inspection.completed", f"rma:LAT-{i}", _payload(i), ANCHOR)
         committed = time.perf_counter()
         dispatcher.run_once()
-        with receiver.arrived:
-            if not receiver.arrived.wait_for(lambda n=before: receiver.count > n, timeout=5):
-                raise RuntimeError("an event was not delivered")
+        if not receiver.wait_past(before, timeout_s=5):
+            raise RuntimeError("an event was not delivered")
         samples.append(time.perf_counter() - committed)
     return {**summary_ms(samples), "goal_p99_ms": 250}
 
@@ -168,7 +172,7 @@ def signing_cost() -> dict[str, object]:
     def ours() -> object:
         return signing.headers((secret,), msg_id, stamp, body)
 
-    def bare() -> object:
+    def bare() -> bytes:
         return hmac.new(key, content, hashlib.sha256).digest()
 
     if signing.sign(secret, msg_id, stamp, body) != "v1," + base64.b64encode(bare()).decode():
