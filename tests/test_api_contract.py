@@ -147,7 +147,7 @@ def test_a_refund_amount_must_be_a_plain_decimal_with_two_places(
     assert accepted.get_json()["refund_status"]["amount"] == "12.50"
 
 
-@pytest.mark.parametrize("query", ["until=", "limit=0", "limit=101", "limit=x", "state=lost",
+@pytest.mark.parametrize("query", ["until=", "cursor=", "station_id=", "limit=0", "limit=101", "limit=x", "state=lost",
                                    "grade=E", "grdae=A"])
 def test_an_inspection_query_outside_the_document_is_a_400(
     app: Flask, platform_key: str, query: str

@@ -20,7 +20,7 @@ def _documented_path(rule: str) -> str:
 
 
 def reject_unknown_query() -> None:
-    """Like unknown config keys, unknown (e.g. misspelt) query parameters are errors, not ignored."""
+    """Like unknown config keys, unknown (e.g. misspelt) or empty query parameters are errors."""
     if request.url_rule is None or not request.args:
         return
     allowed = {q["name"] for q in QUERY.get(
@@ -33,6 +33,10 @@ def reject_unknown_query() -> None:
             errors=[{"field": u[:50], "reason": "not a parameter of this operation"}
                     for u in unknown[:10]],
         )
+    empty = sorted(name for name, value in request.args.items(multi=True) if not value)
+    if empty:
+        raise ApiProblem(400, "invalid_query", f"empty query parameters: {', '.join(empty)}",
+                         errors=[{"field": name, "reason": "empty"} for name in empty])
 
 
 def init_app(app: Flask) -> None:

@@ -57,6 +57,9 @@ OPERATIONS: list[tuple[str, str, str, str | None, type[BaseModel] | None, Any, i
 ]
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """An optional query parameter; given, it is never empty (``?cursor=`` is a 400)."""
+    if schema.get("type") == "string" and "enum" not in schema:
+        schema = {**schema, "minLength": 1}
     return {"name": name, "in": "query", "required": False, "schema": schema,
             "description": description}
 
