@@ -17,9 +17,9 @@ import evdev
 from evdev import ecodes
 
 from drivers.scanner.profile import ScannerProfile
-from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceStats, SourceThread
+from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceThread
 from drivers.scanner.wedge import KeyEvent, WedgeDecoder, WedgeSuffix
-from drivers.state import DeviceState, DeviceStatus
+from drivers.state import DeviceState
 
 
 def find_input_device(usb_id: str) -> str | None:
@@ -97,16 +97,6 @@ class EvdevScannerSource(SourceThread):
             on_scan=on_scan,
             on_status=on_status,
         )
-
-    @property
-    def status(self) -> DeviceStatus:
-        """The current state with its reason."""
-        return self._sink.status
-
-    @property
-    def stats(self) -> SourceStats:
-        """Scans delivered and garbage counted so far."""
-        return self._sink.stats
 
     def _open(self) -> evdev.InputDevice | None:
         self._sink.report(DeviceState.CONNECTING, "looking for the scanner")

@@ -14,8 +14,8 @@ import time
 import serial
 
 from drivers.scanner.profile import SERIAL_SUFFIX_BYTES, ScannerProfile, SerialSettings
-from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceStats, SourceThread
-from drivers.state import DeviceState, DeviceStatus
+from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceThread
+from drivers.state import DeviceState
 
 _LINE_ENDS = (b"\r", b"\n", b"\r\n")
 
@@ -120,16 +120,6 @@ class SerialScannerSource(SourceThread):
             on_scan=on_scan,
             on_status=on_status,
         )
-
-    @property
-    def status(self) -> DeviceStatus:
-        """The current state with its reason."""
-        return self._sink.status
-
-    @property
-    def stats(self) -> SourceStats:
-        """Scans delivered and garbage counted so far."""
-        return self._sink.stats
 
     def retarget(self, url: str) -> None:
         """Read from another port from now on (the device came back under a new name)."""

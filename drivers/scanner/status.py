@@ -86,6 +86,16 @@ class SourceThread:
     def _run(self) -> None:
         raise NotImplementedError
 
+    @property
+    def status(self) -> DeviceStatus:
+        """The current state with its reason."""
+        return self._sink.status
+
+    @property
+    def stats(self) -> SourceStats:
+        """Scans delivered and garbage counted so far."""
+        return self._sink.stats
+
     def start(self) -> None:
         """Start the reader thread (it opens the device itself, so start never blocks)."""
         if self._thread is not None:

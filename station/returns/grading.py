@@ -7,11 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from station.db.models import ExpectedItem, Inspection
+from station.db.models import ExpectedItem, Inspection, Scan
 from station.policy import Checklist, Decision, Policy, PolicyInput
 from station.policy import evaluate as evaluate_policy
 from station.returns.errors import DomainError
-from station.returns.rules import verify_return
+from station.returns.rules import expected_parcel_weight_g, verify_return
 from station.returns.rules_types import ExpectedLine, ScannedItem, Verdict, WeightTolerance
 from station.vocabulary import (
     MERCHANT_FAULT_REASONS,
@@ -57,13 +57,16 @@ def expected_lines(inspection: Inspection) -> list[ExpectedLine]:
 
 
 def expected_weight_mg(items: Sequence[ExpectedItem], settings: ReturnSettings) -> int | None:
-    """Sum of unit weights × quantity plus the packaging allowance; None when one is unknown."""
-    total = Decimal(str(settings.packaging_allowance_g))
-    for item in items:
-        if item.unit_weight_mg is None:
-            return None
-        total += Decimal(item.unit_weight_mg) / 1000 * item.quantity
-    return int(total * 1000)
+    """The parcel weight the rules expect (lines + packaging allowance); None when one is unknown."""
+    grams = expected_parcel_weight_g(
+        [expected_line(i) for i in items], Decimal(str(settings.packaging_allowance_g))
+    )
+    return None if grams is None else int(grams * 1000)
+
+
+def scanned_items(scans: Sequence[Scan]) -> list[ScannedItem]:
+    """The scans of an inspection as rule inputs."""
+    return [ScannedItem(raw=s.raw, gtin=s.gtin, sku=s.sku, serial=s.serial) for s in scans]
 
 
 def checklist_to_dict(checklist: Checklist) -> dict[str, Any]:
@@ -115,8 +118,7 @@ def evaluate(
 ) -> tuple[list[Verdict], Decision]:
     """Every verification verdict and the policy decision for the inspection as it stands."""
     lines = expected_lines(inspection)
-    scans = [ScannedItem(raw=s.raw, gtin=s.gtin, sku=s.sku, serial=s.serial)
-             for s in inspection.scans]
+    scans = scanned_items(inspection.scans)
     rma = inspection.rma
     reason = ReturnReason(rma.reason) if rma else ReturnReason.OTHER
     verdicts: list[Verdict] = []

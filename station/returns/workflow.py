@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +25,6 @@ from station.returns.payloads import event_data
 from station.returns.rules import match_item
 from station.returns.rules_types import ScannedItem
 from station.returns.states import (
-    CLOSED_STATES,
     EVENT_ON_ENTER,
     OPEN_STATES,
     InspectionState,
@@ -94,8 +93,8 @@ class InspectionService:
         if anchor:
             self.anchors.append(*anchor)
 
-    def _load(self, session: Session, inspection_id: str) -> Inspection:
-        inspection = session.get(Inspection, inspection_id, with_for_update=True)
+    def _load(self, session: Session, inspection_id: str, *, lock: bool = True) -> Inspection:
+        inspection = session.get(Inspection, inspection_id, with_for_update=lock)
         if inspection is None:
             raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
         return inspection
@@ -341,7 +340,7 @@ class InspectionService:
         if not angle or len(angle) > 50:
             raise DomainError("bad_angle", "photo angle must be 1-50 characters")
         with self.db.reader() as session:
-            self._require_open(self._load_plain(session, inspection_id), S.ITEMS_IDENTIFIED)
+            self._require_open(self._load(session, inspection_id, lock=False), S.ITEMS_IDENTIFIED)
         stored = self.store.put_original(jpeg)
         with self._work() as session:
             inspection = self._load(session, inspection_id)
@@ -365,12 +364,6 @@ class InspectionService:
             self._record(session, inspection, actor, "inspection.photo_added", photo_id=photo.id,
                          sha256=stored.sha256, size_bytes=stored.size_bytes, angle=angle)
             return photo
-
-    def _load_plain(self, session: Session, inspection_id: str) -> Inspection:
-        inspection = session.get(Inspection, inspection_id)
-        if inspection is None:
-            raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
-        return inspection
 
     def finish_photos(self, inspection_id: str, actor: str) -> None:
         """Every required angle has a photo: go on to the checklist."""
@@ -480,9 +473,6 @@ class InspectionService:
                        override=override or {})
             return inspection
 
-    def closed(self, inspection: Inspection) -> bool:
-        return S(inspection.state) in CLOSED_STATES
-
 
 def _ordering_key(inspection: Inspection) -> str:
     return f"rma:{inspection.rma.rma_id}" if inspection.rma else f"inspection:{inspection.id}"
@@ -493,7 +483,3 @@ def _clear_decision(inspection: Inspection) -> None:
     inspection.deduction_pct = 0
     inspection.decision = {}
 
-
-def scanned_items(scans: Sequence[Scan]) -> list[ScannedItem]:
-    """The scans of an inspection as rule inputs."""
-    return [ScannedItem(raw=s.raw, gtin=s.gtin, sku=s.sku, serial=s.serial) for s in scans]
