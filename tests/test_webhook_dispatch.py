@@ -34,6 +34,8 @@ class Receiver:
 
     secret: str = ""
     replies: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    #: Scripted replies for one webhook-id (POSTs of a batch arrive in any order).
+    replies_by_id: dict[str, list[tuple[int, dict[str, str]]]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
@@ -59,7 +61,9 @@ class Receiver:
                 except WebhookVerificationError:
                     verified = False
                 with receiver.lock:
-                    status, headers = receiver.replies.pop(0) if receiver.replies else (200, {})
+                    script = receiver.replies_by_id.get(self.headers["webhook-id"])
+                    script = script if script else receiver.replies
+                    status, headers = script.pop(0) if script else (200, {})
                     status = status if verified else 401
                     receiver.received.append(
                         Received(self.headers["webhook-id"], body, verified, status)
@@ -209,8 +213,8 @@ def test_a_later_event_of_the_same_rma_waits_for_the_earlier_one(
 ) -> None:
     clock = Clock()
     worker = dispatcher(ctx, clock)
-    receiver.replies = [(500, {})]
     first = emit(ctx, "RMA-6", "return.received")
+    receiver.replies_by_id[first] = [(500, {})]
     second = emit(ctx, "RMA-6", "inspection.completed")
     other = emit(ctx, "RMA-7", "return.received")
     worker.run_once()

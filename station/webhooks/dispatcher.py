@@ -5,6 +5,12 @@ on any node can share one outbox; a claim is a lease (``lease_until``) that expi
 worker dies. On SQLite the same statement runs inside ``BEGIN IMMEDIATE`` (one writer at a
 time; SQLite has no row locks and SQLAlchemy leaves FOR UPDATE out). An event waits while an
 earlier event with the same ordering key (the RMA) is neither delivered nor dead.
+
+A claimed batch therefore holds at most one event per ordering key, so its POSTs run
+concurrently on a small thread pool (``concurrency``) without breaking per-RMA order. Results
+are recorded in group commits: each transaction records every POST that has finished by then,
+so a fast batch costs a few commits instead of one per event, and one hanging receiver does not
+hold back the record of the others.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +40,7 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
 WallClock = Callable[[], float]
 Poster = Callable[[str, bytes, dict[str, str], float, float], transport.HttpResult]
+Results = list[tuple["Target", transport.HttpResult]]
 
 FINAL_STATES = ("delivered", "dead")
 
@@ -54,6 +62,7 @@ class Claim:
     body: bytes
     targets: tuple[Target, ...]
     delivered_before: int
+    ordering_key: str = ""
 
 
 @dataclass
@@ -95,7 +104,9 @@ class Dispatcher:
         *,
         timeout_s: float = 15.0,
         connect_timeout_s: float | None = None,
-        batch_size: int = 20,
+        batch_size: int = 50,
+        concurrency: int = 8,
+        commit_window_s: float = 0.05,
         lease_s: float | None = None,
         worker_id: str | None = None,
         clock: Clock = utcnow,
@@ -105,7 +116,11 @@ class Dispatcher:
         self.db = db
         self.read_timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s if connect_timeout_s is not None else timeout_s
+        if batch_size < 1 or concurrency < 1:
+            raise ValueError("batch_size and concurrency must be at least 1")
         self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.commit_window_s = commit_window_s
         self.lease_s = lease_s if lease_s is not None else 4 * timeout_s + 30
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self.clock = clock
@@ -143,25 +158,32 @@ class Dispatcher:
             endpoints = session.execute(
                 select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))
             ).scalars().all()
+            delivered = _delivered_endpoints(session, [row.id for row in rows])
             claims = []
+            keys: set[str] = set()
             for row in rows:
+                if row.ordering_key in keys:
+                    continue  # one event per RMA in a batch (the query already ensures it)
+                keys.add(row.ordering_key)
                 row.status = "delivering"
                 row.lease_until = now + timedelta(seconds=self.lease_s)
                 row.claimed_by = self.worker_id
-                done = _delivered_endpoints(session, row.id)
+                done = delivered.get(row.id, set())
                 targets = tuple(
                     Target(e.id, e.url, active_secrets(e, now))
                     for e in endpoints
                     if subscribed(e, row.event_type) and e.id not in done
                 )
-                claims.append(Claim(row.id, encode_body(row.payload), targets, len(done)))
+                claims.append(
+                    Claim(row.id, encode_body(row.payload), targets, len(done), row.ordering_key)
+                )
             return claims
 
     # -- delivering -------------------------------------------------------------------------
 
-    def deliver(self, claim: Claim) -> list[tuple[Target, transport.HttpResult]]:
+    def deliver(self, claim: Claim) -> Results:
         """POST the event to each target; the same webhook-id every time."""
-        results = []
+        results: Results = []
         for target in claim.targets:
             stamp = int(self.wall_clock())
             headers = signing.headers(target.secrets, claim.event_id, stamp, claim.body)
@@ -171,73 +193,116 @@ class Dispatcher:
             results.append((target, result))
         return results
 
-    def finish(
-        self, claim: Claim, results: list[tuple[Target, transport.HttpResult]]
-    ) -> str:
-        """Record attempts; mark the event delivered, due again, or dead. Returns its status."""
+    def finish(self, claim: Claim, results: Results) -> str:
+        """Record one event's attempts; returns its status (see ``finish_many``)."""
+        return self.finish_many([(claim, results)])[claim.event_id]
+
+    def finish_many(self, outcomes: Sequence[tuple[Claim, Results]]) -> dict[str, str]:
+        """Record attempts in one transaction; mark each event delivered, due again, or dead.
+
+        Returns each event's status by id ("missing" when the row is gone).
+        """
         now = self.clock()
+        statuses: dict[str, str] = {}
         with self.db.transaction() as session:
-            row = session.get(OutboxEvent, claim.event_id, with_for_update=True)
-            if row is None:
-                return "missing"
-            attempt = row.attempts + 1
-            retry_after: list[float] = []
-            failures: list[str] = []
-            delivered = claim.delivered_before
-            for target, result in results:
-                outcome = _outcome(result)
-                session.add(
-                    WebhookDelivery(
-                        outbox_event_id=row.id, endpoint_id=target.id, attempt=attempt,
-                        outcome=outcome, status_code=result.status_code,
-                        error=result.error, duration_ms=result.duration_ms, attempted_at=now,
-                    )
+            ids = sorted(claim.event_id for claim, _ in outcomes)  # one lock order for all
+            rows = {
+                row.id: row
+                for row in session.execute(
+                    select(OutboxEvent).where(OutboxEvent.id.in_(ids))
+                    .order_by(OutboxEvent.id).with_for_update()
+                ).scalars()
+            }
+            for claim, results in outcomes:
+                row = rows.get(claim.event_id)
+                statuses[claim.event_id] = (
+                    "missing" if row is None else self._record(session, row, claim, results, now)
                 )
-                if outcome == "delivered":
-                    delivered += 1
-                elif outcome == "gone":
-                    _disable(session, target.id, "the receiver answered 410 Gone")
-                else:
-                    failures.append(f"{target.url}: {result.status_code or result.error}")
-                    if outcome == "throttled":
-                        seconds = schedule.parse_retry_after(result.retry_after, now)
-                        if seconds is not None:
-                            retry_after.append(seconds)
-            if row.status != "delivering" or row.claimed_by != self.worker_id:
-                return row.status  # our lease ran out and another worker owns it now
-            row.attempts = attempt
-            row.lease_until = None
-            row.claimed_by = None
-            if failures:
-                row.last_error = "; ".join(failures)[:2000]
-                due = schedule.next_attempt(now, attempt, max(retry_after) if retry_after else None)
-                if due is None:
-                    row.status = "dead"
-                else:
-                    row.status, row.next_attempt_at = "pending", due
-            elif delivered:
-                row.status, row.delivered_at, row.last_error = "delivered", now, ""
+        return statuses
+
+    def _record(
+        self, session: Session, row: OutboxEvent, claim: Claim, results: Results, now: datetime
+    ) -> str:
+        attempt = row.attempts + 1
+        retry_after: list[float] = []
+        failures: list[str] = []
+        delivered = claim.delivered_before
+        for target, result in results:
+            outcome = _outcome(result)
+            session.add(
+                WebhookDelivery(
+                    outbox_event_id=row.id, endpoint_id=target.id, attempt=attempt,
+                    outcome=outcome, status_code=result.status_code,
+                    error=result.error, duration_ms=result.duration_ms, attempted_at=now,
+                )
+            )
+            if outcome == "delivered":
+                delivered += 1
+            elif outcome == "gone":
+                _disable(session, target.id, "the receiver answered 410 Gone")
             else:
+                failures.append(f"{target.url}: {result.status_code or result.error}")
+                if outcome == "throttled":
+                    seconds = schedule.parse_retry_after(result.retry_after, now)
+                    if seconds is not None:
+                        retry_after.append(seconds)
+        if row.status != "delivering" or row.claimed_by != self.worker_id:
+            return row.status  # our lease ran out and another worker owns it now
+        row.attempts = attempt
+        row.lease_until = None
+        row.claimed_by = None
+        if failures:
+            row.last_error = "; ".join(failures)[:2000]
+            due = schedule.next_attempt(now, attempt, max(retry_after) if retry_after else None)
+            if due is None:
                 row.status = "dead"
-                row.last_error = "no enabled webhook endpoint is subscribed to this event"
-            return row.status
+            else:
+                row.status, row.next_attempt_at = "pending", due
+        elif delivered:
+            row.status, row.delivered_at, row.last_error = "delivered", now, ""
+        else:
+            row.status = "dead"
+            row.last_error = "no enabled webhook endpoint is subscribed to this event"
+        return row.status
 
     def run_once(self) -> DispatchStats:
-        """Claim one batch, deliver it, record the results."""
+        """Claim one batch, POST its events concurrently, record results as they come in."""
         stats = DispatchStats()
-        for claim in self.claim():
+        claims = self.claim()
+        if not claims:
+            return stats
+        if self.concurrency == 1 or len(claims) == 1:
+            for claim in claims:
+                self._tally(stats, [(claim, self.deliver(claim))])
+            return stats
+        with ThreadPoolExecutor(
+            min(self.concurrency, len(claims)), thread_name_prefix="webhook-post"
+        ) as pool:
+            running: dict[Future[Results], Claim] = {
+                pool.submit(self.deliver, claim): claim for claim in claims
+            }
+            waiting = set(running)
+            while waiting:
+                # Group commit: record what finished within a short window, or at least one.
+                done, waiting = wait(waiting, timeout=self.commit_window_s)
+                if not done:
+                    done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
+                self._tally(stats, [(running[f], f.result()) for f in done])
+        return stats
+
+    def _tally(self, stats: DispatchStats, outcomes: list[tuple[Claim, Results]]) -> None:
+        statuses = self.finish_many(outcomes)
+        for claim, results in outcomes:
             stats.claimed += 1
-            results = self.deliver(claim)
-            status = self.finish(claim, results)
             for target, result in results:
                 stats.attempts.append((claim.event_id, target.id, _outcome(result)))
+            status = statuses[claim.event_id]
             if status == "delivered":
                 stats.delivered += 1
             elif status == "dead":
                 stats.dead += 1
             else:
                 stats.retrying += 1
-        return stats
 
     def run_forever(self, stop: threading.Event, poll_interval_s: float = 1.0) -> None:
         """Loop until ``stop`` is set; a database error is logged and retried after a pause."""
@@ -271,15 +336,17 @@ def _outcome(result: transport.HttpResult) -> str:
     return "failed"
 
 
-def _delivered_endpoints(session: Session, event_id: str) -> set[str]:
-    return set(
-        session.execute(
-            select(WebhookDelivery.endpoint_id).where(
-                WebhookDelivery.outbox_event_id == event_id,
-                WebhookDelivery.outcome == "delivered",
-            )
-        ).scalars()
-    )
+def _delivered_endpoints(session: Session, event_ids: list[str]) -> dict[str, set[str]]:
+    """Per event, the endpoints that already accepted it (a retry skips them)."""
+    done: dict[str, set[str]] = {}
+    for event_id, endpoint_id in session.execute(
+        select(WebhookDelivery.outbox_event_id, WebhookDelivery.endpoint_id).where(
+            WebhookDelivery.outbox_event_id.in_(event_ids),
+            WebhookDelivery.outcome == "delivered",
+        )
+    ):
+        done.setdefault(event_id, set()).add(endpoint_id)
+    return done
 
 
 def _disable(session: Session, endpoint_id: str, reason: str) -> None:
