@@ -1,4 +1,10 @@
-"""/healthz, /readyz and /metrics (Prometheus text exposition format, written by hand)."""
+"""/healthz, /readyz and /metrics (Prometheus text exposition format, written by hand).
+
+Device states (when the app has a device manager, ``app.extensions["devices"]``) are reported
+by both, but a device that is down does not make the station unready: the bench keeps working
+with typed weights and scans, and a restart (what a failing readiness probe leads to) would not
+plug the scale back in. The device manager reconnects on its own; /metrics lets alerting see it.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ from collections import defaultdict
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from sqlalchemy import func, select, text
 
+from drivers.state import DeviceState, DeviceStatus
 from station.db.models import Inspection, WebhookDelivery
+from station.devices import DeviceManager
 from station.webhooks.admin import queue_depth
 from web.app import station_context
 
@@ -71,9 +79,20 @@ def healthz() -> Response:
     return jsonify({"status": "ok"})
 
 
+def device_states() -> dict[str, DeviceStatus]:
+    """Each device's state, or nothing when this process runs without devices (station serve)."""
+    devices: DeviceManager | None = current_app.extensions.get("devices")
+    if devices is None:
+        return {}
+    try:
+        return devices.states()
+    except Exception:  # a probe reports, it never raises
+        return {}
+
+
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Database and photo store reachable (device states arrive with the device manager)."""
+    """Database and photo store reachable; device states reported, not required (see top)."""
     ctx = station_context(current_app)
     checks: dict[str, str] = {}
     try:
@@ -88,9 +107,12 @@ def readyz() -> tuple[Response, int]:
     except Exception as exc:
         checks["photo_store"] = f"error: {type(exc).__name__}"
     ready = all(v == "ok" for v in checks.values())
-    return jsonify({"status": "ready" if ready else "not_ready", "checks": checks}), (
-        200 if ready else 503
-    )
+    devices = {
+        name: {"state": status.state.value, "reason": status.reason}
+        for name, status in sorted(device_states().items())
+    }
+    body = {"status": "ready" if ready else "not_ready", "checks": checks, "devices": devices}
+    return jsonify(body), (200 if ready else 503)
 
 
 def _gauge(name: str, help_: str, kind: str, samples: list[tuple[str, float]]) -> list[str]:
@@ -122,6 +144,16 @@ def metrics() -> Response:
     lines += _gauge(
         "station_webhook_outbox_events", "Outbox events by status (queue depth = pending)",
         "gauge", [(f'{{status="{s}"}}', n) for s, n in sorted(depth.items())],
+    )
+    states = sorted(device_states().items())
+    lines += _gauge(
+        "station_device_up", "1 when the device is ready, else 0", "gauge",
+        [(f'{{device="{name}"}}', float(st.state is DeviceState.READY)) for name, st in states],
+    )
+    lines += _gauge(
+        "station_device_state", "The device's current state (1) among all states (0)", "gauge",
+        [(f'{{device="{name}",state="{state.value}"}}', float(st.state is state))
+         for name, st in states for state in DeviceState],
     )
     latency: RequestLatency = current_app.extensions["api_latency"]
     lines += latency.lines()
