@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEBS_RUN := libzbar0
-DEBS_TEST := libzbar0 postgresql
+DEBS_TEST := libzbar0 postgresql chromium fonts-noto-cjk
 
 .PHONY: run test lint bench sysdeps-run sysdeps-test clean
 
@@ -21,10 +21,10 @@ sysdeps-run:
 sysdeps-test:
 	@DEBS="$(DEBS_TEST)" sh .ci/apt-ensure
 
-## run: install and start the station on its embedded default (SQLite + ./var + simulated devices + demo data)
+## run: install and start the bench on its embedded default (SQLite + ./var + simulated devices + demo data)
 run: sysdeps-run $(STAMP)
 	$(BIN)/station db upgrade
-	$(BIN)/station demo
+	$(BIN)/station run --demo
 
 ## test: install and run lint + the whole test suite (SQLite, PostgreSQL, simulators, Chromium)
 test: sysdeps-test $(STAMP) lint

@@ -56,12 +56,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    print("station run: the bench touchscreen UI is not built yet (issue: bench UI).\n"
-          "Until then this runs `station demo`: one simulated parcel through the workflow.\n")
-    return cmd_demo(args, settings)
-
-
 def cmd_user_add(args: argparse.Namespace, settings: Settings) -> int:
     from station.users import add_user, generate_pin
 
@@ -175,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=handler)
         return p
 
-    add("run", cmd_run, "run the bench (devices + touchscreen UI)")
+    from station import cli_run
+    cli_run.register(add)
     add("demo", cmd_demo, "seed demo data and walk one simulated parcel through the workflow")
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)

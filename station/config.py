@@ -109,7 +109,7 @@ class WebSection(Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     secret_key: SecretStr = Field(SecretStr(""), description="Session key; generated into var/ if empty")
-    idle_lock_s: int = Field(300, ge=30, description="Bench screen locks after this idle time")
+    idle_lock_s: int = Field(300, ge=10, le=86400, description="Bench screen locks after this idle time (s)")
     public_url: str = Field("", description="Base URL used in links sent to the platform")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,10 +28,13 @@ from station.policy import Checklist
 from station.returns.errors import DomainError
 from station.returns.intake import parse_rma, upsert_rma
 from station.returns.rules_types import ScannedItem
-from station.users import add_user, generate_password, generate_pin
+from station.users import add_user, generate_password, generate_pin, reset_secret
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
 
 Printer = Callable[[str], None]
+DEMO_OPERATOR, DEMO_SUPERVISOR = "demo.operator", "demo.supervisor"
+#: A valid GTIN that is on no demo return: the demo panel's "wrong item".
+WRONG_ITEM_GTIN = "04012345000016"
 
 DEMO_ITEMS: list[dict[str, Any]] = [
     {"line_id": "1", "sku": "HP-200-BLK", "gtin": "05012345678900",
@@ -63,21 +67,54 @@ def demo_rmas(run: str) -> list[dict[str, Any]]:
     return rmas
 
 
-def seed_users(ctx: StationContext, say: Printer) -> None:
-    """A demo operator and supervisor with generated credentials (printed once, never stored)."""
+@dataclass(frozen=True)
+class DemoCredentials:
+    """How to sign in to the demo bench (printed once per start, never stored in clear)."""
+
+    badge: str
+    pin: str
+    supervisor_password: str
+
+
+def seed_users(ctx: StationContext, say: Printer) -> DemoCredentials:
+    """The demo operator and supervisor, with fresh credentials at every demo start.
+
+    Only the demo accounts are touched; a new PIN and password each time means the credentials
+    printed last are always the ones that work, and none is a default.
+    """
+    pin, password = generate_pin(), generate_password()
     with ctx.db.transaction() as session:
-        if session.execute(select(Operator.id).where(Operator.username == "demo.operator")).first():
-            say("  demo users exist already (their credentials were printed when created)")
-            return
-        badge, pin, password = f"BADGE-{random.randint(10000, 99999)}", generate_pin(), \
-            generate_password()
-        add_user(session, username="demo.operator", display_name="Demo Operator",
-                 role="operator", badge_id=badge, pin=pin, actor="demo")
-        add_user(session, username="demo.supervisor", display_name="Demo Supervisor",
-                 role="supervisor", password=password, actor="demo")
-    say(f"  operator   demo.operator    badge {badge}  PIN {pin}")
-    say(f"  supervisor demo.supervisor  password {password}")
-    say("  (shown once; add your own with `station user add`)")
+        operator = session.execute(
+            select(Operator).where(Operator.username == DEMO_OPERATOR)).scalar()
+        if operator is None:
+            badge = f"BADGE-{random.randint(10000, 99999)}"
+            add_user(session, username=DEMO_OPERATOR, display_name="Demo Operator",
+                     role="operator", badge_id=badge, pin=pin, actor="demo")
+            add_user(session, username=DEMO_SUPERVISOR, display_name="Demo Supervisor",
+                     role="supervisor", password=password, actor="demo")
+        else:
+            badge = operator.badge_id or ""
+            reset_secret(session, DEMO_OPERATOR, pin=pin, actor="demo")
+            reset_secret(session, DEMO_SUPERVISOR, password=password, actor="demo")
+    say(f"  operator   {DEMO_OPERATOR}    badge {badge}  PIN {pin}")
+    say(f"  supervisor {DEMO_SUPERVISOR}  password {password}")
+    say("  (new credentials at every demo start; add your own with `station user add`)")
+    return DemoCredentials(badge, pin, password)
+
+
+def seed_rmas(ctx: StationContext, say: Printer, run: str | None = None) -> list[dict[str, Any]]:
+    """Demo return authorizations (a new set each call, so every start has parcels to inspect)."""
+    rmas = demo_rmas(run or new_id()[-8:])
+    with ctx.db.transaction() as session:
+        for raw in rmas:
+            row, outcome = upsert_rma(
+                session, parse_rma(raw), actor="demo",
+                no_reason_window_days=ctx.settings.returns.no_reason_window_days,
+                default_window_days=ctx.settings.returns.default_window_days,
+            )
+            say(f"  {outcome} {row.rma_id}: {raw['reason']}, {raw['items'][0]['description']}"
+                f" (label {raw['tracking_number']})")
+    return rmas
 
 
 def product_photo(text: str, seed: int, size: tuple[int, int] = (1280, 720)) -> bytes:
@@ -166,15 +203,7 @@ def run_demo(ctx: StationContext, say: Printer = print) -> str:
     run = new_id()[-8:]
     say("1. Seeding demo data")
     seed_users(ctx, say)
-    rmas = demo_rmas(run)
-    with ctx.db.transaction() as session:
-        for raw in rmas:
-            row, outcome = upsert_rma(
-                session, parse_rma(raw), actor="demo",
-                no_reason_window_days=ctx.settings.returns.no_reason_window_days,
-                default_window_days=ctx.settings.returns.default_window_days,
-            )
-            say(f"  {outcome} {row.rma_id}: {raw['reason']}, {raw['items'][0]['description']}")
+    rmas = seed_rmas(ctx, say, run)
     say("   starting simulated scale, scanner and camera (real ptys)")
     bench = DemoBench(ctx)
     try:

@@ -95,3 +95,24 @@ def add_user(
 
 def list_users(session: Session) -> list[Operator]:
     return list(session.execute(select(Operator).order_by(Operator.username)).scalars())
+
+
+def reset_secret(
+    session: Session, username: str, *, actor: str, pin: str | None = None,
+    password: str | None = None,
+) -> Operator:
+    """Give ``username`` a new PIN or password (old sessions end: they are tied to the hash)."""
+    person = session.execute(select(Operator).where(Operator.username == username)).scalar()
+    if person is None:
+        raise DomainError("user_not_found", f"no user {username}")
+    if pin is not None:
+        if not _PIN.match(pin):
+            raise DomainError("bad_pin", "PIN must be 4-8 digits")
+        person.pin_hash = hash_secret(pin)
+    if password is not None:
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise DomainError("weak_password", f"a password needs {MIN_PASSWORD_LENGTH} characters")
+        person.password_hash = hash_secret(password)
+    audit.append(session, actor=actor, action="user.secret_reset", entity_type="operator",
+                 entity_id=person.id, data={"username": username})
+    return person

@@ -39,7 +39,7 @@ def test_demo_walks_a_parcel_to_a_grade_with_reasons(bench: Path) -> None:
     verify = station(bench, "evidence", "verify")
     assert verify.returncode == 0 and "5 photos checked, 0 problems" in verify.stdout
     second = station(bench, "demo")  # a second run on the same data works too
-    assert second.returncode == 0 and "demo users exist already" in second.stdout
+    assert second.returncode == 0 and "new credentials at every demo start" in second.stdout
 
 
 def test_commands_refuse_an_unmigrated_database(tmp_path: Path) -> None:

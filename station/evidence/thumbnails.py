@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from station.evidence.store import EvidenceError
+from station.evidence.store import EvidenceError, PhotoStore
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -31,3 +31,13 @@ def make_thumbnail(data: bytes, max_px: int = 320, quality: int = 80) -> bytes:
     if not ok:
         raise EvidenceError("could not encode thumbnail")
     return encoded.tobytes()
+
+
+def cached_thumbnail(store: PhotoStore, sha256: str, storage_key: str, max_px: int) -> bytes:
+    """The thumbnail of one original, made once and kept in the store as a derivative."""
+    name = f"thumb-{max_px}-{sha256}.jpg"
+    data = store.get_derivative(name)
+    if data is None:
+        data = make_thumbnail(store.get_original(storage_key), max_px)
+        store.put_derivative(name, data)
+    return data

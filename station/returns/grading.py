@@ -11,7 +11,7 @@ from station.db.models import ExpectedItem, Inspection, Scan
 from station.policy import Checklist, Decision, Policy, PolicyInput
 from station.policy import evaluate as evaluate_policy
 from station.returns.errors import DomainError
-from station.returns.rules import expected_parcel_weight_g, verify_return
+from station.returns.rules import expected_parcel_weight_g, line_allowance_g, verify_return
 from station.returns.rules_types import ExpectedLine, ScannedItem, Verdict, WeightTolerance
 from station.vocabulary import (
     MERCHANT_FAULT_REASONS,
@@ -62,6 +62,21 @@ def expected_weight_mg(items: Sequence[ExpectedItem], settings: ReturnSettings) 
         [expected_line(i) for i in items], Decimal(str(settings.packaging_allowance_g))
     )
     return None if grams is None else int(grams * 1000)
+
+
+def default_tolerance(settings: ReturnSettings) -> WeightTolerance:
+    """The station's weight tolerance for lines without their own."""
+    return WeightTolerance(abs_g=Decimal(str(settings.weight_tolerance_g)),
+                           pct=Decimal(str(settings.weight_tolerance_pct)))
+
+
+def weight_allowance_mg(inspection: Inspection, settings: ReturnSettings) -> int | None:
+    """The ± band the parcel-weight rule allows around the expected weight (None when unknown)."""
+    if inspection.expected_weight_mg is None:
+        return None
+    default = default_tolerance(settings)
+    grams = sum((line_allowance_g(line, default) for line in expected_lines(inspection)), Decimal(0))
+    return int(grams * 1000)
 
 
 def scanned_items(scans: Sequence[Scan]) -> list[ScannedItem]:
@@ -130,10 +145,7 @@ def evaluate(
             _grams(inspection.measured_weight_mg),
             rma.delivered_at,
             inspection.received_at,
-            WeightTolerance(
-                abs_g=Decimal(str(settings.weight_tolerance_g)),
-                pct=Decimal(str(settings.weight_tolerance_pct)),
-            ),
+            default_tolerance(settings),
             packaging_allowance_g=Decimal(str(settings.packaging_allowance_g)),
             no_reason_window_days=settings.no_reason_window_days,
             window_days=settings.default_window_days,

@@ -58,6 +58,8 @@ class ScanResult:
     result: str
     detail: str
     line_id: str | None
+    code: str = ""
+    needs_serial: bool = False
 
 
 class InspectionService:
@@ -304,7 +306,25 @@ class InspectionService:
             session.flush()
             self._record(session, inspection, actor, "inspection.item_scanned", scan_id=scan.id,
                          raw=scan.raw, result=result, code=verdict.code)
-            return ScanResult(scan.id, result, verdict.detail, str(line_id) if line_id else None)
+            needs_serial = bool(matched is not None and matched.expected_serials and not scan.serial)
+            return ScanResult(scan.id, result, verdict.detail, str(line_id) if line_id else None,
+                              verdict.code, needs_serial)
+
+    def record_serial(self, inspection_id: str, scan_id: str, serial: str, actor: str) -> None:
+        """The serial number label of an item scanned without one (scanned or typed)."""
+        serial = serial.strip()
+        if not serial or len(serial) > 100 or not serial.isprintable():
+            raise DomainError("bad_serial", "a serial number is 1-100 printable characters")
+        with self._work() as session:
+            inspection = self._load(session, inspection_id)
+            self._require_open(inspection, S.WEIGHED)
+            scan = session.get(Scan, scan_id)
+            if scan is None or scan.inspection_id != inspection.id:
+                raise NotFound("scan_not_found", f"no scan {scan_id} in inspection {inspection_id}")
+            self._inputs_changed(session, inspection, actor)
+            scan.serial = serial
+            self._record(session, inspection, actor, "inspection.serial_recorded", scan_id=scan.id,
+                         serial=serial)
 
     def finish_items(self, inspection_id: str, actor: str) -> None:
         """The operator says every item in the parcel was scanned."""

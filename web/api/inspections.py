@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import base64
-import io
 import json
 import time
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
-from PIL import Image
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from station.db.models import Inspection, Photo
+from station.evidence.thumbnails import cached_thumbnail
 from station.returns.errors import NotFound
 from station.returns.payloads import event_data
 from station.returns.states import InspectionState
@@ -179,16 +178,7 @@ def get_thumbnail(photo_id: str) -> Response:
     _authorize_photo(photo_id, "thumbnail")
     photo = _photo(photo_id)
     ctx = station_context(current_app)
-    size_px = ctx.settings.evidence.thumbnail_px
-    name = f"thumb-{size_px}-{photo.sha256}.jpg"
-    data = ctx.store.get_derivative(name)
-    if data is None:
-        image = Image.open(io.BytesIO(ctx.store.get_original(photo.storage_key)))
-        image.thumbnail((size_px, size_px))
-        out = io.BytesIO()
-        image.convert("RGB").save(out, format="JPEG", quality=80)
-        data = out.getvalue()
-        ctx.store.put_derivative(name, data)
+    data = cached_thumbnail(ctx.store, photo.sha256, photo.storage_key, ctx.settings.evidence.thumbnail_px)
     return Response(data, mimetype="image/jpeg")
 
 

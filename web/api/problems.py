@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -41,6 +41,15 @@ def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     ]
 
 
+def browser_page() -> bool:
+    """A person's browser asked for a page (not the API, not a script's fetch)."""
+    if request.path.startswith(("/api/", "/healthz", "/readyz", "/metrics")):
+        return False
+    if request.headers.get("X-Requested-With") == "fetch":
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
 def register(app: Flask) -> None:
     """Map domain errors (and HTTP ones) to problem+json; only web/ knows about HTTP."""
 
@@ -68,6 +77,10 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
+        if browser_page():
+            from web.errors import error_page
+
+            return error_page(exc)  # type: ignore[return-value]
         status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
         return problem(status, code, exc.description or code)

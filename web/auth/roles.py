@@ -1,0 +1,72 @@
+"""Who may open which browser route: sign-in, role and idle-lock checks for a whole blueprint."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from flask import Blueprint, abort, current_app, redirect, request, session, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from web.api.problems import browser_page
+
+#: Endpoints that must not count as operator activity (live streams, background polls).
+PASSIVE_ENDPOINTS: set[str] = set()
+
+OPERATOR_ROLES = ("operator", "supervisor", "admin")
+SUPERVISOR_ROLES = ("supervisor", "admin")
+
+
+def passive(endpoint: str) -> None:
+    """Mark ``endpoint`` as not resetting the idle timer (SSE, preview)."""
+    PASSIVE_ENDPOINTS.add(endpoint)
+
+
+def wants_html() -> bool:
+    return request.method == "GET" and browser_page() \
+        and request.headers.get("X-Requested-With") != "fetch"
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only same-site paths are followed after sign-in (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return fallback
+
+
+def idle_lock_s() -> int:
+    return int(current_app.config.get("IDLE_LOCK_S", 300))
+
+
+def check_idle() -> bool:
+    """True when the session is (now) locked; refreshes the activity time otherwise."""
+    now = time.time()
+    if session.get("locked"):
+        return True
+    seen = float(session.get("seen", now))
+    if now - seen > idle_lock_s():
+        session["locked"] = True
+        return True
+    if request.endpoint not in PASSIVE_ENDPOINTS:
+        session["seen"] = now
+    return False
+
+
+def protect(bp: Blueprint, roles: Iterable[str], *, idle_lock: bool = True) -> None:
+    """Every route of ``bp`` needs a signed-in person with one of ``roles`` (and not locked)."""
+    allowed = frozenset(roles)
+
+    @bp.before_request
+    def _guard() -> Response | None:
+        if not current_user.is_authenticated:
+            if wants_html():
+                return redirect(url_for("auth.sign_in", next=request.full_path.rstrip("?")))
+            abort(401)
+        if current_user.role not in allowed:
+            abort(403)
+        if idle_lock and check_idle():
+            if wants_html():
+                return redirect(url_for("auth.lock_screen"))
+            abort(423)
+        return None

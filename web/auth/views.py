@@ -1,0 +1,191 @@
+"""Sign-in (badge + PIN, or password), sign-out, idle lock and unlock, language switch."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from station import audit
+from web.app import station_context
+from web.auth.forms import ActionForm, BadgeForm, LanguageForm, PasswordForm
+from web.auth.roles import safe_next
+from web.auth.throttle import LoginThrottle
+from web.auth.users import BenchUser, check_badge, check_password, set_locale
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _throttle() -> LoginThrottle:
+    throttle: LoginThrottle = current_app.extensions["login_throttle"]
+    return throttle
+
+
+def _home() -> str:
+    return url_for("bench.home")
+
+
+def _start_session(user: BenchUser, how: str) -> None:
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session["seen"] = time.time()
+    ctx = station_context(current_app)
+    with ctx.db.transaction() as db_session:
+        audit.append(db_session, actor=user.actor, action="operator.signed_in",
+                     entity_type="operator", entity_id=user.operator_id,
+                     data={"how": how, "address": request.remote_addr or ""},
+                     station_id=ctx.settings.station.id)
+
+
+def _attempt(keys: tuple[str, ...], check: Callable[[], BenchUser | None]) -> tuple[BenchUser | None, int]:
+    """Run ``check`` unless a key is locked out; returns the person and the seconds to wait."""
+    throttle = _throttle()
+    wait = throttle.retry_after(*keys)
+    if wait:
+        return None, wait
+    user = check()
+    if user is None:
+        throttle.failed(*keys)
+        return None, throttle.retry_after(*keys)
+    throttle.succeeded(keys[0])
+    return user, 0
+
+
+def _refusal(wait: int, wrong: str) -> tuple[str, int]:
+    """The message and status of a refused sign-in."""
+    if wait:
+        return _("Too many wrong attempts. Try again in %(seconds)d s.", seconds=wait), 429
+    return wrong, 401
+
+
+def _badge_sign_in(form: BadgeForm) -> tuple[BenchUser | None, int]:
+    badge, pin = form.badge.data.strip(), form.pin.data
+    db = station_context(current_app).db
+    return _attempt((f"badge:{badge}", f"ip:{request.remote_addr}"), lambda: check_badge(db, badge, pin))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response | str:
+    form = BadgeForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        user, wait = _badge_sign_in(form)
+        if user is not None:
+            _start_session(user, "badge")
+            return redirect(safe_next(form.next.data, _home()))
+        message, status = _refusal(wait, _("Badge or PIN not recognised."))
+        flash(message, "error")
+    elif request.method == "POST":
+        status = 400
+    page = render_template("auth/sign_in.html", form=form, lang_form=LanguageForm())
+    return Response(page, status=status, mimetype="text/html")
+
+
+@bp.route("/password", methods=["GET", "POST"])
+def password_sign_in() -> Response | str:
+    form = PasswordForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    status = 200
+    if form.validate_on_submit():
+        username, password = form.username.data.strip().lower(), form.password.data
+        db = station_context(current_app).db
+        user, wait = _attempt((f"user:{username}", f"ip:{request.remote_addr}"),
+                              lambda: check_password(db, username, password))
+        if user is not None:
+            _start_session(user, "password")
+            return redirect(safe_next(form.next.data, _home()))
+        message, status = _refusal(wait, _("User name or password not recognised."))
+        flash(message, "error")
+    elif request.method == "POST":
+        status = 400
+    page = render_template("auth/password.html", form=form, lang_form=LanguageForm())
+    return Response(page, status=status, mimetype="text/html")
+
+
+@bp.post("/sign-out")
+def sign_out() -> Response:
+    form = ActionForm()
+    if form.validate_on_submit() and current_user.is_authenticated:
+        logout_user()
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/lock", methods=["GET", "POST"])
+def lock_screen() -> Response | str:
+    """The locked bench: the same (or another) person unlocks with badge + PIN or password."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    if request.method == "POST" and ActionForm().validate_on_submit():
+        session["locked"] = True
+        return redirect(url_for("auth.lock_screen"))
+    session["locked"] = True
+    return render_template("auth/lock.html", form=BadgeForm(), password_form=PasswordForm(),
+                           lang_form=LanguageForm())
+
+
+@bp.post("/unlock")
+def unlock() -> Response | str:
+    """Badge + PIN (or password for supervisors); another person's badge switches the bench to them."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.sign_in"))
+    if request.form.get("password") is not None:
+        pform = PasswordForm()
+        if pform.validate_on_submit():
+            username = pform.username.data.strip().lower()
+            db = station_context(current_app).db
+            user, wait = _attempt((f"user:{username}", f"ip:{request.remote_addr}"),
+                                  lambda: check_password(db, username, pform.password.data))
+            if user is not None:
+                _start_session(user, "unlock")
+                return redirect(_home())
+            message, status = _refusal(wait, _("User name or password not recognised."))
+            flash(message, "error")
+        else:
+            status = 400
+        return Response(render_template("auth/lock.html", form=BadgeForm(), password_form=pform,
+                                        lang_form=LanguageForm()), status=status, mimetype="text/html")
+    form = BadgeForm()
+    status = 400
+    if form.validate_on_submit():
+        user, wait = _badge_sign_in(form)
+        if user is not None:
+            _start_session(user, "unlock")
+            return redirect(_home())
+        message, status = _refusal(wait, _("Badge or PIN not recognised."))
+        flash(message, "error")
+    return Response(render_template("auth/lock.html", form=form, password_form=PasswordForm(),
+                                    lang_form=LanguageForm()), status=status, mimetype="text/html")
+
+
+@bp.post("/language")
+def language() -> Response:
+    """Switch the language on screen; a signed-in person keeps it as their own."""
+    form = LanguageForm()
+    if form.validate_on_submit():
+        session["lang"] = form.lang.data
+        if current_user.is_authenticated:
+            set_locale(station_context(current_app).db, current_user.operator_id, form.lang.data)
+    return redirect(safe_next(form.next.data, _home()))

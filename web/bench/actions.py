@@ -1,0 +1,343 @@
+"""The bench's actions (POST): receive, weigh, scan items, photos, checklist, confirm, flag."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import current_app, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from drivers.scanner.interpret import ScanRejected, interpret
+from station.policy import Checklist
+from station.returns.errors import DomainError
+from station.returns.rules_types import ScannedItem
+from station.returns.states import InspectionState
+from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
+from web.app import station_context
+from web.auth.forms import ActionForm
+from web.auth.roles import safe_next
+from web.bench import labels
+from web.bench.screens import bp, line_views, load
+from web.bench.services import PendingPhoto, bench_services
+from web.bench.steps import landing
+
+MAX_FIELD = 2000
+
+
+def is_fetch() -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def actor() -> str:
+    return str(current_user.actor)
+
+
+def checked() -> None:
+    """Every action carries the CSRF token (Flask-WTF checks it before the view runs)."""
+    ActionForm()  # CSRFProtect already refused a request without a valid token
+
+
+def to_step(inspection_id: str, step: str) -> Response:
+    return redirect(url_for("bench.step", inspection_id=inspection_id, step=step))
+
+
+def fail(error: DomainError, back: str, status: int = 409) -> Response:
+    message = labels.error_message(error)
+    if is_fetch():
+        response = jsonify(ok=False, code=error.code, message=message)
+        response.status_code = status
+        return response
+    flash(message, "error")
+    return redirect(back)
+
+
+def attempt(back: str, work: Callable[[], Response]) -> Response:
+    """Run ``work``; a domain error becomes a message on the same screen, nothing changed."""
+    try:
+        return work()
+    except DomainError as error:
+        return fail(error, back)
+
+
+def field(name: str, limit: int = 200) -> str:
+    value = request.form.get(name, "")
+    if len(value) > limit:
+        raise DomainError("bad_input", f"{name} is longer than {limit} characters")
+    return value.strip()
+
+
+@bp.post("/receive")
+def receive() -> Response:
+    """The return label was scanned (or typed): open the inspection, or an unexpected parcel."""
+    back = url_for("bench.home")
+
+    def work() -> Response:
+        code = field("code")
+        if not code:
+            raise DomainError("scan_rejected", "empty label")
+        try:
+            label = interpret(code, "bench").raw
+        except ScanRejected as exc:
+            raise DomainError("scan_rejected", str(exc)) from exc
+        ctx = station_context(current_app)
+        inspection = ctx.inspections.receive(label, bench_services(current_app).station_id,
+                                             current_user.operator_id, actor())
+        target = url_for("bench.step", inspection_id=inspection.id,
+                         step=landing(InspectionState(inspection.state)))
+        if is_fetch():
+            return jsonify(ok=True, redirect=target, unexpected=inspection.unexpected)
+        return redirect(target)
+
+    return attempt(back, work)
+
+
+@bp.post("/i/<inspection_id>/weight")
+def weight(inspection_id: str) -> Response:
+    """Accept the scale's stable weight, or a typed weight (flags the inspection)."""
+    back = url_for("bench.step", inspection_id=inspection_id, step="weigh")
+    services = bench_services(current_app)
+
+    def work() -> Response:
+        load(inspection_id)
+        if request.form.get("source") == "manual":
+            try:
+                grams = Decimal(field("grams", 20).replace(",", "."))
+            except InvalidOperation as exc:
+                raise DomainError("bad_weight", "not a number") from exc
+            if not grams.is_finite():
+                raise DomainError("bad_weight", "not a number")
+            weight_mg, source = int(grams * 1000), "manual"
+        else:
+            if services.devices is None or not services.device_ready("scale"):
+                raise DomainError("scale_down", "the scale is not ready")
+            reading = services.devices.latest_weight()
+            if reading is None or not reading.stable or reading.weight_mg is None:
+                raise DomainError("scale_unstable", "no stable reading yet")
+            weight_mg, source = reading.weight_mg, "scale"
+        station_context(current_app).inspections.record_weight(inspection_id, weight_mg, source,
+                                                                actor())
+        return to_step(inspection_id, "items")
+
+    return attempt(back, work)
+
+
+@bp.post("/scale/<command>")
+def scale_command(command: str) -> Response:
+    """Tare or zero the scale from the weigh screen."""
+    services = bench_services(current_app)
+    if command not in ("tare", "zero"):
+        return Response(status=404)
+    done = False
+    if services.devices is not None:
+        done = services.devices.tare() if command == "tare" else services.devices.zero()
+    if is_fetch():
+        return jsonify(ok=done)
+    if not done:
+        flash(_("The scale did not accept the command."), "error")
+    return redirect(safe_next(request.form.get("back"), url_for("bench.home")))
+
+
+@bp.post("/i/<inspection_id>/item")
+def item(inspection_id: str) -> Response:
+    """One item scanned or typed: match / mismatch / extra, shown big with a sound."""
+    back = url_for("bench.step", inspection_id=inspection_id, step="items")
+
+    def work() -> Response:
+        code = field("code", 4096)
+        pending_serial = field("serial_for", 40)
+        ctx = station_context(current_app)
+        if pending_serial:
+            ctx.inspections.record_serial(inspection_id, pending_serial, code, actor())
+            return item_response(inspection_id, {"ok": True, "result": "serial",
+                                                 "message": _("Serial number recorded.")})
+        try:
+            event = interpret(code, request.form.get("source", "typed")[:20])
+        except ScanRejected as exc:
+            raise DomainError("scan_rejected", str(exc)) from exc
+        typed_sku = event.raw if event.gtin is None else None
+        result = ctx.inspections.record_scan(
+            inspection_id,
+            ScannedItem(raw=event.raw, gtin=event.gtin, sku=typed_sku, serial=event.serial),
+            actor(), symbology=event.symbology, source=event.source, lot=event.lot,
+        )
+        message = labels.label(labels.SCAN_CODES, result.code)
+        if result.result == "extra":
+            message = _("This item is already counted: it is one too many.")
+        return item_response(inspection_id, {
+            "ok": result.result == "match", "result": result.result,
+            "title": labels.label(labels.SCAN_RESULTS, result.result), "message": message,
+            "scan_id": result.scan_id, "needs_serial": result.needs_serial, "code": event.raw,
+        })
+
+    return attempt(back, work)
+
+
+def item_response(inspection_id: str, body: dict[str, Any]) -> Response:
+    if is_fetch():
+        inspection = load(inspection_id)
+        body["lines"] = [{"line_id": v.item.line_id, "found": v.found, "expected": v.item.quantity,
+                          "serials": v.serials_found} for v in line_views(inspection)]
+        return jsonify(body)
+    flash(str(body.get("title") or body.get("message")), "success" if body["ok"] else "error")
+    return to_step(inspection_id, "items")
+
+
+@bp.post("/i/<inspection_id>/items/done")
+def items_done(inspection_id: str) -> Response:
+    back = url_for("bench.step", inspection_id=inspection_id, step="items")
+
+    def work() -> Response:
+        station_context(current_app).inspections.finish_items(inspection_id, actor())
+        return to_step(inspection_id, "photos")
+
+    return attempt(back, work)
+
+
+@bp.post("/i/<inspection_id>/photo")
+def photo(inspection_id: str) -> Response:
+    """Take the photo of one angle; a blurry / dark / overexposed one waits for keep-or-retake."""
+    back = url_for("bench.step", inspection_id=inspection_id, step="photos")
+    services = bench_services(current_app)
+
+    def work() -> Response:
+        inspection = load(inspection_id)
+        ctx = station_context(current_app)
+        angle = field("angle", 50)
+        if angle not in ctx.inspections.required_angles(inspection):
+            raise DomainError("bad_angle", f"angle {angle!r} is not asked for here")
+        if request.form.get("keep") == "1":
+            pending = services.take_pending(inspection_id, angle)
+            if pending is None:
+                raise DomainError("no_pending_photo", "nothing held for this angle")
+            still = pending.still
+        else:
+            taken = services.devices.still() if services.devices is not None else None
+            if taken is None:
+                raise DomainError("camera_down", "the camera gave no picture")
+            still = taken
+            if still.problems:
+                services.hold(inspection_id, PendingPhoto(angle, still))
+                problems = [labels.label(labels.QUALITY_PROBLEMS, p) for p in still.problems]
+                flash(" ".join(problems) + " " + _("Retake it, or keep it anyway."), "warning")
+                return redirect(back)
+        services.drop_pending(inspection_id)
+        ctx.inspections.add_photo(
+            inspection_id, still.jpeg, angle=angle, width=still.width_px, height=still.height_px,
+            actor=actor(), operator_id=current_user.operator_id, camera="bench",
+            quality={"problems": still.problems, **_metrics(still.metrics)},
+        )
+        return redirect(back)
+
+    return attempt(back, work)
+
+
+def _metrics(metrics: object) -> dict[str, float]:
+    from dataclasses import asdict, is_dataclass
+
+    if is_dataclass(metrics) and not isinstance(metrics, type):
+        return {k: float(v) for k, v in asdict(metrics).items() if isinstance(v, int | float)}
+    return {}
+
+
+@bp.post("/i/<inspection_id>/photos/done")
+def photos_done(inspection_id: str) -> Response:
+    back = url_for("bench.step", inspection_id=inspection_id, step="photos")
+
+    def work() -> Response:
+        station_context(current_app).inspections.finish_photos(inspection_id, actor())
+        return to_step(inspection_id, "checklist")
+
+    return attempt(back, work)
+
+
+def checklist_from_form() -> tuple[Checklist, str]:
+    """The checklist form -> policy input; anything outside the known answers is refused."""
+    try:
+        defects = {
+            kind: DefectSeverity(request.form.get(f"defect_{kind.value}", "none"))
+            for kind in DefectKind
+        }
+        function_test = FunctionTest(request.form.get("function_test", "not_tested"))
+    except ValueError as exc:
+        raise DomainError("bad_input", str(exc)) from exc
+    yes_no = {"yes": True, "no": False}
+    answers = {}
+    for name in ("packaging_intact", "original_packaging_opened", "signs_of_use"):
+        value = request.form.get(name, "")
+        if value not in yes_no:
+            raise DomainError("bad_input", f"{name}: answer yes or no")
+        answers[name] = yes_no[value]
+    missing = tuple(m[:200] for m in request.form.getlist("accessory_missing")[:50])
+    checklist = Checklist(
+        packaging_intact=answers["packaging_intact"],
+        original_packaging_opened=answers["original_packaging_opened"],
+        accessories_missing=missing,
+        defects={k: v for k, v in defects.items() if v is not DefectSeverity.NONE},
+        function_test=function_test,
+        signs_of_use=answers["signs_of_use"],
+    )
+    return checklist, field("notes", MAX_FIELD)
+
+
+@bp.post("/i/<inspection_id>/checklist")
+def checklist(inspection_id: str) -> Response:
+    """Record the checklist, then let the policy propose grade, disposition and refund."""
+    back = url_for("bench.step", inspection_id=inspection_id, step="checklist")
+
+    def work() -> Response:
+        load(inspection_id)
+        answers, notes = checklist_from_form()
+        service = station_context(current_app).inspections
+        service.record_checklist(inspection_id, answers, actor(), current_user.operator_id, notes)
+        service.grade(inspection_id, actor())
+        return to_step(inspection_id, "result")
+
+    return attempt(back, work)
+
+
+@bp.post("/i/<inspection_id>/grade")
+def grade(inspection_id: str) -> Response:
+    back = url_for("bench.step", inspection_id=inspection_id, step="result")
+
+    def work() -> Response:
+        station_context(current_app).inspections.grade(inspection_id, actor())
+        return to_step(inspection_id, "result")
+
+    return attempt(back, work)
+
+
+@bp.post("/i/<inspection_id>/complete")
+def complete(inspection_id: str) -> Response:
+    """Confirm the proposal, or override it with a mandatory reason."""
+    back = url_for("bench.step", inspection_id=inspection_id, step="result")
+
+    def work() -> Response:
+        override = None
+        if request.form.get("override") == "1":
+            override = {key: field(key, 40) for key in ("grade", "disposition", "recommendation")}
+            override["reason"] = field("reason", MAX_FIELD)
+            if not override["reason"]:
+                raise DomainError("reason_required", "an override needs a reason")
+        station_context(current_app).inspections.complete(inspection_id, actor(), override)
+        bench_services(current_app).drop_pending(inspection_id)
+        return redirect(url_for("bench.finished", inspection_id=inspection_id))
+
+    return attempt(back, work)
+
+
+@bp.post("/i/<inspection_id>/flag")
+def flag(inspection_id: str) -> Response:
+    """Hand the parcel to a supervisor from any step, with a reason."""
+    back = safe_next(request.form.get("back"), url_for("bench.home"))
+
+    def work() -> Response:
+        load(inspection_id)
+        station_context(current_app).inspections.flag(inspection_id, field("reason", MAX_FIELD),
+                                                      actor())
+        return redirect(url_for("bench.finished", inspection_id=inspection_id))
+
+    return attempt(back, work)

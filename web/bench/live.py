@@ -1,0 +1,140 @@
+"""Live bench data: device events over SSE, the camera preview as MJPEG, photo thumbnails."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import Response, abort, current_app, stream_with_context
+
+from drivers.scale.reading import Reading
+from drivers.scanner.events import ScanEvent
+from drivers.state import DeviceStatus
+from station.devices_bus import DeviceEvent
+from station.evidence.thumbnails import cached_thumbnail
+from web.app import station_context
+from web.auth.roles import passive
+from web.bench import labels
+from web.bench.screens import bp, load
+from web.bench.services import bench_services
+
+#: A stream ends after this long; the browser's EventSource reconnects at once (frees threads).
+STREAM_S = 300.0
+HEARTBEAT_S = 15.0
+PREVIEW_FPS = 8.0
+BOUNDARY = "frame"
+
+
+def status_json(status: DeviceStatus) -> dict[str, Any]:
+    return {"device": status.device, "state": status.state.value,
+            "label": labels.label(labels.DEVICE_STATES, status.state.value),
+            "name": labels.label(labels.DEVICE_NAMES, status.device), "reason": status.reason}
+
+
+def reading_json(reading: Reading) -> dict[str, Any]:
+    grams = reading.weight_g
+    return {"weight_mg": reading.weight_mg, "weight_g": None if grams is None else f"{grams:.1f}",
+            "stable": reading.stable, "status": reading.status.value, "net": reading.net}
+
+
+def scan_json(event: ScanEvent) -> dict[str, Any]:
+    return {"raw": event.raw, "source": event.source, "symbology": event.symbology,
+            "gtin": event.gtin, "serial": event.serial, "at": event.at}
+
+
+def encode(event: DeviceEvent) -> str:
+    payload = event.payload
+    if isinstance(payload, DeviceStatus):
+        data = status_json(payload)
+    elif isinstance(payload, Reading):
+        data = reading_json(payload)
+    elif isinstance(payload, ScanEvent):
+        data = {**scan_json(payload), "device": event.device}
+    else:  # pragma: no cover - the bus carries only these three
+        return ""
+    return f"event: {event.kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
+
+
+@bp.get("/events")
+def events() -> Response:
+    """Server-sent events: device states, scale readings, scans; snapshot first, then live."""
+    services = bench_services(current_app)
+    devices = services.devices
+
+    def stream() -> Iterator[str]:
+        yield "retry: 1000\n\n"
+        for status in services.device_states():
+            yield f"event: state\ndata: {json.dumps(status_json(status))}\n\n"
+        if devices is None:
+            yield ": no devices on this server\n\n"
+            return
+        reading = devices.latest_weight()
+        if reading is not None:
+            yield f"event: reading\ndata: {json.dumps(reading_json(reading))}\n\n"
+        end = time.monotonic() + STREAM_S
+        with devices.subscribe() as subscription:
+            while (left := end - time.monotonic()) > 0:
+                event = subscription.get(timeout=min(HEARTBEAT_S, left))
+                yield encode(event) if event is not None else ": ping\n\n"
+
+    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+passive("bench.events")
+
+
+@bp.get("/preview.mjpg")
+def preview() -> Response:
+    """The camera's live preview (multipart MJPEG); frames are encoded only while someone watches."""
+    devices = bench_services(current_app).devices
+    if devices is None:
+        abort(404)
+
+    def frames() -> Iterator[bytes]:
+        end = time.monotonic() + STREAM_S
+        period = 1.0 / PREVIEW_FPS
+        while time.monotonic() < end:
+            started = time.monotonic()
+            jpeg = devices.preview_jpeg()
+            if jpeg:
+                yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+                       f"Content-Length: {len(jpeg)}\r\n\r\n").encode() + jpeg + b"\r\n"
+            time.sleep(max(0.0, period - (time.monotonic() - started)) if jpeg else 0.5)
+
+    response = Response(frames(), mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+passive("bench.preview")
+
+
+@bp.get("/i/<inspection_id>/photo/<photo_id>.jpg")
+def photo_image(inspection_id: str, photo_id: str) -> Response:
+    """A thumbnail of a photo of this bench's inspection (the original stays in the store)."""
+    inspection = load(inspection_id)
+    photo = next((p for p in inspection.photos if p.id == photo_id), None)
+    if photo is None:
+        abort(404)
+    ctx = station_context(current_app)
+    thumb = cached_thumbnail(ctx.store, photo.sha256, photo.storage_key,
+                             ctx.settings.evidence.thumbnail_px)
+    response = Response(thumb, mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return response
+
+
+@bp.get("/status")
+def status() -> Response:
+    """Device states as JSON (for a screen without SSE)."""
+    from flask import jsonify
+
+    return jsonify([status_json(s) for s in bench_services(current_app).device_states()])
+
+
+passive("bench.status")

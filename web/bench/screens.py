@@ -1,0 +1,135 @@
+"""The bench screens (GET): idle, and one screen per inspection step, built from the stored state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from station.db.models import ExpectedItem, Inspection, Photo
+from station.returns import grading
+from station.returns.errors import NotFound
+from station.returns.states import OPEN_STATES, InspectionState
+from station.vocabulary import DefectKind, DefectSeverity, FunctionTest, Grade
+from web.app import station_context
+from web.auth.forms import ActionForm
+from web.auth.roles import OPERATOR_ROLES, protect
+from web.bench import labels
+from web.bench.services import bench_services, done_today
+from web.bench.steps import STEPS, landing, previous, reachable
+
+bp = Blueprint("bench", __name__, url_prefix="/bench")
+protect(bp, OPERATOR_ROLES)
+
+
+@dataclass
+class LineView:
+    """One expected line with what was found so far."""
+
+    item: ExpectedItem
+    found: int
+    serials_found: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.found == self.item.quantity
+
+
+def line_views(inspection: Inspection) -> list[LineView]:
+    items = inspection.rma.items if inspection.rma else []
+    views = []
+    for item in items:
+        scans = [s for s in inspection.scans if s.matched_item_id == item.id]
+        views.append(LineView(item, len(scans), [s.serial for s in scans if s.serial]))
+    return views
+
+
+def latest_photos(inspection: Inspection) -> dict[str, Photo]:
+    """The newest photo of each angle (a retake replaces the older one on screen, not in the store)."""
+    newest: dict[str, Photo] = {}
+    for photo in sorted(inspection.photos, key=lambda p: p.taken_at):
+        newest[photo.angle] = photo
+    return newest
+
+
+def accessories(inspection: Inspection) -> list[str]:
+    seen: list[str] = []
+    for item in inspection.rma.items if inspection.rma else []:
+        seen.extend(a for a in item.accessories if a not in seen)
+    return seen
+
+
+def open_inspection() -> Inspection | None:
+    ctx = station_context(current_app)
+    return ctx.inspections.open_inspection(bench_services(current_app).station_id)
+
+
+def load(inspection_id: str) -> Inspection:
+    ctx = station_context(current_app)
+    try:
+        inspection = ctx.inspections.get(inspection_id)
+    except NotFound:
+        abort(404)
+    if inspection.station_id != bench_services(current_app).station_id:
+        abort(404)
+    return inspection
+
+
+def screen_context(inspection: Inspection, step: str) -> dict[str, Any]:
+    ctx = station_context(current_app)
+    state = InspectionState(inspection.state)
+    return {
+        "inspection": inspection,
+        "step": step,
+        "steps": [(s, labels.STEPS[s], reachable(state, s)) for s in STEPS],
+        "back": previous(step),
+        "lines": line_views(inspection),
+        "form": ActionForm(),
+        "allowance_mg": grading.weight_allowance_mg(inspection, ctx.inspections.settings),
+        "required_angles": ctx.inspections.required_angles(inspection) if inspection.rma or
+        inspection.unexpected else (),
+        "photos": latest_photos(inspection),
+        "pending": bench_services(current_app).pending(inspection.id),
+        "accessories": accessories(inspection),
+        "checklist": inspection.checklist or {},
+        "defect_kinds": [k.value for k in DefectKind],
+        "severities": [s.value for s in DefectSeverity],
+        "function_tests": [f.value for f in FunctionTest],
+        "grades": [g.value for g in Grade],
+        "live": True,
+    }
+
+
+@bp.get("/")
+def home() -> Response | str:
+    """Idle ("scan the return label") or the open inspection's screen (resumed after a restart)."""
+    inspection = open_inspection()
+    if inspection is not None:
+        return redirect(url_for("bench.step", inspection_id=inspection.id,
+                                step=landing(InspectionState(inspection.state))))
+    services = bench_services(current_app)
+    ctx = station_context(current_app)
+    return render_template("bench/idle.html", form=ActionForm(), live=True,
+                           today=done_today(ctx.db, services.station_id))
+
+
+@bp.get("/i/<inspection_id>/<step>")
+def step(inspection_id: str, step: str) -> Response | str:
+    inspection = load(inspection_id)
+    state = InspectionState(inspection.state)
+    if state not in OPEN_STATES:
+        return redirect(url_for("bench.finished", inspection_id=inspection.id))
+    if not reachable(state, step):
+        return redirect(url_for("bench.step", inspection_id=inspection.id, step=landing(state)))
+    return render_template(f"bench/{step}.html", **screen_context(inspection, step))
+
+
+@bp.get("/i/<inspection_id>/done")
+def finished(inspection_id: str) -> Response | str:
+    """After completion: where the parcel goes next; then back to idle."""
+    inspection = load(inspection_id)
+    if InspectionState(inspection.state) in OPEN_STATES:
+        return redirect(url_for("bench.home"))
+    return render_template("bench/done.html", inspection=inspection, form=ActionForm())

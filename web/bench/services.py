@@ -1,0 +1,88 @@
+"""What the bench screens need besides the domain: its devices, its station id, held-back stills."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from drivers.camera.capture import Still
+from drivers.state import DeviceState, DeviceStatus
+from station.db.engine import Database
+from station.db.models import Inspection
+from station.devices import DeviceManager
+
+#: Devices the bench screen shows, in this order (a bench without one shows it as not set up).
+BENCH_DEVICES = ("scale", "scanner", "camera")
+
+
+@dataclass
+class PendingPhoto:
+    """A still the quality check found wanting: kept in memory until kept or retaken."""
+
+    angle: str
+    still: Still
+
+
+@dataclass
+class BenchServices:
+    """One bench's live parts (``devices`` is None under `station serve`)."""
+
+    station_id: str
+    devices: DeviceManager | None
+    simulated: bool
+    _pending: dict[str, PendingPhoto] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def device_states(self) -> list[DeviceStatus]:
+        """Each bench device's state; a device the bench has no driver for is disconnected."""
+        states = self.devices.states() if self.devices is not None else {}
+        shown = [states.get(name) or DeviceStatus(name, DeviceState.DISCONNECTED, "not set up")
+                 for name in BENCH_DEVICES]
+        extra = [s for name, s in sorted(states.items()) if name not in BENCH_DEVICES]
+        return shown + extra
+
+    def device_ready(self, name: str) -> bool:
+        states = self.devices.states() if self.devices is not None else {}
+        status = states.get(name)
+        return status is not None and status.state is DeviceState.READY
+
+    def hold(self, inspection_id: str, photo: PendingPhoto) -> None:
+        with self._lock:
+            self._pending[inspection_id] = photo
+
+    def take_pending(self, inspection_id: str, angle: str) -> PendingPhoto | None:
+        with self._lock:
+            pending = self._pending.get(inspection_id)
+            if pending is None or pending.angle != angle:
+                return None
+            return self._pending.pop(inspection_id)
+
+    def pending(self, inspection_id: str) -> PendingPhoto | None:
+        with self._lock:
+            return self._pending.get(inspection_id)
+
+    def drop_pending(self, inspection_id: str) -> None:
+        with self._lock:
+            self._pending.pop(inspection_id, None)
+
+
+def done_today(db: Database, station_id: str, now: datetime | None = None) -> int:
+    """Parcels this bench finished since midnight UTC (completed or handed to a supervisor)."""
+    now = now or datetime.now(UTC)
+    midnight = datetime.combine(now.date(), time(0), tzinfo=UTC)
+    with db.reader() as session:
+        count = session.execute(
+            select(func.count(Inspection.id))
+            .where(Inspection.station_id == station_id)
+            .where(Inspection.completed_at >= midnight)
+        ).scalar_one()
+    return int(count)
+
+
+def bench_services(app: Flask) -> BenchServices:
+    services: BenchServices = app.extensions["bench"]
+    return services
