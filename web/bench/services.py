@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from drivers.camera.capture import Still
@@ -40,7 +41,7 @@ class BenchServices:
     def device_states(self) -> list[DeviceStatus]:
         """Each bench device's state; a device the bench has no driver for is disconnected."""
         states = self.devices.states() if self.devices is not None else {}
-        shown = [states.get(name) or DeviceStatus(name, DeviceState.DISCONNECTED, "not set up")
+        shown = [states.get(name) or DeviceStatus(name, DeviceState.DISCONNECTED, _("not set up"))
                  for name in BENCH_DEVICES]
         extra = [s for name, s in sorted(states.items()) if name not in BENCH_DEVICES]
         return shown + extra

@@ -9,6 +9,7 @@ import secrets
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -91,11 +92,11 @@ def scan() -> Response:
     sims = simulators()
     code = request.form.get("code", "")
     if sims is None:
-        return refused("no simulators", 404)
+        return refused(_("no simulators"), 404)
     if not code or len(code) > 500 or not all(c.isprintable() or c == "\x1d" for c in code):
-        return refused("a code is 1-500 printable characters")
+        return refused(_("a code is 1-500 printable characters"))
     if not sims.scanner.connected:
-        return refused("the simulated scanner is unplugged", 409)
+        return refused(_("the simulated scanner is unplugged"), 409)
     sims.scanner.scan(code)
     return jsonify(ok=True)
 
@@ -105,13 +106,13 @@ def scale() -> Response:
     """Put a parcel of ``grams`` on the simulated scale (0 takes it off)."""
     sims = simulators()
     if sims is None:
-        return refused("no simulators", 404)
+        return refused(_("no simulators"), 404)
     try:
         grams = float(request.form.get("grams", ""))
     except ValueError:
-        return refused("grams must be a number")
+        return refused(_("grams must be a number"))
     if not 0 <= grams <= MAX_GRAMS:
-        return refused(f"grams must be 0-{MAX_GRAMS:.0f}")
+        return refused(_("grams must be 0-%(most).0f", most=MAX_GRAMS))
     sims.scale.place(grams, settle_s=0.6, noise_g=0.3)
     return jsonify(ok=True)
 
@@ -121,18 +122,18 @@ def camera() -> Response:
     """Hold a code in front of the simulated camera (empty: take it away)."""
     sims = simulators()
     if sims is None:
-        return refused("no simulators", 404)
+        return refused(_("no simulators"), 404)
     code = request.form.get("code", "")
     symbology = request.form.get("symbology", "qr")
     if not code:
         sims.camera.clear()
         return jsonify(ok=True)
     if len(code) > 200:
-        return refused("a code is at most 200 characters")
+        return refused(_("a code is at most 200 characters"))
     try:
         render_code(code, symbology)
     except ValueError as exc:
-        return refused(f"cannot draw that code: {exc}")
+        return refused(_("cannot draw that code: %(problem)s", problem=exc))
     sims.camera.present(code, symbology)
     return jsonify(ok=True)
 
@@ -142,10 +143,10 @@ def plug() -> Response:
     """Unplug or replug a simulated device (device=scale|scanner|camera, action=unplug|replug)."""
     sims = simulators()
     if sims is None:
-        return refused("no simulators", 404)
+        return refused(_("no simulators"), 404)
     device, action = request.form.get("device", ""), request.form.get("action", "")
     if device not in ("scale", "scanner", "camera") or action not in ("unplug", "replug"):
-        return refused("device: scale|scanner|camera, action: unplug|replug")
+        return refused(_("device: scale|scanner|camera, action: unplug|replug"))
     if device == "scale":
         sims.scale.disconnect() if action == "unplug" else sims.scale.reconnect()
     elif device == "scanner":
