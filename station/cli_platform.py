@@ -178,7 +178,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     app = create_app(settings, ctx)
     stop = threading.Event()
     if settings.webhooks.enabled and not args.no_dispatcher:
-        _dispatcher(ctx).start_thread(stop, settings.webhooks.poll_interval_s)
+        dispatcher = _dispatcher(ctx)
+        ctx.inspections.on_event = dispatcher.notify
+        dispatcher.start_thread(stop, settings.webhooks.poll_interval_s)
     host = args.host or settings.web.host
     port = args.port or settings.web.port
     print(f"serving http://{host}:{port}/api/v1 (OpenAPI at /api/v1/openapi.json)",

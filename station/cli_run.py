@@ -59,7 +59,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         devices.start()
         app = create_app(settings, ctx, devices)
         if settings.webhooks.enabled and not args.no_dispatcher:
-            _dispatcher(ctx).start_thread(stop, settings.webhooks.poll_interval_s)
+            dispatcher = _dispatcher(ctx)
+            ctx.inspections.on_event = dispatcher.notify
+            dispatcher.start_thread(stop, settings.webhooks.poll_interval_s)
         kind = "simulated" if settings.devices.simulated else "configured"
         print(f"\nbench {settings.station.id} with {kind} devices: open {url}", flush=True)
         waitress.serve(app, host=host, port=port, threads=args.threads, ident="station",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,6 +80,8 @@ class InspectionService:
         self.policy = policy
         self.settings = settings or ReturnSettings()
         self.public_url = public_url
+        #: Called after a commit that queued a webhook (the in-process dispatcher's notify).
+        self.on_event: Callable[[], None] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -94,6 +96,8 @@ class InspectionService:
             anchor = session.info.pop("anchor", None)
         if anchor:
             self.anchors.append(*anchor)
+            if self.on_event is not None:
+                self.on_event()
 
     def _load(self, session: Session, inspection_id: str, *, lock: bool = True) -> Inspection:
         inspection = session.get(Inspection, inspection_id, with_for_update=lock)

@@ -114,6 +114,7 @@ class Dispatcher:
         poster: Poster = transport.post,
     ) -> None:
         self.db = db
+        self._wake = threading.Event()
         self.read_timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s if connect_timeout_s is not None else timeout_s
         if batch_size < 1 or concurrency < 1:
@@ -304,6 +305,15 @@ class Dispatcher:
             else:
                 stats.retrying += 1
 
+    def notify(self) -> None:
+        """An event was just committed in this process: deliver it now, not at the next poll."""
+        self._wake.set()
+
+    def _idle(self, stop: threading.Event, poll_interval_s: float) -> None:
+        """Wait for the next poll, a notify() or (within one poll interval) the stop."""
+        if not stop.is_set() and self._wake.wait(poll_interval_s):
+            self._wake.clear()
+
     def run_forever(self, stop: threading.Event, poll_interval_s: float = 1.0) -> None:
         """Loop until ``stop`` is set; a database error is logged and retried after a pause."""
         while not stop.is_set():
@@ -314,7 +324,7 @@ class Dispatcher:
                 stop.wait(poll_interval_s)
                 continue
             if stats.claimed == 0:
-                stop.wait(poll_interval_s)
+                self._idle(stop, poll_interval_s)
 
     def start_thread(self, stop: threading.Event, poll_interval_s: float = 1.0) -> threading.Thread:
         """``run_forever`` in a daemon thread (inside `station run` / `station serve`)."""
