@@ -7,7 +7,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG_NAME = "station.toml"
@@ -30,6 +30,17 @@ class StationSection(Section):
     id: str = Field("bench-01", min_length=1, max_length=64, description="Station id, unique per site")
     name: str = Field("Returns bench 1", description="Name shown on screens and reports")
     timezone: str = Field("UTC", description="IANA time zone for day boundaries in reports")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown IANA time zone {value!r}") from exc
+        return value
 
 
 class DatabaseSection(Section):
@@ -113,6 +124,20 @@ class WebSection(Section):
     public_url: str = Field("", description="Base URL used in links sent to the platform")
 
 
+class ReviewSection(Section):
+    """Supervisor review: the four-eyes rule and the age (time since received) SLA colours."""
+
+    four_eyes: bool = Field(True, description="A supervisor cannot review an inspection they worked on")
+    sla_warn_hours: float = Field(24.0, gt=0, description="Queue age shown amber from here")
+    sla_breach_hours: float = Field(48.0, gt=0, description="Queue age shown red (SLA breached) from here")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReviewSection:
+        if self.sla_warn_hours >= self.sla_breach_hours:
+            raise ValueError("sla_warn_hours must be below sla_breach_hours")
+        return self
+
+
 class DevicesSection(Section):
     """Which devices the bench talks to; `simulated` runs the built-in simulators."""
 
@@ -162,6 +187,7 @@ class Settings(BaseSettings):
     web: WebSection = Field(default_factory=WebSection)
     devices: DevicesSection = Field(default_factory=DevicesSection)
     webhooks: WebhooksSection = Field(default_factory=WebhooksSection)
+    review: ReviewSection = Field(default_factory=ReviewSection)
     data_dir: Path = Field(Path("var"), description="Working data folder (database, keys, anchors)")
 
     @classmethod
