@@ -26,6 +26,8 @@ from web.bench.services import PendingPhoto, bench_services
 from web.bench.steps import landing
 
 MAX_FIELD = 2000
+#: A typed parcel weight above this is a typo (the domain refuses more than 1000 kg too).
+MAX_MANUAL_G = 1_000_000
 
 
 def is_fetch() -> bool:
@@ -110,6 +112,8 @@ def weight(inspection_id: str) -> Response:
                 raise DomainError("bad_weight", "not a number") from exc
             if not grams.is_finite():
                 raise DomainError("bad_weight", "not a number")
+            if not 0 < grams <= MAX_MANUAL_G:  # before scaling: 1e999999 g would overflow
+                raise DomainError("bad_weight", f"weight must be above 0 g and at most {MAX_MANUAL_G} g")
             weight_mg, source = int(grams * 1000), "manual"
         else:
             if services.devices is None or not services.device_ready("scale"):
