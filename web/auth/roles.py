@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
@@ -16,6 +17,8 @@ PASSIVE_ENDPOINTS: set[str] = set()
 
 OPERATOR_ROLES = ("operator", "supervisor", "admin")
 SUPERVISOR_ROLES = ("supervisor", "admin")
+#: A longer ``next`` is not a path of this app.
+MAX_NEXT = 2000
 
 
 def passive(endpoint: str) -> None:
@@ -29,10 +32,17 @@ def wants_html() -> bool:
 
 
 def safe_next(target: str | None, fallback: str) -> str:
-    """Only same-site paths are followed after sign-in (no open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return fallback
+    """Only same-site paths are followed after sign-in (no open redirect).
+
+    Control characters and spaces are refused too: browsers drop tabs and newlines from URLs, so
+    ``/<tab>/evil.example`` would become ``//evil.example``, and a newline cannot go in a header.
+    """
+    if not target or len(target) > MAX_NEXT or not target.startswith("/"):
+        return fallback
+    if target.startswith("//") or "\\" in target or any(c <= " " or c == "\x7f" for c in target):
+        return fallback
+    parts = urlsplit(target)
+    return fallback if parts.scheme or parts.netloc else target
 
 
 def idle_lock_s() -> int:
