@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from flask_login import UserMixin
@@ -33,9 +34,10 @@ class BenchUser(UserMixin):
 
 
 def _session_id(row: Operator) -> str:
-    # Tie the session to the secret: a changed PIN/password or a deactivation ends old sessions.
-    secret = row.pin_hash or row.password_hash or ""
-    return f"{row.id}:{secret[-12:]}"
+    # Tie the session to BOTH secrets (a supervisor may have a badge PIN and a password): changing
+    # either ends old sessions. Only a digest goes into the (readable) session cookie.
+    secrets = f"{row.pin_hash or ''}|{row.password_hash or ''}"
+    return f"{row.id}:{hashlib.sha256(secrets.encode()).hexdigest()[:24]}"
 
 
 def _user(row: Operator) -> BenchUser:
