@@ -30,17 +30,23 @@ def create_app(
 
     from flask_wtf.csrf import CSRFProtect
 
-    from web import api, auth, bench, i18n, security
+    from web import api, auth, bench, i18n, review, security
 
     security.init_app(app, settings)
     csrf = CSRFProtect(app)
     i18n.init_app(app)
     auth.init_app(app)
     bench.init_app(app, devices)
+    review.init_app(app)
     api.init_app(app)
     for name, blueprint in app.blueprints.items():
         if name == "api" or name.startswith("api."):
             csrf.exempt(blueprint)  # the platform API authenticates by key, not by cookie
+
+    @app.context_processor
+    def _endpoints() -> dict[str, object]:
+        return {"url_endpoints": app.view_functions}
+
     return app
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, request, session
-from flask_babel import Babel, format_date, format_datetime, format_decimal
+from flask_babel import Babel, format_date, format_datetime, format_decimal, format_timedelta
 from flask_login import current_user
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -74,7 +74,8 @@ def init_app(app: Flask) -> None:
         locale = str(get_locale() or DEFAULT_LOCALE)
         return {"languages": LANGUAGE_NAMES, "current_locale": locale,
                 "html_lang": LANGUAGES.get(locale, "en"), "format_date": format_date,
-                "format_datetime": format_datetime, "format_grams": format_grams}
+                "format_datetime": format_datetime, "format_grams": format_grams,
+                "format_timedelta": format_timedelta}
 
 
 def format_grams(milligrams: int | None, digits: int = 1) -> str:

@@ -206,7 +206,8 @@ class InspectionService:
                             f"RMA {rma.rma_id} is being inspected at {current.station_id}",
                         )
                     return current
-                if current is not None:
+                reinspect = current is not None and current.review.get("outcome") == "reinspect"
+                if current is not None and not reinspect:
                     raise DomainError(
                         "rma_already_inspected",
                         f"RMA {rma.rma_id} was already inspected ({current.state}); "
@@ -480,20 +481,45 @@ class InspectionService:
 
     def review(
         self, inspection_id: str, supervisor_id: str, actor: str, note: str,
-        override: dict[str, Any] | None = None,
+        override: dict[str, Any] | None = None, *, decision: str = "approve",
+        approve_manual_weight: bool = False, four_eyes: bool = False,
     ) -> Inspection:
-        """A supervisor approves (or overrides with a reason) a completed or flagged inspection."""
-        if override and not note.strip():
-            raise DomainError("reason_required", "an override needs a reason")
+        """A supervisor's decision on a completed or flagged inspection (audited, emits reviewed).
+
+        ``decision``: approve (optionally with an override of grade / disposition / refund, which
+        needs a reason) or reinspect (the parcel goes back to a bench: the RMA opens again).
+        An inspection whose weight was typed by hand is approved only with ``approve_manual_weight``.
+        With ``four_eyes`` a supervisor cannot review an inspection they worked on at the bench.
+        """
+        from station.review import worked_on
+
+        note = note.strip()[:2000]
+        if decision not in ("approve", "reinspect"):
+            raise DomainError("bad_decision", f"decision {decision!r} is not approve/reinspect")
+        if (override or decision == "reinspect") and not note:
+            raise DomainError("reason_required", "an override or a re-inspection needs a reason")
         with self._work() as session:
             inspection = self._load(session, inspection_id)
-            if override:
+            if four_eyes and worked_on(session, inspection, supervisor_id, actor):
+                raise DomainError("four_eyes", "you worked on this inspection; another supervisor "
+                                  "must review it")
+            if S(inspection.state) not in (S.COMPLETED, S.FLAGGED):
+                raise IllegalTransition(inspection.id, inspection.state, S.REVIEWED)
+            manual = "manual_weight" in inspection.flags
+            if decision == "approve" and manual and not approve_manual_weight:
+                raise DomainError("manual_weight_unapproved",
+                                  "the weight was typed by hand: approve it explicitly")
+            if override and decision == "approve":
                 grading.apply_override(inspection, {**override, "reason": note}, self.policy)
+            if decision == "reinspect" and inspection.rma is not None:
+                inspection.rma.status = "open"
             inspection.reviewed_by = supervisor_id
             inspection.reviewed_at = utcnow()
-            inspection.review = {**inspection.review, "note": note.strip()[:2000],
-                                 "override": override or {}}
-            self._move(session, inspection, S.REVIEWED, actor, note=note.strip()[:2000],
+            inspection.review = {
+                **inspection.review, "outcome": decision, "note": note,
+                "override": override or {}, "manual_weight_approved": manual and approve_manual_weight,
+            }
+            self._move(session, inspection, S.REVIEWED, actor, note=note, decision=decision,
                        override=override or {})
             return inspection
 

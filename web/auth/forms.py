@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Length, Regexp
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
 from web.i18n import LANGUAGE_NAMES
 
@@ -24,7 +24,7 @@ class PasswordForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(choices=list(LANGUAGE_NAMES.items()), validators=[DataRequired()])
+    lang = StringField(validators=[DataRequired(), AnyOf(list(LANGUAGE_NAMES))])
     next = HiddenField()
 
 

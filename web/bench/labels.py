@@ -150,6 +150,17 @@ DEVICE_STATES: dict[str, LazyString] = {
     "error": _l("Down"),
     "disconnected": _l("Unplugged"),
 }
+STATES: dict[str, LazyString] = {
+    "received": _l("Received"),
+    "weighed": _l("Weighed"),
+    "items_identified": _l("Items identified"),
+    "photos_taken": _l("Photos taken"),
+    "checklist_done": _l("Checklist done"),
+    "graded": _l("Graded"),
+    "completed": _l("Completed"),
+    "flagged": _l("Flagged for a supervisor"),
+    "reviewed": _l("Reviewed"),
+}
 STEPS: dict[str, LazyString] = {
     "parcel": _l("Parcel"),
     "weigh": _l("Weigh"),
@@ -186,6 +197,9 @@ ERRORS: dict[str, LazyString] = {
     "scan_rejected": _l("That scan could not be read. Scan again or type the code."),
     "no_pending_photo": _l("There is no photo waiting; take it again."),
     "bad_input": _l("Please check the highlighted fields."),
+    "four_eyes": _l("You worked on this inspection; another supervisor must review it."),
+    "manual_weight_unapproved": _l("The weight was typed by hand: tick that you approve it."),
+    "bad_decision": _l("Choose approve, override or re-inspect."),
 }
 
 

@@ -1,0 +1,171 @@
+"""Review pages: queue, inspection (expected vs found, photos, checklist, policy, audit), decisions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from station.db.models import Inspection, Operator, Photo
+from station.db.types import utcnow
+from station.evidence.integrity import check_photo
+from station.evidence.pack import build_pack
+from station.evidence.thumbnails import cached_thumbnail
+from station.returns.errors import DomainError, NotFound
+from station.review import QueueFilters, audit_trail, flagged_queue, override_from_form, search, worked_on
+from station.vocabulary import Disposition, Grade, Recommendation
+from web.app import station_context
+from web.auth.roles import SUPERVISOR_ROLES, protect
+from web.bench import labels
+from web.bench.screens import latest_photos, line_views
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+protect(bp, SUPERVISOR_ROLES)
+
+FILTER_FIELDS = ("station", "operator", "reason", "product", "grade")
+
+
+def operator_names() -> dict[str, str]:
+    with station_context(current_app).db.reader() as session:
+        return dict(session.execute(select(Operator.id, Operator.display_name)).tuples().all())
+
+
+def filters_from_query() -> QueueFilters:
+    values = {name: request.args.get(name, "").strip()[:100] for name in FILTER_FIELDS}
+    if values["grade"] and values["grade"] not in {g.value for g in Grade}:
+        abort(400)
+    return QueueFilters(**values)
+
+
+@bp.get("/")
+def queue() -> str:
+    """Flagged inspections, oldest parcel first, with why and how old (SLA colour)."""
+    ctx = station_context(current_app)
+    filters = filters_from_query()
+    with ctx.db.reader() as session:
+        rows = flagged_queue(session, filters, warn_hours=ctx.settings.review.sla_warn_hours,
+                             breach_hours=ctx.settings.review.sla_breach_hours)
+        stations = sorted({r.inspection.station_id for r in rows} | ({filters.station} - {""}))
+    return render_template("review/queue.html", rows=rows, filters=filters, names=operator_names(),
+                           stations=stations, grades=[g.value for g in Grade], labels=labels)
+
+
+@bp.get("/search")
+def search_page() -> str:
+    text = request.args.get("q", "")
+    found: list[Inspection] = []
+    error = ""
+    if text:
+        try:
+            with station_context(current_app).db.reader() as session:
+                found = search(session, text)
+        except DomainError:
+            error = _("Search for 1 to 200 characters.")
+    return render_template("review/search.html", q=text, found=found, error=error, labels=labels)
+
+
+def load(inspection_id: str) -> Inspection:
+    try:
+        return station_context(current_app).inspections.get(inspection_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/inspections/<inspection_id>")
+def inspection_page(inspection_id: str) -> str:
+    inspection = load(inspection_id)
+    ctx = station_context(current_app)
+    with ctx.db.reader() as session:
+        trail = audit_trail(session, inspection.id)
+        own_work = worked_on(session, inspection, current_user.operator_id, current_user.actor)
+    return render_template(
+        "review/inspection.html", inspection=inspection, lines=line_views(inspection), trail=trail,
+        photos=sorted(inspection.photos, key=lambda p: p.taken_at), latest=latest_photos(inspection),
+        names=operator_names(), labels=labels, blocked=own_work and ctx.settings.review.four_eyes,
+        grades=[g.value for g in Grade], dispositions=[d.value for d in Disposition],
+        recommendations=[r.value for r in Recommendation],
+    )
+
+
+@bp.post("/inspections/<inspection_id>/decision")
+def decide(inspection_id: str) -> Response:
+    """Approve, override (with a reason) or send back for re-inspection; audited, emits reviewed."""
+    ctx = station_context(current_app)
+    back = url_for("review.inspection_page", inspection_id=inspection_id)
+    decision = request.form.get("decision", "")
+    note = request.form.get("note", "")
+    if len(note) > 2000:
+        flash(labels.error_message(DomainError("bad_input", "note too long")), "error")
+        return redirect(back)
+    override = override_from_form({k: v[:40] for k, v in request.form.items()}) \
+        if decision == "override" else None
+    try:
+        if decision == "override" and not override:
+            raise DomainError("bad_override", "nothing to override")
+        ctx.inspections.review(
+            inspection_id, current_user.operator_id, current_user.actor, note, override,
+            decision="reinspect" if decision == "reinspect" else "approve",
+            approve_manual_weight=request.form.get("approve_manual_weight") == "yes",
+            four_eyes=ctx.settings.review.four_eyes,
+        )
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        flash(labels.error_message(error), "error")
+        return redirect(back)
+    flash(_("Decision recorded."), "success")
+    return redirect(url_for("review.queue"))
+
+
+def photo_row(photo_id: str) -> Photo:
+    with station_context(current_app).db.reader() as session:
+        photo = session.get(Photo, photo_id)
+        if photo is None:
+            abort(404)
+        return photo
+
+
+@bp.get("/photos/<photo_id>")
+def photo_original(photo_id: str) -> Response:
+    """The original evidence bytes, exactly as stored (hash in a header)."""
+    photo = photo_row(photo_id)
+    data = station_context(current_app).store.get_original(photo.storage_key)
+    response = Response(data, mimetype="image/jpeg")
+    response.headers["X-Content-SHA256"] = photo.sha256
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/photos/<photo_id>/thumb")
+def photo_thumb(photo_id: str) -> Response:
+    photo = photo_row(photo_id)
+    ctx = station_context(current_app)
+    data = cached_thumbnail(ctx.store, photo.sha256, photo.storage_key, ctx.settings.evidence.thumbnail_px)
+    return Response(data, mimetype="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@bp.post("/photos/<photo_id>/verify")
+def photo_verify(photo_id: str) -> Response:
+    """Re-hash the stored original now and compare with the SHA-256 recorded at capture."""
+    photo = photo_row(photo_id)
+    result = check_photo(station_context(current_app).store, photo)
+    messages = {"ok": _("Intact: the file's SHA-256 matches the one recorded at capture."),
+                "mismatch": _("ALTERED: the file does not match the SHA-256 recorded at capture."),
+                "missing": _("MISSING: the original file is not in the photo store.")}
+    return jsonify(status=result.status, message=messages[result.status], detail=result.detail)
+
+
+@bp.get("/inspections/<inspection_id>/evidence.zip")
+def evidence_pack(inspection_id: str) -> Response:
+    """Originals, manifest with hashes, audit rows and a summary page, as one ZIP."""
+    inspection = load(inspection_id)
+    ctx = station_context(current_app)
+    with ctx.db.reader() as session:
+        trail = audit_trail(session, inspection.id)
+    data = build_pack(ctx.store, inspection, trail, utcnow(), current_user.actor)
+    name = f"evidence-{inspection.rma.rma_id if inspection.rma else inspection.id}.zip"
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return Response(data, mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{safe}"'})
