@@ -1,0 +1,273 @@
+"""An operator at the bench in Chromium: sign in, drive the demo panel, walk an inspection's screens.
+
+Selectors are structural (ids, form actions, data attributes), never English button text, so the
+same walk runs in every UI language.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from station.demo import WRONG_ITEM_GTIN
+from tests.e2e.server import BenchServer
+
+STEP_TIMEOUT_MS = 15_000
+INSPECTION_URL = re.compile(r"/bench/i/([0-9A-Za-z]+)/")
+
+
+class BenchPage:
+    """One browser tab at one bench, with screenshots numbered in the order they were taken."""
+
+    def __init__(self, page: Page, server: BenchServer, shots: Path, console_errors: list[str]) -> None:
+        self.page = page
+        self.server = server
+        self.shots = shots
+        self.console_errors = console_errors
+        self._shot = 0
+        #: Called on every main screen the walk reaches (after its screenshot), e.g. a check.
+        self.on_screen: Callable[[str], None] | None = None
+
+    # ---- basics ---------------------------------------------------------------------------------
+    def shot(self, name: str) -> Path:
+        self._shot += 1
+        path = self.shots / f"{self._shot:02d}-{name}.png"
+        self.page.screenshot(path=str(path))
+        return path
+
+    def screen(self, name: str) -> None:
+        """A main screen is showing: screenshot it and run the test's per-screen check."""
+        self.shot(name)
+        if self.on_screen is not None:
+            self.on_screen(name)
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.server.url.rstrip("/") + path)
+
+    @property
+    def inspection_id(self) -> str:
+        match = INSPECTION_URL.search(self.page.url)
+        assert match, f"not on an inspection screen: {self.page.url}"
+        return match.group(1)
+
+    def wait_step(self, step: str) -> None:
+        self.page.wait_for_url(re.compile(rf"/bench/i/\w+/{step}$"), timeout=STEP_TIMEOUT_MS)
+
+    # ---- sign-in ----------------------------------------------------------------------------------
+    def type_pin(self, pin: str) -> None:
+        """The PIN goes in through the on-screen keypad, one key press per digit."""
+        pad = self.page.locator("[data-keypad-for=pin]")
+        for digit in pin:
+            pad.locator(f"button[data-key='{digit}']").click()
+        expect(self.page.locator("#pin")).to_have_value(pin)
+
+    def sign_in(self, badge: str | None = None, pin: str | None = None) -> None:
+        self.goto("/")
+        self.page.wait_for_url("**/auth/sign-in**")
+        self.screen("sign-in")
+        self.page.fill("#badge", badge or self.server.badge)
+        self.type_pin(pin or self.server.pin)
+        self.page.locator("#badge-form button.primary").click()
+        self.page.wait_for_url(re.compile(r"/bench/$"), timeout=STEP_TIMEOUT_MS)
+        expect(self.page.locator("#code")).to_be_focused()
+
+    def switch_language(self, lang: str) -> None:
+        form = self.page.locator(f"form:has(input[name=lang][value='{lang}'])")
+        form.locator("button").click()
+        self.page.wait_for_load_state()
+        expected = "zh-CN" if lang.startswith("zh") else "en"
+        expect(self.page.locator("html")).to_have_attribute("lang", expected)
+
+    # ---- the demo panel ---------------------------------------------------------------------------
+    def demo_panel(self, open_: bool) -> None:
+        panel = self.page.locator("#demo-panel")
+        if (panel.get_attribute("open") is not None) != open_:
+            panel.locator("summary").click()
+        if open_:
+            expect(panel.locator("[data-sim]").first).to_be_visible()
+
+    def demo_click(self, selector: str) -> None:
+        """Click a demo panel button, then fold the panel away again (it covers the screen)."""
+        self.demo_panel(True)
+        self.page.locator(f"#demo-panel {selector}").first.click()
+        self.demo_panel(False)
+
+    def demo_scan_buttons(self, kind: str) -> list[str]:
+        """The codes the panel offers to scan now (data-code of its scan buttons)."""
+        codes = self.page.locator("#demo-panel [data-sim=scan]").evaluate_all(
+            "(buttons) => buttons.map((b) => b.dataset.code)")
+        return [c for c in codes if (kind == "wrong") == (c == WRONG_ITEM_GTIN)]
+
+    def demo_scan(self, code: str) -> None:
+        """Scan ``code`` with the simulated scanner (pty -> device manager -> SSE -> page)."""
+        self.demo_panel(True)
+        buttons = self.page.locator("#demo-panel [data-sim=scan]")
+        index = buttons.evaluate_all("(bs, code) => bs.findIndex((b) => b.dataset.code === code)", code)
+        assert index >= 0, f"the demo panel offers no scan of {code!r}"
+        buttons.nth(index).click()
+        self.demo_panel(False)
+
+    def unplug(self, device: str, action: str = "unplug") -> None:
+        self.demo_click(f"[data-sim=plug][data-device={device}][data-action={action}]")
+
+    def pill(self, device: str) -> str:
+        return self.page.locator(f".topbar [data-device={device}]").get_attribute("class") or ""
+
+    # ---- the inspection, screen by screen ---------------------------------------------------------
+    def receive(self, label: str, typed: bool = False) -> str:
+        """Scan (or type) the parcel's label on the idle screen; lands on the parcel screen.
+
+        The demo panel lists the six newest open returns; an older label is typed instead.
+        """
+        expect(self.page.locator("#code")).to_be_visible()
+        self.screen("idle")
+        self.demo_panel(True)
+        offered = label in self.demo_scan_buttons("label")
+        self.demo_panel(False)
+        if typed or not offered:
+            self.page.fill("#code", label)
+            self.page.keyboard.press("Enter")
+        else:
+            self.demo_scan(label)
+        self.wait_step("parcel")
+        expect(self.page.locator("a.button.primary[href$='/weigh']")).to_be_visible()
+        self.screen("parcel")
+        return self.inspection_id
+
+    def put_on_scale(self, selector: str = "[data-sim=scale][data-grams]:not([data-grams='0'])") -> float:
+        """Put a parcel on the simulated scale; waits until the page shows it stable (± 2 g)."""
+        self.demo_panel(True)
+        button = self.page.locator(f"#demo-panel {selector}").first
+        grams = float(button.get_attribute("data-grams") or "nan")
+        button.click()
+        self.demo_panel(False)
+        self.page.wait_for_function(
+            "(grams) => { const w = parseFloat(document.getElementById('weight').textContent);"
+            " return Math.abs(w - grams) <= 2 && document.getElementById('stable').classList.contains('yes'); }",
+            arg=grams, timeout=STEP_TIMEOUT_MS)
+        return grams
+
+    def weigh_as_expected(self) -> None:
+        self.page.locator("a.button.primary[href$='/weigh']").click()
+        self.wait_step("weigh")
+        self.put_on_scale()
+        expect(self.page.locator("#accept-weight")).to_be_enabled()
+        self.screen("weigh")
+        self.page.locator("#accept-weight").click()
+        self.wait_step("items")
+
+    def scan_item(self, code: str) -> str:
+        """Scan one item via the demo panel; returns the verdict's class once the page shows it."""
+        verdict = self.page.locator("#verdict")
+        before = verdict.get_attribute("data-shown-at") or ""
+        self.demo_scan(code)
+        self.page.wait_for_function(
+            "(before) => { const v = document.getElementById('verdict');"
+            " return !v.hidden && (v.dataset.shownAt || '') !== before; }",
+            arg=before, timeout=STEP_TIMEOUT_MS)
+        return verdict.get_attribute("class") or ""
+
+    def type_item(self, code: str) -> str:
+        """Type an item code into the scan box (the scanner failed) and press Enter."""
+        verdict = self.page.locator("#verdict")
+        before = verdict.get_attribute("data-shown-at") or ""
+        self.page.fill("#code", code)
+        self.page.keyboard.press("Enter")
+        self.page.wait_for_function(
+            "(before) => { const v = document.getElementById('verdict');"
+            " return !v.hidden && (v.dataset.shownAt || '') !== before; }",
+            arg=before, timeout=STEP_TIMEOUT_MS)
+        return verdict.get_attribute("class") or ""
+
+    def scan_expected_items(self, typed_sku: str | None = None) -> None:
+        """Scan each expected item (demo panel), or type its SKU, as often as the return lists it."""
+        missing = self.page.locator("table.lines tr[id^=line-]:not(.done)")
+        for _ in range(10):
+            if missing.count() == 0:
+                break
+            if typed_sku:
+                verdict = self.type_item(typed_sku)
+            else:
+                codes = self.demo_scan_buttons("item")
+                assert codes, "the demo panel offers no item of this return"
+                verdict = self.scan_item(codes[0])
+            assert "match" in verdict.split(), \
+                f"expected item scanned, verdict {verdict!r}: {self.page.locator('#verdict').inner_text()}"
+        expect(missing).to_have_count(0)
+
+    def finish_items(self) -> None:
+        self.screen("items")
+        self.page.locator("form[action$='/items/done'] button").click()
+        self.wait_step("photos")
+
+    def take_photos(self) -> None:
+        """Capture every required angle; a photo the quality check doubts is kept anyway."""
+        expect(self.page.locator("#preview")).to_be_visible()
+        for _ in range(20):
+            keep = self.page.locator("button[name=keep][value='1']")
+            if keep.count():
+                keep.click()
+                self.page.wait_for_load_state()
+                continue
+            todo = self.page.locator(".angle:not(.taken) button")
+            if todo.count() == 0:
+                break
+            todo.first.click()
+            self.page.wait_for_load_state()
+        expect(self.page.locator(".angle:not(.taken)")).to_have_count(0)
+        self.screen("photos")
+        self.page.locator("form[action$='/photos/done'] button").click()
+        self.wait_step("checklist")
+
+    def checklist(self) -> None:
+        expect(self.page.locator("#checklist-form")).to_be_visible()
+        self.screen("checklist")
+        self.page.locator("button[form=checklist-form]").click()
+        self.wait_step("result")
+
+    def confirm(self) -> str:
+        expect(self.page.locator("#grade")).to_have_text(re.compile(r"^[A-D]$"))
+        self.screen("result")
+        self.page.locator("#confirm").click()
+        self.page.wait_for_url(re.compile(r"/bench/i/\w+/done$"), timeout=STEP_TIMEOUT_MS)
+        self.screen("done")
+        return self.page.locator("main h1").inner_text()
+
+    def flag(self, reason: str) -> None:
+        """Hand the parcel to a supervisor from the current step."""
+        details = self.page.locator("details.override:has(#flag-reason)")
+        details.locator("summary").click()
+        self.page.fill("#flag-reason", reason)
+        details.locator("button[type=submit]").click()
+        self.page.wait_for_url(re.compile(r"/bench/i/\w+/done$"), timeout=STEP_TIMEOUT_MS)
+
+    def next_parcel(self) -> None:
+        self.page.locator("main a.button.primary").click()
+        self.page.wait_for_url(re.compile(r"/bench/$"))
+
+    def inspect_matching_parcel(self, label: str, typed_sku: str | None = None) -> str:
+        """The whole happy path of one parcel; returns the inspection id."""
+        inspection_id = self.receive(label)
+        self.weigh_as_expected()
+        self.scan_expected_items(typed_sku)
+        self.finish_items()
+        self.take_photos()
+        self.checklist()
+        self.confirm()
+        return inspection_id
+
+    def leave_bench_free(self) -> None:
+        """Teardown: an inspection this test left open would block the bench for the next test."""
+        try:
+            self.goto("/bench/")
+            if INSPECTION_URL.search(self.page.url) and "/done" not in self.page.url:
+                self.flag("e2e teardown: test ended mid-inspection")
+        except Exception as exc:
+            self.console_errors.append(f"teardown could not free the bench: {exc}")
+
+
+#: The ``open_bench`` fixture: open_bench(server, viewport=None) -> a fresh Chromium at that bench.
+OpenBench = Callable[..., BenchPage]

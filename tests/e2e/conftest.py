@@ -1,0 +1,115 @@
+"""E2E fixtures: `station run --demo` as real subprocesses, Debian's Chromium, screenshots, console errors."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.e2e.server import BenchServer, ExtraOperator, start_bench
+
+if TYPE_CHECKING:  # Playwright is imported lazily: without it the tests skip (fail on CI)
+    from playwright.sync_api import ViewportSize
+
+    from tests.e2e.bench_page import OpenBench
+
+CHROMIUM = Path("/usr/bin/chromium")
+#: Flags for a machine without internet (never download browsers, never phone home).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
+#: The zh-CN walk-through signs in as its own operator: switching language stores it per person.
+ZH_OPERATOR = ExtraOperator("e2e.zh", "BADGE-ZH-0001", "246810")
+
+
+def _require_browser() -> None:
+    """Missing Chromium or Playwright: a failure on CI, a skip on a developer machine."""
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is missing (pip install -e '.[dev]')"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run on CI: {problem}")
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def bench() -> Iterator[BenchServer]:
+    """The shared demo bench: 3 printed demo returns + 6 imported ones, one per test."""
+    _require_browser()
+    workdir = Path(tempfile.mkdtemp(prefix="station-e2e-"))
+    server = start_bench(workdir, extra_parcels=6, operators=(ZH_OPERATOR,))
+    yield server
+    server.stop()
+    assert server.process.returncode == 0, f"bench exited with {server.process.returncode}\n{server.log_tail()}"
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def locking_bench() -> Iterator[BenchServer]:
+    """A second bench whose screen locks after 10 s idle (the smallest allowed)."""
+    _require_browser()
+    workdir = Path(tempfile.mkdtemp(prefix="station-e2e-lock-"))
+    server = start_bench(workdir, idle_lock_s=10)
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[object]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as driver:
+        yield driver
+
+
+
+
+@pytest.fixture
+def open_bench(playwright_driver: object, request: pytest.FixtureRequest) -> Iterator[OpenBench]:
+    """Open a bench in a fresh Chromium profile; fails the test on any console error."""
+    from playwright.sync_api import Playwright
+
+    from tests.e2e.bench_page import BenchPage
+
+    assert isinstance(playwright_driver, Playwright)
+    shots = SCREENSHOTS / request.node.name.replace("/", "_")
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    opened: list[tuple[BenchPage, object, Path]] = []
+    errors: list[str] = []
+
+    def open_(server: BenchServer, viewport: ViewportSize | None = None) -> BenchPage:
+        profile = Path(tempfile.mkdtemp(prefix="chromium-e2e-"))
+        context = playwright_driver.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+            viewport=viewport or VIEWPORT, locale="en-US")
+        context.set_default_timeout(15_000)
+        page = context.pages[0] if context.pages else context.new_page()
+        page.on("console", lambda m: errors.append(f"console {m.type}: {m.text} ({m.location})")
+                if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        bench_page = BenchPage(page, server, shots, errors)
+        opened.append((bench_page, context, profile))
+        return bench_page
+
+    yield open_
+    for bench_page, context, profile in opened:
+        bench_page.leave_bench_free()
+        context.close()  # type: ignore[attr-defined]
+        shutil.rmtree(profile, ignore_errors=True)
+    assert not errors, "browser console errors:\n" + "\n".join(errors)
