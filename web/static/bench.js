@@ -242,7 +242,7 @@
     if (d.sim === "scan") sim("scan", { code: d.code });
     else if (d.sim === "scale") sim("scale", { grams: d.grams });
     else if (d.sim === "camera") sim("camera", { code: d.code, symbology: "qr" });
-    else if (d.sim === "plug") sim("plug", { device: d.device, action: d.action });
+    else if (d.sim === "plug") sim("plug", { device: d.simDevice, action: d.action });
   }));
   $$("[data-sim-form]").forEach((form) => form.addEventListener("submit", (ev) => {
     ev.preventDefault();
