@@ -16,6 +16,8 @@ from drivers.sim.scanner import SimulatedSerialScanner
 SIM_DECODE_STAGES = ("zxing", "zbar")
 #: Frame size of the simulated camera: small enough that rendering and decoding stay cheap.
 SIM_CAMERA_SIZE_PX = (640, 480)
+#: Standard deviation of the simulated sensor noise (grey levels).
+SIM_SENSOR_NOISE = 2.0
 
 
 @dataclass
@@ -54,6 +56,7 @@ def start_simulators(
         raise
     width_px, height_px = SIM_CAMERA_SIZE_PX
     camera_sim = SyntheticCamera(width_px, height_px, fps=camera_fps)
+    camera_sim.noise_std = SIM_SENSOR_NOISE  # like a real sensor: no two stills are byte-identical
     return Simulators(scale_sim, scanner_sim, camera_sim)
 
 

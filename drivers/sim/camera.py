@@ -210,7 +210,10 @@ class SyntheticCamera:
                 (self._rng.normal(0, 1, shape) * 1000).astype(np.int16) for _ in range(4)
             ]
         base = self._noise_bank[self.frames_served % len(self._noise_bank)]
-        return (base.astype(np.float32) * (self.noise_std / 1000)).astype(np.int16)
+        # Shifting the pattern by a frame-dependent amount keeps consecutive frames (and so two
+        # stills) from ever being byte-identical, as on a real sensor, without new random numbers.
+        shifted = np.roll(base.reshape(-1), (self.frames_served * 7919) % base.size).reshape(shape)
+        return (shifted.astype(np.float32) * (self.noise_std / 1000)).astype(np.int16)
 
 
 class RecordedCamera:

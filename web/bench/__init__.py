@@ -28,10 +28,12 @@ def init_app(app: Flask, devices: DeviceManager | None) -> None:
 
     @app.context_processor
     def _bench_page() -> dict[str, object]:
+        from flask import request
         from flask_login import current_user
 
         services = app.extensions["bench"]
-        shown = services.device_states() if current_user.is_authenticated else []
+        on_bench = request.blueprint == "bench"
+        shown = services.device_states() if current_user.is_authenticated and on_bench else []
         return {
             "station_name": settings.station.name or settings.station.id,
             "idle_lock_s": settings.web.idle_lock_s,
