@@ -153,6 +153,7 @@ class Inspection(Base):
     __table_args__ = (
         Index("ix_inspection_station_state", "station_id", "state"),
         Index("ix_inspection_state_received", "state", "received_at"),
+        Index("ix_inspection_received_at", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
@@ -196,6 +197,7 @@ class Scan(Base):
     """One item barcode read during an inspection and what it matched."""
 
     __tablename__ = "scan"
+    __table_args__ = (Index("ix_scan_result_inspection", "result", "inspection_id"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     inspection_id: Mapped[str] = mapped_column(ForeignKey("inspection.id"), index=True)

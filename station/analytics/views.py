@@ -1,0 +1,226 @@
+"""Dashboard counts by SQL aggregation: over time, by reason, product, category, grade, outcome."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from station.analytics import sqlexpr
+from station.analytics.filters import FLAG_REASONS, UNEXPECTED
+from station.analytics.scope import Scope, wrong_item
+from station.analytics.sqlexpr import Bucket
+from station.db.models import ExpectedItem, Inspection, ReturnAuthorization
+
+
+@dataclass(frozen=True)
+class TimePoint:
+    """Returns received in one local day / week / month (``first``..``last`` clipped to the range)."""
+
+    first: date
+    last: date
+    inspections: int
+    flagged: int
+
+
+@dataclass(frozen=True)
+class Share:
+    """A count for one value of a dimension (reason, grade, disposition, ...)."""
+
+    key: str
+    inspections: int
+
+
+@dataclass(frozen=True)
+class ProductRank:
+    """One SKU: inspections that had it on their return, units expected, its category."""
+
+    sku: str
+    description: str
+    category: str
+    inspections: int
+    units: int
+
+
+@dataclass(frozen=True)
+class Rates:
+    """How many inspections needed a supervisor or showed a mismatch, and why."""
+
+    inspections: int
+    flagged: int
+    wrong_item: int
+    weight_mismatch: int
+    unexpected_parcel: int
+    supervisor_override: int
+    by_flag: dict[str, int]
+
+    def rate(self, count: int) -> float | None:
+        return count / self.inspections if self.inspections else None
+
+
+@dataclass(frozen=True)
+class RefundOutcome:
+    """Inspections with this recommendation whose refund flow reported this status."""
+
+    recommendation: str
+    refund: str
+    inspections: int
+
+
+def _flagged_sum(scope: Scope) -> Any:
+    return func.coalesce(func.sum(case((sqlexpr.any_flag(scope.dialect), 1), else_=0)), 0)
+
+
+def bucket_end(first: date, bucket: Bucket) -> date:
+    if bucket == "day":
+        return first
+    if bucket == "week":
+        return first + timedelta(days=6)
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def next_bucket(first: date, bucket: Bucket) -> date:
+    return bucket_end(first, bucket) + timedelta(days=1)
+
+
+def bucket_start(day: date, bucket: Bucket) -> date:
+    if bucket == "day":
+        return day
+    if bucket == "week":
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def returns_over_time(session: Session, scope: Scope, bucket: Bucket = "day") -> list[TimePoint]:
+    """One point per bucket of the range (zero where nothing came back), local calendar."""
+    start, end = scope.bounds
+    key = sqlexpr.local_bucket(scope.dialect, Inspection.received_at, bucket, scope.zone,
+                               start, end).label("bucket")
+    rows = session.execute(
+        select(key, func.count(), _flagged_sum(scope))
+        .where(*scope.conditions()).group_by(key)
+    ).all()
+    counted = {sqlexpr.as_date(r[0]): (int(r[1]), int(r[2])) for r in rows}
+    f = scope.filters
+    points = []
+    first = bucket_start(f.date_from, bucket)
+    while first <= f.date_to:
+        total, flagged = counted.get(first, (0, 0))
+        points.append(TimePoint(max(first, f.date_from), min(bucket_end(first, bucket), f.date_to),
+                                total, flagged))
+        first = next_bucket(first, bucket)
+    return points
+
+
+def _shares(session: Session, scope: Scope, key: Any, *where: Any, joined: Any = None) -> list[Share]:
+    stmt = select(key.label("k"), func.count().label("n"))
+    if joined is not None:
+        stmt = stmt.select_from(Inspection).outerjoin(*joined)
+    rows = session.execute(
+        stmt.where(*scope.conditions(), *where).group_by(key)
+        .order_by(func.count().desc(), key)
+    ).all()
+    return [Share(str(r[0]), int(r[1])) for r in rows]
+
+
+def by_reason(session: Session, scope: Scope) -> list[Share]:
+    """Why items came back (the RMA's reason; parcels without an RMA count as 'unexpected')."""
+    key = func.coalesce(ReturnAuthorization.reason, UNEXPECTED)
+    return _shares(session, scope, key,
+                   joined=(ReturnAuthorization, ReturnAuthorization.id == Inspection.rma_pk))
+
+
+def by_grade(session: Session, scope: Scope) -> list[Share]:
+    """Graded inspections per grade (A..D)."""
+    return sorted(_shares(session, scope, Inspection.grade, Inspection.grade.is_not(None)),
+                  key=lambda s: s.key)
+
+
+def by_disposition(session: Session, scope: Scope) -> list[Share]:
+    """Where the items went (graded inspections)."""
+    return _shares(session, scope, Inspection.disposition, Inspection.disposition.is_not(None))
+
+
+def by_category(session: Session, scope: Scope, top: int = 10) -> list[Share]:
+    """Inspections per product category (an RMA with two categories counts in both)."""
+    stmt = (select(ExpectedItem.category, func.count(func.distinct(Inspection.id)))
+            .join(ExpectedItem, ExpectedItem.rma_pk == Inspection.rma_pk)
+            .where(*scope.conditions()).group_by(ExpectedItem.category)
+            .order_by(func.count(func.distinct(Inspection.id)).desc(), ExpectedItem.category)
+            .limit(top))
+    return [Share(str(r[0]), int(r[1])) for r in session.execute(stmt).all()]
+
+
+def by_sku(session: Session, scope: Scope, top: int = 10) -> list[ProductRank]:
+    """The most returned products: inspections whose RMA listed the SKU, and units listed."""
+    inspections = func.count(func.distinct(Inspection.id))
+    stmt = (select(ExpectedItem.sku, func.max(ExpectedItem.description),
+                   func.max(ExpectedItem.category), inspections, func.sum(ExpectedItem.quantity))
+            .join(ExpectedItem, ExpectedItem.rma_pk == Inspection.rma_pk)
+            .where(*scope.conditions()).group_by(ExpectedItem.sku)
+            .order_by(inspections.desc(), ExpectedItem.sku).limit(top))
+    return [ProductRank(str(r[0]), str(r[1] or ""), str(r[2] or ""), int(r[3]), int(r[4] or 0))
+            for r in session.execute(stmt).all()]
+
+
+def rates(session: Session, scope: Scope) -> Rates:
+    """Flag and mismatch counts in one pass over the filtered inspections."""
+    def total(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    d = scope.dialect
+    columns = [func.count(), total(sqlexpr.any_flag(d)), total(wrong_item()),
+               total(sqlexpr.has_verdict_code(d, "over_tolerance", "under_tolerance")),
+               total(Inspection.unexpected.is_(True)), total(sqlexpr.supervisor_override(d)),
+               *(total(sqlexpr.has_flag(d, reason)) for reason in FLAG_REASONS)]
+    row = session.execute(select(*columns).where(*scope.conditions())).one()
+    v = [int(x or 0) for x in row]
+    return Rates(inspections=v[0], flagged=v[1], wrong_item=v[2], weight_mismatch=v[3],
+                 unexpected_parcel=v[4], supervisor_override=v[5],
+                 by_flag=dict(zip(FLAG_REASONS, v[6:], strict=True)))
+
+
+def refund_outcomes(session: Session, scope: Scope) -> list[RefundOutcome]:
+    """Recommendation x what the refund flow did ('none' = not reported yet)."""
+    refund = sqlexpr.refund_state(scope.dialect)
+    rows = session.execute(
+        select(Inspection.recommendation, refund, func.count())
+        .where(*scope.conditions(), Inspection.recommendation.is_not(None))
+        .group_by(Inspection.recommendation, refund)
+        .order_by(Inspection.recommendation, refund)
+    ).all()
+    return [RefundOutcome(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+@dataclass(frozen=True)
+class AgeBin:
+    """Open flagged inspections aged ``from_h``..``to_h`` hours (since received); SLA level."""
+
+    from_h: float
+    to_h: float | None
+    level: str
+    inspections: int
+
+
+def sla_ages(session: Session, scope: Scope, warn_h: float, breach_h: float) -> list[AgeBin]:
+    """Age distribution of the flagged queue against the review SLA (ok / warn / breach)."""
+    edges = sorted({0.0, warn_h / 2, warn_h, (warn_h + breach_h) / 2, breach_h, breach_h * 2})
+    now: datetime = scope.now
+    index = case(*((Inspection.received_at > now - timedelta(hours=edge), i - 1)
+                   for i, edge in enumerate(edges) if i > 0), else_=len(edges) - 1)
+    rows = session.execute(
+        select(index.label("bin"), func.count())
+        .where(*scope.conditions(), Inspection.state == "flagged").group_by(index)
+    ).all()
+    counted = {int(r[0]): int(r[1]) for r in rows}
+    bins = []
+    for i, low in enumerate(edges):
+        high = edges[i + 1] if i + 1 < len(edges) else None
+        level = "ok" if high is not None and high <= warn_h else \
+            "warn" if high is not None and high <= breach_h else "breach"
+        bins.append(AgeBin(low, high, level, counted.get(i, 0)))
+    return bins
