@@ -158,6 +158,16 @@ class DevicesSection(Section):
     sim_camera_fps: float = Field(
         10.0, gt=0, le=60, description="Frame rate of the simulated camera (simulated = true)"
     )
+    sim_camera_size: tuple[int, int] = Field(
+        (640, 480), description="Frame size [width, height] of the simulated camera"
+    )
+
+    @field_validator("sim_camera_size")
+    @classmethod
+    def _frame_size(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not all(160 <= side <= 4096 for side in value):
+            raise ValueError("width and height must be 160-4096 pixels")
+        return value
 
 
 class WebhooksSection(Section):

@@ -74,7 +74,8 @@ class DeviceManager:
         if self.config.simulated:
             scanner = sim_scanner_profile(self.scanner_profiles)
             self.simulators = start_simulators(self.scale_profile, scanner, self.camera_profile,
-                                               self.config.sim_camera_fps)
+                                               self.config.sim_camera_fps,
+                                               self.config.sim_camera_size)
         try:
             self._build()
         except Exception:

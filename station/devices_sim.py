@@ -14,7 +14,7 @@ from drivers.sim.scanner import SimulatedSerialScanner
 
 #: Decode stages for the simulated camera: its codes are clean renders, the cheap readers do.
 SIM_DECODE_STAGES = ("zxing", "zbar")
-#: Frame size of the simulated camera: small enough that rendering and decoding stay cheap.
+#: Default frame size of the simulated camera: small enough that rendering and decoding stay cheap.
 SIM_CAMERA_SIZE_PX = (640, 480)
 #: Standard deviation of the simulated sensor noise (grey levels).
 SIM_SENSOR_NOISE = 2.0
@@ -44,17 +44,18 @@ class Simulators:
 
 
 def start_simulators(
-    scale: ScaleProfile, scanner: ScannerProfile, camera: CameraProfile, camera_fps: float
+    scale: ScaleProfile, scanner: ScannerProfile, camera: CameraProfile, camera_fps: float,
+    camera_size: tuple[int, int] = SIM_CAMERA_SIZE_PX,
 ) -> Simulators:
     """Start a simulated scale and serial scanner behind real ptys and a synthetic camera."""
-    del camera  # the synthetic camera renders at SIM_CAMERA_SIZE_PX whatever the profile says
+    del camera  # the synthetic camera renders at camera_size whatever the profile says
     scale_sim = SimulatedScale(scale)
     try:
         scanner_sim = SimulatedSerialScanner(scanner)
     except Exception:
         scale_sim.close()
         raise
-    width_px, height_px = SIM_CAMERA_SIZE_PX
+    width_px, height_px = camera_size
     camera_sim = SyntheticCamera(width_px, height_px, fps=camera_fps)
     camera_sim.noise_std = SIM_SENSOR_NOISE  # like a real sensor: no two stills are byte-identical
     return Simulators(scale_sim, scanner_sim, camera_sim)
