@@ -33,8 +33,8 @@ from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
 
 Printer = Callable[[str], None]
 DEMO_OPERATOR, DEMO_SUPERVISOR = "demo.operator", "demo.supervisor"
-#: A valid GTIN that is on no demo return: the demo panel's "wrong item".
-WRONG_ITEM_GTIN = "04012345000016"
+#: A valid GTIN (EAN-13) that is on no demo return: the demo panel's "wrong item".
+WRONG_ITEM_GTIN = "4012345000016"  # EAN-13 as printed on a box
 
 DEMO_ITEMS: list[dict[str, Any]] = [
     {"line_id": "1", "sku": "HP-200-BLK", "gtin": "05012345678900",

@@ -72,7 +72,12 @@ def item_code(item: ExpectedItem) -> str:
     """What the item's own barcode says: GS1 (01)+(21) when it has a serial, else GTIN or SKU."""
     if item.gtin and item.expected_serials:
         return f"]d2\x1d01{item.gtin.zfill(14)}21{item.expected_serials[0]}"
-    return item.gtin or item.sku
+    if item.gtin:
+        # The retail barcode on the box: EAN-13 (or UPC-A) for a GTIN-14 with leading zeros; a
+        # bare 14-digit scan is read as a tracking number, not a GTIN (drivers/scanner/interpret).
+        gtin = item.gtin.zfill(14)
+        return gtin[2:] if gtin.startswith("00") else gtin[1:] if gtin.startswith("0") else gtin
+    return item.sku
 
 
 def simulators() -> Simulators | None:
