@@ -98,7 +98,7 @@ def sample_path(rule: Rule, station: StationContext) -> str:
     inspection = station.inspections.open_inspection("bench-test")
     assert inspection is not None
     values = {"inspection_id": inspection.id, "step": "parcel", "command": "tare",
-              "photo_id": inspection.photos[0].id}
+              "photo_id": inspection.photos[0].id, "view": "inspections"}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: give the matrix a sample value for {sorted(missing)}"
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: values[m.group(1)], rule.rule)
