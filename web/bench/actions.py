@@ -162,10 +162,11 @@ def item(inspection_id: str) -> Response:
             event = interpret(code, request.form.get("source", "typed")[:20])
         except ScanRejected as exc:
             raise DomainError("scan_rejected", str(exc)) from exc
-        typed_sku = event.raw if event.gtin is None else None
+        # No SKU is passed: a code without a decoded GTIN is then tried as a GTIN (a bare GTIN-14
+        # or ITF-14 is one here, at the item step) and then as a SKU (station/returns/rules.py).
         result = ctx.inspections.record_scan(
             inspection_id,
-            ScannedItem(raw=event.raw, gtin=event.gtin, sku=typed_sku, serial=event.serial),
+            ScannedItem(raw=event.raw, gtin=event.gtin, sku=None, serial=event.serial),
             actor(), symbology=event.symbology, source=event.source, lot=event.lot,
         )
         message = labels.label(labels.SCAN_CODES, result.code)

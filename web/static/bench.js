@@ -169,7 +169,7 @@
   function showState(s) {
     $$('[data-device="' + s.device + '"]').forEach((pill) => {
       pill.className = "pill " + s.state;
-      pill.title = s.reason || "";
+
       const label = $(".dstate", pill);
       if (label) label.textContent = s.label;
     });
