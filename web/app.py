@@ -30,13 +30,14 @@ def create_app(
 
     from flask_wtf.csrf import CSRFProtect
 
-    from web import api, auth, bench, i18n, review, security
+    from web import analytics, api, auth, bench, i18n, review, security
 
     security.init_app(app, settings)
     csrf = CSRFProtect(app)
     i18n.init_app(app)
     auth.init_app(app)
     bench.init_app(app, devices)
+    analytics.init_app(app)
     review.init_app(app)
     api.init_app(app)
     for name, blueprint in app.blueprints.items():
