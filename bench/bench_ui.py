@@ -59,11 +59,6 @@ START_TIMEOUT_S = 60.0
 
 LAUNCHER = """
 import sys
-import station.devices_sim as sim
-size = sys.argv.pop(1)
-if size:
-    width, height = (int(v) for v in size.split("x"))
-    sim.SIM_CAMERA_SIZE_PX = (width, height)
 from station.cli import main
 sys.exit(main(sys.argv[1:]))
 """
@@ -98,6 +93,7 @@ async (code) => {
   return {itemPostMs: itemPost ? itemPost.responseEnd - itemPost.startTime : null,
           itemServerMs: itemPost ? itemPost.responseStart - itemPost.requestStart : null,
           sent, returned, sseAt: scan.at, sseRaw: scan.raw, shownAt,
+          echoAt: Number(document.getElementById("scan-echo").dataset.shownAt || NaN),
           verdict: box.className, verdictScan: box.dataset.scan,
           title: document.getElementById("verdict-title").textContent};
 }
@@ -173,7 +169,10 @@ def start_daemon(workdir: Path, camera_size: str = "") -> Daemon:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "STATION_WEB__IDLE_LOCK_S": "86400",
            "PYTHONPATH": str(ROOT)}
     env.pop("STATION_CONFIG", None)
-    base = [sys.executable, "-c", LAUNCHER, camera_size]
+    if camera_size:  # devices.sim_camera_size, e.g. "1920x1080" -> [1920, 1080]
+        width, height = camera_size.split("x")
+        env["STATION_DEVICES__SIM_CAMERA_SIZE"] = f"[{int(width)}, {int(height)}]"
+    base = [sys.executable, "-c", LAUNCHER]
     subprocess.run([*base, "db", "upgrade"], cwd=workdir, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     log = workdir / "run.log"
@@ -300,6 +299,8 @@ def bench_scans(page: Any) -> dict[str, Any]:
         "a_sim_answer_to_sse_arrival": summary_ms(series("returned", "sseAt")),
         "a_sim_sent_to_sse_arrival": summary_ms(series("sent", "sseAt")),
         "b_sse_arrival_to_verdict": summary_ms(series("sseAt", "shownAt")),
+        "echo_sim_answer_to_code_shown": summary_ms(series("returned", "echoAt")),
+        "echo_sim_sent_to_code_shown": summary_ms(series("sent", "echoAt")),
         "c_sim_answer_to_verdict": summary_ms(series("returned", "shownAt")),
         "c_sim_sent_to_verdict": summary_ms(series("sent", "shownAt")),
         "sim_post_round_trip": summary_ms(series("sent", "returned")),

@@ -125,6 +125,11 @@
     scanForm.addEventListener("submit", (ev) => { ev.preventDefault(); submitItem(scanForm); });
   }
   function deliverScan(scan) {
+    const echo = $("#scan-echo");
+    if (echo) {  // the code shows at once; the verdict follows when the bench has recorded it
+      echo.textContent = scan.raw;
+      echo.dataset.shownAt = String(performance.now());
+    }
     if (!scanForm || !scanInput) return false;
     scanInput.value = scan.raw;
     const source = $("#scan-source");
