@@ -84,6 +84,8 @@ class BenchPage:
     # ---- the demo panel ---------------------------------------------------------------------------
     def demo_panel(self, open_: bool) -> None:
         panel = self.page.locator("#demo-panel")
+        if not open_ and panel.count() == 0:
+            return  # signed out: no demo panel
         if (panel.get_attribute("open") is not None) != open_:
             panel.locator("summary").click()
         if open_:
@@ -111,7 +113,7 @@ class BenchPage:
         self.demo_panel(False)
 
     def unplug(self, device: str, action: str = "unplug") -> None:
-        self.demo_click(f"[data-sim=plug][data-device={device}][data-action={action}]")
+        self.demo_click(f"[data-sim=plug][data-sim-device={device}][data-action={action}]")
 
     def pill(self, device: str) -> str:
         return self.page.locator(f".topbar [data-device={device}]").get_attribute("class") or ""
