@@ -196,7 +196,7 @@ ERRORS: dict[str, LazyString] = {
     "camera_down": _l("The camera is down: no photo was taken."),
     "scan_rejected": _l("That scan could not be read. Scan again or type the code."),
     "no_pending_photo": _l("There is no photo waiting; take it again."),
-    "bad_input": _l("Please check the highlighted fields."),
+    "bad_input": _l("Some answers were not understood. Check them and try again."),
     "four_eyes": _l("You worked on this inspection; another supervisor must review it."),
     "manual_weight_unapproved": _l("The weight was typed by hand: tick that you approve it."),
     "bad_decision": _l("Choose approve, override or re-inspect."),
