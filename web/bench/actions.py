@@ -191,15 +191,20 @@ def item_response(inspection_id: str, body: dict[str, Any]) -> Response:
     return to_step(inspection_id, "items")
 
 
-@bp.post("/i/<inspection_id>/items/done")
-def items_done(inspection_id: str) -> Response:
-    back = url_for("bench.step", inspection_id=inspection_id, step="items")
+def advance(inspection_id: str, here: str, there: str, step: Callable[[str, str], object]) -> Response:
+    """One "done with this screen" button: run the service step, then show the next screen."""
 
     def work() -> Response:
-        station_context(current_app).inspections.finish_items(inspection_id, actor())
-        return to_step(inspection_id, "photos")
+        step(inspection_id, actor())
+        return to_step(inspection_id, there)
 
-    return attempt(back, work)
+    return attempt(url_for("bench.step", inspection_id=inspection_id, step=here), work)
+
+
+@bp.post("/i/<inspection_id>/items/done")
+def items_done(inspection_id: str) -> Response:
+    return advance(inspection_id, "items", "photos",
+                   station_context(current_app).inspections.finish_items)
 
 
 @bp.post("/i/<inspection_id>/photo")
@@ -250,13 +255,8 @@ def _metrics(metrics: object) -> dict[str, float]:
 
 @bp.post("/i/<inspection_id>/photos/done")
 def photos_done(inspection_id: str) -> Response:
-    back = url_for("bench.step", inspection_id=inspection_id, step="photos")
-
-    def work() -> Response:
-        station_context(current_app).inspections.finish_photos(inspection_id, actor())
-        return to_step(inspection_id, "checklist")
-
-    return attempt(back, work)
+    return advance(inspection_id, "photos", "checklist",
+                   station_context(current_app).inspections.finish_photos)
 
 
 def checklist_from_form() -> tuple[Checklist, str]:
@@ -306,13 +306,7 @@ def checklist(inspection_id: str) -> Response:
 
 @bp.post("/i/<inspection_id>/grade")
 def grade(inspection_id: str) -> Response:
-    back = url_for("bench.step", inspection_id=inspection_id, step="result")
-
-    def work() -> Response:
-        station_context(current_app).inspections.grade(inspection_id, actor())
-        return to_step(inspection_id, "result")
-
-    return attempt(back, work)
+    return advance(inspection_id, "result", "result", station_context(current_app).inspections.grade)
 
 
 @bp.post("/i/<inspection_id>/complete")
