@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -80,45 +81,42 @@ def _badge_sign_in(form: BadgeForm) -> tuple[BenchUser | None, int]:
     return _attempt((f"badge:{badge}", f"ip:{request.remote_addr}"), lambda: check_badge(db, badge, pin))
 
 
-@bp.route("/sign-in", methods=["GET", "POST"])
-def sign_in() -> Response | str:
-    form = BadgeForm()
+def _password_sign_in(form: PasswordForm) -> tuple[BenchUser | None, int]:
+    username, password = form.username.data.strip().lower(), form.password.data
+    db = station_context(current_app).db
+    return _attempt((f"user:{username}", f"ip:{request.remote_addr}"),
+                    lambda: check_password(db, username, password))
+
+
+def _sign_in_page(form: BadgeForm | PasswordForm, template: str, how: str, wrong: str,
+                  check: Callable[[Any], tuple[BenchUser | None, int]]) -> Response:
+    """GET shows the form; a valid POST signs in (or says why not, throttled); a bad one is 400."""
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     status = 200
     if form.validate_on_submit():
-        user, wait = _badge_sign_in(form)
+        user, wait = check(form)
         if user is not None:
-            _start_session(user, "badge")
+            _start_session(user, how)
             return redirect(safe_next(form.next.data, _home()))
-        message, status = _refusal(wait, _("Badge or PIN not recognised."))
+        message, status = _refusal(wait, wrong)
         flash(message, "error")
     elif request.method == "POST":
         status = 400
-    page = render_template("auth/sign_in.html", form=form, lang_form=LanguageForm())
+    page = render_template(template, form=form, lang_form=LanguageForm())
     return Response(page, status=status, mimetype="text/html")
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> Response:
+    return _sign_in_page(BadgeForm(), "auth/sign_in.html", "badge", _("Badge or PIN not recognised."),
+                         _badge_sign_in)
 
 
 @bp.route("/password", methods=["GET", "POST"])
-def password_sign_in() -> Response | str:
-    form = PasswordForm()
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
-    status = 200
-    if form.validate_on_submit():
-        username, password = form.username.data.strip().lower(), form.password.data
-        db = station_context(current_app).db
-        user, wait = _attempt((f"user:{username}", f"ip:{request.remote_addr}"),
-                              lambda: check_password(db, username, password))
-        if user is not None:
-            _start_session(user, "password")
-            return redirect(safe_next(form.next.data, _home()))
-        message, status = _refusal(wait, _("User name or password not recognised."))
-        flash(message, "error")
-    elif request.method == "POST":
-        status = 400
-    page = render_template("auth/password.html", form=form, lang_form=LanguageForm())
-    return Response(page, status=status, mimetype="text/html")
+def password_sign_in() -> Response:
+    return _sign_in_page(PasswordForm(), "auth/password.html", "password",
+                         _("User name or password not recognised."), _password_sign_in)
 
 
 @bp.post("/sign-out")
@@ -154,10 +152,7 @@ def unlock() -> Response | str:
     if request.form.get("password") is not None:
         pform = PasswordForm()
         if pform.validate_on_submit():
-            username = pform.username.data.strip().lower()
-            db = station_context(current_app).db
-            user, wait = _attempt((f"user:{username}", f"ip:{request.remote_addr}"),
-                                  lambda: check_password(db, username, pform.password.data))
+            user, wait = _password_sign_in(pform)
             if user is not None:
                 _start_session(user, "unlock")
                 return redirect(_home())
