@@ -163,6 +163,7 @@
       const span = Math.max(allowance * 4, 1);
       const pos = Math.min(100, Math.max(0, 50 + ((r.weight_mg - expected) / span) * 100));
       needle.style.left = pos + "%";
+      needle.hidden = false;
       const within = Math.abs(r.weight_mg - expected) <= allowance;
       const verdict = $("#band-verdict");
       verdict.textContent = within ? strings.within : strings.outside;
@@ -191,6 +192,11 @@
         stable.textContent = strings.scale_down;
         const note = $("#scale-down-note");
         if (note) note.classList.add("flash", "warning");
+        // No scale, no measurement: the band must not keep judging the last reading it had.
+        const needle = $("#needle");
+        if (needle) needle.hidden = true;
+        const verdict = $("#band-verdict");
+        if (verdict) { verdict.textContent = ""; verdict.className = "tag"; }
       }
     }
   }
