@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,16 @@ def _require_browser() -> None:
         if os.environ.get("CI"):
             pytest.fail(f"browser tests cannot run on CI: {problem}")
         pytest.skip(problem)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+        item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Keep the call phase's report on the test item, so the browser fixture can tell a failure."""
+    report = yield
+    if report.when == "call":
+        item.e2e_call_report = report  # type: ignore[attr-defined]
+    return report
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +118,11 @@ def open_bench(playwright_driver: object, request: pytest.FixtureRequest) -> Ite
         return bench_page
 
     yield open_
+    report = getattr(request.node, "e2e_call_report", None)
     for bench_page, context, profile in opened:
+        if report is not None and report.failed:
+            bench_page.shot("failure")  # what the operator saw when the test failed
+            print(f"failed at {bench_page.page.url}\n{bench_page.server.log_tail()}")
         bench_page.leave_bench_free()
         context.close()  # type: ignore[attr-defined]
         shutil.rmtree(profile, ignore_errors=True)

@@ -83,6 +83,9 @@ def test_scale_unplugged_mid_inspection_then_typed_weight(open_bench: OpenBench,
     expect(at.page.locator("#scale-down-note")).to_have_class(re.compile(r"\bwarning\b"))
     expect(at.page.locator("#stable")).to_have_class(re.compile(r"\bno\b"))
     expect(at.page.locator("#accept-weight")).to_be_disabled()
+    expect(at.page.locator("#weight")).to_have_text("–")
+    expect(at.page.locator("#band-verdict")).to_have_text("")  # no judging a reading the scale no longer gives
+    expect(at.page.locator("#needle")).to_be_hidden()
     at.shot("weigh-scale-down")
 
     at.page.fill("#grams", "362.5")
