@@ -224,9 +224,11 @@ def seed_postgres(url: str, n: int) -> float:
 
 def time_views(url: str, repeat: int) -> dict[str, Any]:
     """p50/p95 per view and range; the whole dashboard as the page runs it."""
+    from station.analytics.reader import AnalyticsReader
     from station.db.engine import Database
 
-    db = Database(make_engine(url))
+    station_db = Database(make_engine(url))
+    db = AnalyticsReader(station_db)
     last = END.astimezone(ZONE).date()
     ranges = {"30d": Filters(last - timedelta(days=29), last),
               "1y": Filters(last - timedelta(days=364), last),
@@ -238,7 +240,7 @@ def time_views(url: str, repeat: int) -> dict[str, Any]:
         for _ in range(repeat):
             total = 0.0
             for name, make in TABLES.items():
-                with db.reader() as session:
+                with db.session() as session:
                     began = time.perf_counter()
                     make(session, Scope.of(session, filters, ZONE, now=END),
                          Options(bucket="week" if label != "30d" else "day", page=1))
@@ -248,13 +250,13 @@ def time_views(url: str, repeat: int) -> dict[str, Any]:
             dashboard.append(total)
         out[label] = {name: summary_ms(samples) for name, samples in per_view.items()}
         out[label]["dashboard_all_cards"] = summary_ms(dashboard)
-        with db.reader() as session:
+        with db.session() as session:
             began = time.perf_counter()
             TABLES["inspections"](session, Scope.of(session, filters, ZONE, now=END),
                                   Options(page=200))
             out[label]["inspections_page_200"] = round((time.perf_counter() - began) * 1000, 1)
     narrowed = Filters(ranges["1y"].date_from, last, category="electronics", reason="size_mismatch")
-    with db.reader() as session:
+    with db.session() as session:
         samples = []
         for _ in range(repeat):
             began = time.perf_counter()
@@ -263,6 +265,7 @@ def time_views(url: str, repeat: int) -> dict[str, Any]:
             samples.append(time.perf_counter() - began)
     out["1y_category_and_reason_all_views"] = summary_ms(samples)
     db.dispose()
+    station_db.dispose()
     return out
 
 

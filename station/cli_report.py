@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from station.analytics import TABLES, FilterError, Options, Scope, Table, parse_filters
+from station.analytics.reader import AnalyticsReader
 from station.analytics.sqlexpr import BUCKETS
 from station.config import Settings
 
@@ -99,11 +100,13 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
                       sla_warn_hours=settings.review.sla_warn_hours,
                       sla_breach_hours=settings.review.sla_breach_hours)
     ctx = _context(settings)
+    reader = AnalyticsReader(ctx.db, settings.database.busy_timeout_ms)
     try:
-        with ctx.db.reader() as session:
+        with reader.session() as session:
             scope = Scope.of(session, filters, zone)
             tables = [TABLES[name](session, scope, options) for name in REPORT_TABLES]
     finally:
+        reader.dispose()
         ctx.close()
     span = f"{filters.date_from.isoformat()}_{filters.date_to.isoformat()}"
     out = Path(args.out or f"returns-report_{span}.html")

@@ -360,3 +360,24 @@ def test_csv_tables_carry_a_header_and_the_counted_rows(bench: StationContext) -
     assert grading.splitlines()[0].startswith("operator_id,name,inspections,graded,share_A")
     assert tables.Table("t", ("v",), [("=cmd()",), ("-",)]).csv().splitlines() == [
         "v", "'=cmd()", "-"]
+
+
+def test_analytics_reads_neither_wait_for_nor_block_the_bench_writer(ctx: StationContext) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from station.analytics.reader import AnalyticsReader
+
+    reader = AnalyticsReader(ctx.db, busy_timeout_ms=100)
+    try:
+        with ctx.db.transaction() as writer:  # the bench holds the write lock (BEGIN IMMEDIATE)
+            seed(writer, [Parcel("2026-03-02T08:00")])
+            with reader.session() as session:
+                assert views.rates(session, scope_of(session)).inspections == 0  # not committed
+        with reader.session() as session:
+            assert views.rates(session, scope_of(session)).inspections == 1
+            if session.get_bind().dialect.name == "sqlite":
+                with pytest.raises(OperationalError):  # query_only: analytics never writes
+                    session.execute(text("DELETE FROM scan"))
+    finally:
+        reader.dispose()

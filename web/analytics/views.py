@@ -29,7 +29,8 @@ from station.analytics import (
 )
 from station.analytics.drilldown import MAX_PAGE
 from station.analytics.filters import CHOICES, HOUR_FIELDS, TEXT_FIELDS
-from station.analytics.sqlexpr import BUCKETS, Bucket
+from station.analytics.reader import AnalyticsReader
+from station.analytics.sqlexpr import BUCKETS
 from station.db.models import Operator, Station
 from web.analytics import labels
 from web.analytics.charts import Datum, bar_chart, donut_chart, line_chart
@@ -98,7 +99,8 @@ def _bad_args(exc: BadRequestArgs) -> tuple[str, int]:
 
 @contextmanager
 def session() -> Iterator[Session]:
-    with station_context(current_app).db.reader() as s:
+    reader: AnalyticsReader = current_app.extensions["analytics_reader"]
+    with reader.session() as s:
         yield s
 
 
