@@ -44,6 +44,8 @@ _WRITER = {
 #: Faults: "stall" (read blocks, then fails, like a hung V4L2 device), "read_fails" (ok=False at
 #: once), "unplugged" (read raises OSError like a vanished /dev/video node).
 FAULTS = ("stall", "read_fails", "unplugged")
+#: Distinct noise patterns (start offsets into one drawn pattern) before one repeats.
+NOISE_OFFSETS = 65_521
 
 
 def render_code(text: str, symbology: Symbology | str, module_px: int = 3) -> Frame:
@@ -138,7 +140,8 @@ class SyntheticCamera:
         self._code: tuple[str, Symbology, int, float] | None = None
         self._cache_key: tuple[object, ...] | None = None
         self._cache: Frame = self._base
-        self._noise_bank: list[npt.NDArray[np.int16]] = []
+        self._noise_bank: npt.NDArray[np.int8] = np.zeros(0, dtype=np.int8)
+        self._noise_key: tuple[int, float] | None = None
         self._next_at = 0.0
         self._lock = threading.Lock()
 
@@ -170,8 +173,10 @@ class SyntheticCamera:
                 self._cache_key = key
             frame = self._cache
         if self.noise_std > 0:
-            noisy = frame.astype(np.int16) + self._noise(frame.shape)
-            return noisy.clip(0, 255).astype(np.uint8)
+            noisy = frame.astype(np.int16)
+            noisy += self._noise(frame.shape)
+            np.clip(noisy, 0, 255, out=noisy)
+            return noisy.astype(np.uint8)
         return frame.copy()
 
     def read(self) -> tuple[bool, Frame | None]:
@@ -204,16 +209,24 @@ class SyntheticCamera:
         return place(self._base, label, centred_quad(label, self.width_px, self.height_px,
                                                      angle_deg))
 
-    def _noise(self, shape: tuple[int, ...]) -> npt.NDArray[np.int16]:
-        if not self._noise_bank or self._noise_bank[0].shape != shape:
-            self._noise_bank = [
-                (self._rng.normal(0, 1, shape) * 1000).astype(np.int16) for _ in range(4)
-            ]
-        base = self._noise_bank[self.frames_served % len(self._noise_bank)]
-        # Shifting the pattern by a frame-dependent amount keeps consecutive frames (and so two
-        # stills) from ever being byte-identical, as on a real sensor, without new random numbers.
-        shifted = np.roll(base.reshape(-1), (self.frames_served * 7919) % base.size).reshape(shape)
-        return (shifted.astype(np.float32) * (self.noise_std / 1000)).astype(np.int16)
+    def _noise(self, shape: tuple[int, ...]) -> npt.NDArray[np.int8]:
+        """Sensor noise for the next frame: a view into one pre-drawn int8 pattern (no copies).
+
+        The view starts at a frame-dependent offset, so consecutive frames (and so two stills) are
+        never byte-identical, as on a real sensor, without drawing new random numbers per frame.
+        """
+        size = int(np.prod(shape))
+        key = (size, self.noise_std)
+        if self._noise_key != key:
+            bank = np.empty(size + NOISE_OFFSETS, dtype=np.int8)
+            for start in range(0, bank.size, 1 << 20):  # in chunks: no 1080p-sized float arrays
+                part = self._rng.standard_normal(min(1 << 20, bank.size - start), dtype=np.float32)
+                part *= self.noise_std
+                bank[start:start + part.size] = np.clip(np.rint(part), -127, 127)
+            self._noise_bank = bank
+            self._noise_key = key
+        offset = (self.frames_served * 7919) % NOISE_OFFSETS
+        return self._noise_bank[offset:offset + size].reshape(shape)
 
 
 class RecordedCamera:
