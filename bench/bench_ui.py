@@ -19,9 +19,9 @@ own clock (``performance.now()``), so no two clocks are compared:
    arrives over SSE, the page posts it to /bench/i/<id>/item and shows the answer). Goal: p99
    <= 20 ms. Extra scans are recorded on the (throwaway) inspection.
 3. RSS: VmRSS of the daemon from /proc while the photos screen shows the MJPEG preview for
-   ``RSS_SECONDS``; the simulated camera renders at station.devices_sim.SIM_CAMERA_SIZE_PX
-   (640x480). A second daemon whose launcher sets that constant to 1920x1080 before running the
-   same CLI gives the 1080p figure (station code itself unchanged). Goal: < 200 MB.
+   ``RSS_SECONDS``; the simulated camera renders at devices.sim_camera_size (default 640x480).
+   A second daemon with STATION_DEVICES__SIM_CAMERA_SIZE=[1920, 1080] gives the 1080p figure.
+   Goal: < 200 MB.
 
 Run: ``.venv/bin/python -m bench.bench_ui`` (also run by ``python -m bench.run_all``).
 """
@@ -416,10 +416,9 @@ def main() -> dict[str, Any]:
             "goal_p99_ms": weight_goal_ms,
             "goal_met": weight_upper["p99_ms"] <= weight_goal_ms,
         },
-        "daemon_rss_640x480_default": {**default["rss"], "camera_px": "640x480 (SIM_CAMERA_SIZE_PX)"},
+        "daemon_rss_640x480_default": {**default["rss"], "camera_px": "640x480 (default)"},
         "daemon_rss_1920x1080": {**full_hd["rss"],
-                                 "camera_px": "1920x1080 (launcher sets SIM_CAMERA_SIZE_PX before "
-                                              "station.cli.main; station code unchanged)"},
+                                 "camera_px": "1920x1080 (devices.sim_camera_size)"},
     }
     return write_result("ui", result)
 
