@@ -230,9 +230,7 @@ def photo(inspection_id: str) -> Response:
                 raise DomainError("camera_down", "the camera gave no picture")
             still = taken
             if still.problems:
-                services.hold(inspection_id, PendingPhoto(angle, still))
-                problems = [labels.label(labels.QUALITY_PROBLEMS, p) for p in still.problems]
-                flash(" ".join(problems) + " " + _("Retake it, or keep it anyway."), "warning")
+                services.hold(inspection_id, PendingPhoto(angle, still))  # the screen asks
                 return redirect(back)
         services.drop_pending(inspection_id)
         ctx.inspections.add_photo(

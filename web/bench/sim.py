@@ -143,6 +143,23 @@ def camera() -> Response:
     return jsonify(ok=True)
 
 
+#: Picture problems the panel can put on the simulated camera: (blur sigma, gain).
+PICTURE = {"sharp": (0.0, 1.0), "blurry": (6.0, 1.0), "dark": (0.0, 0.08), "overexposed": (0.0, 4.0)}
+
+
+@bp.post("/picture")
+def picture() -> Response:
+    """Make the simulated camera's picture sharp, blurry, dark or overexposed (retake prompt)."""
+    sims = simulators()
+    if sims is None:
+        return refused(_("no simulators"), 404)
+    quality = request.form.get("quality", "")
+    if quality not in PICTURE:
+        return refused(_("quality: sharp, blurry, dark or overexposed"))
+    sims.camera.blur_sigma, sims.camera.gain = PICTURE[quality]
+    return jsonify(ok=True)
+
+
 @bp.post("/plug")
 def plug() -> Response:
     """Unplug or replug a simulated device (device=scale|scanner|camera, action=unplug|replug)."""

@@ -254,6 +254,7 @@
     else if (d.sim === "scale") sim("scale", { grams: d.grams });
     else if (d.sim === "camera") sim("camera", { code: d.code, symbology: "qr" });
     else if (d.sim === "plug") sim("plug", { device: d.simDevice, action: d.action });
+    else if (d.sim === "picture") sim("picture", { quality: d.quality });
   }));
   $$("[data-sim-form]").forEach((form) => form.addEventListener("submit", (ev) => {
     ev.preventDefault();
