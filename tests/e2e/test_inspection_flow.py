@@ -101,6 +101,22 @@ def test_scale_unplugged_mid_inspection_then_typed_weight(open_bench: OpenBench,
     expect(scale_pill).to_have_class(re.compile(r"\bready\b"), timeout=15_000)
     at.scan_expected_items(typed_sku=parcel.sku)  # typed entry, as when the scanner fails too
     at.finish_items()
+
+    # A blurry picture is held back with a retake prompt; nothing is stored until it is kept.
+    at.demo_click("[data-sim=picture][data-quality=blurry]")
+    at.page.wait_for_timeout(1500)  # a few frames of the simulated camera at 10 fps
+    at.page.locator(".angle:not(.taken) button").first.click()
+    prompt = at.page.locator("main .flash.warning:has(button[name=keep])")
+    expect(prompt).to_contain_text("blurry")
+    at.shot("photo-retake-prompt")
+    assert bench.query("SELECT id FROM photo WHERE inspection_id = ?", inspection_id) == []
+    at.demo_click("[data-sim=picture][data-quality=sharp]")
+    at.page.wait_for_timeout(1500)
+    prompt.locator("button:not([name=keep])").click()  # Retake, now sharp
+    expect(at.page.locator(".angle.taken")).to_have_count(1)
+    (photo,) = bench.query("SELECT quality FROM photo WHERE inspection_id = ?", inspection_id)
+    assert json.loads(photo["quality"])["problems"] == []
+
     at.take_photos()
     at.checklist()
     at.confirm()
