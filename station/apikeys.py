@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,10 +67,20 @@ def authenticate(session: Session, secret: str) -> ApiKey | None:
         return None
     if not hmac.compare_digest(row.key_hash, _hash(secret)):
         return None
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        row.last_used_at = now
     return row
+
+
+def stale_last_use(key: ApiKey, now: datetime | None = None) -> bool:
+    """True when the key's last_used_at should be written (at most every LAST_USED_RESOLUTION)."""
+    now = now or utcnow()
+    return key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION
+
+
+def mark_used(session: Session, key_id: str, now: datetime | None = None) -> None:
+    """Record that the key was used now (a separate short write: checking a key only reads)."""
+    row = session.get(ApiKey, key_id)
+    if row is not None and stale_last_use(row, now):
+        row.last_used_at = now or utcnow()
 
 
 def list_api_keys(session: Session) -> list[ApiKey]:

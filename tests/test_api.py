@@ -10,10 +10,12 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from station import apikeys
 from station.context import StationContext
+from station.db.models import ApiKey
 from web.app import create_app
 
 RMA: dict[str, Any] = {
@@ -257,3 +259,18 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [r for v in node for r in _refs(v)]
     return []
+
+
+def test_a_key_records_its_last_use_at_most_once_per_resolution(
+    ctx: StationContext, client: FlaskClient, platform: dict[str, str],
+) -> None:
+    def last_used() -> object:
+        with ctx.db.reader() as session:
+            return session.execute(select(ApiKey.last_used_at)).scalar_one()
+
+    assert last_used() is None
+    assert client.get("/api/v1/inspections", headers=platform).status_code == 200
+    first = last_used()
+    assert first is not None
+    assert client.get("/api/v1/inspections", headers=platform).status_code == 200
+    assert last_used() == first  # within apikeys.LAST_USED_RESOLUTION: no second write

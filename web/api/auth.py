@@ -60,11 +60,16 @@ def require(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             token = bearer_token()
             if token is None:
                 raise ApiProblem(401, "unauthorized", "send Authorization: Bearer <API key>")
-            with station_context(current_app).db.transaction() as session:
+            db = station_context(current_app).db
+            with db.reader() as session:  # a read: checking a key never takes the write lock
                 key = apikeys.authenticate(session, token)
                 if key is None:
                     raise ApiProblem(401, "unauthorized", "the API key is unknown or revoked")
                 key_id, scopes, name = key.id, list(key.scopes), key.name
+                stale = apikeys.stale_last_use(key)
+            if stale:
+                with db.transaction() as session:
+                    apikeys.mark_used(session, key_id)
             if scope not in scopes:
                 raise ApiProblem(403, "forbidden", f"the API key lacks the scope {scope}")
             limiter: RateLimiter = current_app.extensions["api_rate_limiter"]
