@@ -16,11 +16,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from station.analytics import sqlexpr
+from station.analytics import hourly, sqlexpr
 from station.analytics.scope import Scope
 from station.analytics.throughput import NOBODY, medians, operator_names
 from station.db.models import ExpectedItem, Inspection
@@ -75,6 +76,31 @@ def _binomial_z(hits: int, trials: int, rate: float) -> float | None:
 def grading_consistency(session: Session, scope: Scope) -> list[OperatorConsistency]:
     """Every operator with inspections in scope, most inspections first."""
     operator = func.coalesce(Inspection.operator_id, NOBODY)
+    if hourly.usable(scope):
+        graded_rows, totals = _rolled_counts(session, scope)
+    else:
+        graded_rows, totals = _direct_counts(session, scope, operator)
+    return _combine(session, scope, operator, graded_rows, totals)
+
+
+def _rolled_counts(session: Session, scope: Scope
+                   ) -> tuple[list[Any], dict[str, tuple[int, int, int]]]:
+    """The same two tables from analytics_hour (operator x category x grade; per operator)."""
+    H = hourly.H
+    cells: dict[tuple[str, str], list[int]] = {}
+    for op, cat, grade, n, *_ in hourly.totals(session, scope, "grading",
+                                              by=(H.key, H.key2, H.key3)):
+        row = cells.setdefault((str(op), str(cat)), [0, 0, 0, 0])
+        if grade in GRADES:
+            row[GRADES.index(str(grade))] += int(n)
+    graded_rows = [(op, cat, sum(v), *v) for (op, cat), v in cells.items()]
+    totals = {str(r[0]): (int(r[1]), int(r[3] or 0), int(r[4] or 0))
+              for r in hourly.totals(session, scope, "operator")}
+    return graded_rows, totals
+
+
+def _direct_counts(session: Session, scope: Scope, operator: Any
+                   ) -> tuple[list[Any], dict[str, tuple[int, int, int]]]:
     category = func.coalesce(ExpectedItem.category, NO_CATEGORY)
     per_grade = [func.sum(case((Inspection.grade == g, 1), else_=0)) for g in GRADES]
     graded_rows = session.execute(
@@ -91,7 +117,11 @@ def grading_consistency(session: Session, scope: Scope) -> list[OperatorConsiste
     totals = {str(r[0]): (int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in session.execute(
         select(operator, func.count(), flag, override).where(*scope.conditions())
         .group_by(operator)).all()}
+    return list(graded_rows), totals
 
+
+def _combine(session: Session, scope: Scope, operator: Any, graded_rows: list[Any],
+             totals: dict[str, tuple[int, int, int]]) -> list[OperatorConsistency]:
     cells: dict[str, dict[str, list[int]]] = defaultdict(dict)  # operator -> category -> A..D
     bench: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for row in graded_rows:

@@ -23,6 +23,9 @@ class Scope:
     zone: ZoneInfo
     dialect: str
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: Let counts come from the hourly rollup when it answers exactly (hourly.usable); False
+    #: forces the direct queries on the inspections (tests compare the two).
+    rollup: bool = True
 
     @classmethod
     def of(cls, session: Session, filters: Filters, zone: ZoneInfo | str,

@@ -7,13 +7,14 @@ of each group by ``row_number()`` over ``count()``, so no rows are loaded into P
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from station.analytics import sqlexpr
+from station.analytics import hourly, sqlexpr
 from station.analytics.scope import Scope
 from station.db.models import Inspection, Operator, Station
 
@@ -56,12 +57,16 @@ def medians(session: Session, scope: Scope, key: Any) -> dict[str, float]:
     return {str(r[0]): float(r[1]) for r in rows}
 
 
-def _throughput(session: Session, scope: Scope, key: Any, names: dict[str, str]) -> list[Throughput]:
-    done = func.count(Inspection.completed_at)
-    rows = session.execute(
-        select(key, func.count(), done).where(*scope.conditions()).group_by(key)
-        .order_by(func.count().desc(), key)
-    ).all()
+def _throughput(session: Session, scope: Scope, key: Any, names: dict[str, str],
+                dim: str) -> list[Throughput]:
+    if hourly.usable(scope):
+        rows: Sequence[Any] = hourly.totals(session, scope, dim)
+    else:
+        done = func.count(Inspection.completed_at)
+        rows = session.execute(
+            select(key, func.count(), done).where(*scope.conditions()).group_by(key)
+            .order_by(func.count().desc(), key)
+        ).all()
     median = medians(session, scope, key)
     return [Throughput(str(r[0]), names.get(str(r[0]), str(r[0])), int(r[1]), int(r[2]),
                        median.get(str(r[0]))) for r in rows]
@@ -77,10 +82,10 @@ def operator_names(session: Session) -> dict[str, str]:
 
 
 def by_station(session: Session, scope: Scope) -> list[Throughput]:
-    return _throughput(session, scope, Inspection.station_id, station_names(session))
+    return _throughput(session, scope, Inspection.station_id, station_names(session), "station")
 
 
 def by_operator(session: Session, scope: Scope) -> list[Throughput]:
     key = func.coalesce(Inspection.operator_id, NOBODY)
-    return _throughput(session, scope, key, operator_names(session))
+    return _throughput(session, scope, key, operator_names(session), "operator")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from station.analytics import sqlexpr
+from station.analytics import hourly, sqlexpr
 from station.analytics.filters import FLAG_REASONS, UNEXPECTED
 from station.analytics.scope import Scope, wrong_item
 from station.analytics.sqlexpr import Bucket
@@ -98,13 +99,16 @@ def bucket_start(day: date, bucket: Bucket) -> date:
 def returns_over_time(session: Session, scope: Scope, bucket: Bucket = "day") -> list[TimePoint]:
     """One point per bucket of the range (zero where nothing came back), local calendar."""
     start, end = scope.bounds
-    key = sqlexpr.local_bucket(scope.dialect, Inspection.received_at, bucket, scope.zone,
-                               start, end).label("bucket")
-    rows = session.execute(
-        select(key, func.count(), _flagged_sum(scope))
-        .where(*scope.conditions()).group_by(key)
-    ).all()
-    counted = {sqlexpr.as_date(r[0]): (int(r[1]), int(r[2])) for r in rows}
+    if hourly.usable(scope):
+        counted = hourly.over_time(session, scope, bucket)
+    else:
+        key = sqlexpr.local_bucket(scope.dialect, Inspection.received_at, bucket, scope.zone,
+                                   start, end).label("bucket")
+        rows = session.execute(
+            select(key, func.count(), _flagged_sum(scope))
+            .where(*scope.conditions()).group_by(key)
+        ).all()
+        counted = {sqlexpr.as_date(r[0]): (int(r[1]), int(r[2])) for r in rows}
     f = scope.filters
     points = []
     first = bucket_start(f.date_from, bucket)
@@ -114,6 +118,10 @@ def returns_over_time(session: Session, scope: Scope, bucket: Bucket = "day") ->
                                 total, flagged))
         first = next_bucket(first, bucket)
     return points
+
+
+def _rolled(session: Session, scope: Scope, dim: str, top: int | None = None) -> list[Share]:
+    return [Share(str(r[0]), int(r[1])) for r in hourly.totals(session, scope, dim, top)]
 
 
 def _shares(session: Session, scope: Scope, key: Any, *where: Any, joined: Any = None) -> list[Share]:
@@ -129,6 +137,8 @@ def _shares(session: Session, scope: Scope, key: Any, *where: Any, joined: Any =
 
 def by_reason(session: Session, scope: Scope) -> list[Share]:
     """Why items came back (the RMA's reason; parcels without an RMA count as 'unexpected')."""
+    if hourly.usable(scope):
+        return _rolled(session, scope, "reason")
     key = func.coalesce(ReturnAuthorization.reason, UNEXPECTED)
     return _shares(session, scope, key,
                    joined=(ReturnAuthorization, ReturnAuthorization.id == Inspection.rma_pk))
@@ -136,17 +146,23 @@ def by_reason(session: Session, scope: Scope) -> list[Share]:
 
 def by_grade(session: Session, scope: Scope) -> list[Share]:
     """Graded inspections per grade (A..D)."""
+    if hourly.usable(scope):
+        return sorted(_rolled(session, scope, "grade"), key=lambda s: s.key)
     return sorted(_shares(session, scope, Inspection.grade, Inspection.grade.is_not(None)),
                   key=lambda s: s.key)
 
 
 def by_disposition(session: Session, scope: Scope) -> list[Share]:
     """Where the items went (graded inspections)."""
+    if hourly.usable(scope):
+        return _rolled(session, scope, "disposition")
     return _shares(session, scope, Inspection.disposition, Inspection.disposition.is_not(None))
 
 
 def by_category(session: Session, scope: Scope, top: int = 10) -> list[Share]:
     """Inspections per product category (an RMA with two categories counts in both)."""
+    if hourly.usable(scope):
+        return _rolled(session, scope, "category", top)
     stmt = (select(ExpectedItem.category, func.count(func.distinct(Inspection.id)))
             .join(ExpectedItem, ExpectedItem.rma_pk == Inspection.rma_pk)
             .where(*scope.conditions()).group_by(ExpectedItem.category)
@@ -157,6 +173,16 @@ def by_category(session: Session, scope: Scope, top: int = 10) -> list[Share]:
 
 def by_sku(session: Session, scope: Scope, top: int = 10) -> list[ProductRank]:
     """The most returned products: inspections whose RMA listed the SKU, and units listed."""
+    if hourly.usable(scope):
+        H = hourly.H
+        n = func.sum(H.inspections)
+        ranked = session.execute(
+            select(H.key, func.max(H.key2), n, func.sum(H.units))
+            .where(*hourly.in_range(scope, "sku")).group_by(H.key)
+            .order_by(n.desc(), H.key).limit(top)).all()
+        described = hourly.sku_descriptions(session, [str(r[0]) for r in ranked])
+        return [ProductRank(str(r[0]), described[str(r[0])], str(r[1] or ""), int(r[2]),
+                            int(r[3] or 0)) for r in ranked]
     inspections = func.count(func.distinct(Inspection.id))
     stmt = (select(ExpectedItem.sku, func.max(ExpectedItem.description),
                    func.max(ExpectedItem.category), inspections, func.sum(ExpectedItem.quantity))
@@ -172,6 +198,15 @@ def rates(session: Session, scope: Scope) -> Rates:
     def total(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    if hourly.usable(scope):
+        whole = hourly.totals(session, scope, "all", by=())
+        count, flagged = (int(whole[0][0] or 0), int(whole[0][2] or 0)) if whole else (0, 0)
+        issue = {str(r[0]): int(r[1]) for r in hourly.totals(session, scope, "issue")}
+        return Rates(inspections=count, flagged=flagged, wrong_item=issue.get("wrong_item", 0),
+                     weight_mismatch=issue.get("weight_mismatch", 0),
+                     unexpected_parcel=issue.get("unexpected", 0),
+                     supervisor_override=issue.get("supervisor_override", 0),
+                     by_flag={r: issue.get(f"flag:{r}", 0) for r in FLAG_REASONS})
     d = scope.dialect
     columns = [func.count(), total(sqlexpr.any_flag(d)), total(wrong_item()),
                total(sqlexpr.has_verdict_code(d, "over_tolerance", "under_tolerance")),
@@ -186,8 +221,12 @@ def rates(session: Session, scope: Scope) -> Rates:
 
 def refund_outcomes(session: Session, scope: Scope) -> list[RefundOutcome]:
     """Recommendation x what the refund flow did ('none' = not reported yet)."""
+    if hourly.usable(scope):
+        rolled = hourly.totals(session, scope, "refund", by=(hourly.H.key, hourly.H.key2))
+        return sorted((RefundOutcome(str(r[0]), str(r[1]), int(r[2])) for r in rolled),
+                      key=lambda o: (o.recommendation, o.refund))
     refund = sqlexpr.refund_state(scope.dialect)
-    rows = session.execute(
+    rows: Sequence[Any] = session.execute(
         select(Inspection.recommendation, refund, func.count())
         .where(*scope.conditions(), Inspection.recommendation.is_not(None))
         .group_by(Inspection.recommendation, refund)

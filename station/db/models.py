@@ -154,6 +154,9 @@ class Inspection(Base):
         Index("ix_inspection_station_state", "station_id", "state"),
         Index("ix_inspection_state_received", "state", "received_at"),
         Index("ix_inspection_received_at", "received_at"),
+        # analytics (migration 0004): medians and throughput read only this index
+        Index("ix_inspection_received_timing", "received_at", "station_id", "operator_id",
+              "completed_at"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
@@ -191,6 +194,29 @@ class Inspection(Base):
     photos: Mapped[list[Photo]] = relationship(
         back_populates="inspection", order_by="Photo.taken_at"
     )
+
+
+class AnalyticsHour(Base):
+    """Analytics rollup: inspections received in one UTC hour, counted by one dimension.
+
+    ``dim`` names the dimension (reason, grade, operator, ...), ``key``..``key3`` its value(s).
+    Kept exact in the transaction that changes an inspection (station/analytics/rollup.py);
+    rebuilt with ``station report --rebuild-rollup``.
+    """
+
+    __tablename__ = "analytics_hour"
+    __table_args__ = (Index("ix_analytics_hour_hour", "hour"), {"sqlite_with_rowid": False})
+
+    dim: Mapped[str] = mapped_column(String(20), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key2: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key3: Mapped[str] = mapped_column(String(100), primary_key=True)
+    inspections: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[int] = mapped_column(Integer)
+    overridden: Mapped[int] = mapped_column(Integer)
+    units: Mapped[int] = mapped_column(BigInteger)
 
 
 class Scan(Base):

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from station import audit
+from station.analytics import rollup as analytics_rollup
 from station.audit import AnchorFile
 from station.db.engine import Database
 from station.db.models import ChecklistAnswer, Inspection, Photo, Scan, Station
@@ -82,6 +83,9 @@ class InspectionService:
         self.public_url = public_url
         #: Called after a commit that queued a webhook (the in-process dispatcher's notify).
         self.on_event: Callable[[], None] | None = None
+        # Analytics: recompute the hourly rollup rows an inspection change touches in the same
+        # transaction, before it commits (session hooks; idempotent; station/analytics/rollup.py).
+        analytics_rollup.install()
 
     # -- plumbing ---------------------------------------------------------------------------
 

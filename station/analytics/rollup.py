@@ -1,0 +1,249 @@
+"""The hourly analytics rollup: kept exact in the same transaction as every inspection change.
+
+``analytics_hour`` holds, per UTC hour of ``received_at`` and per dimension (``DIMS``), the
+counts the dashboard cards add up. It is never patched by deltas: whenever a transaction
+changes something a count depends on (an inspection, a scan, an RMA or its lines), the hours
+those inspections were received in are recomputed from the base tables with the same SQL as
+``rebuild`` just before that transaction commits. So the rollup equals a fresh rebuild by
+construction, and a rolled-back transaction leaves it untouched.
+
+``install()`` hooks this into every ORM session (``after_flush`` notes the touched hours,
+``before_commit`` recomputes them). ``InspectionService`` calls it, so the bench, the review
+pages and the REST API (refund status) all keep the rollup current. Raw SQL writes and bulk
+loads bypass the ORM: run ``rebuild`` (``station report --rebuild-rollup``) after them.
+On PostgreSQL a transaction-scoped advisory lock per hour serialises two benches recomputing
+the same hour, so neither overwrites the other's count with a stale one.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    select,
+    text,
+    union_all,
+)
+from sqlalchemy.orm import Session, UOWTransaction
+
+from station.analytics import sqlexpr
+from station.analytics.filters import FLAG_REASONS, UNEXPECTED
+from station.analytics.scope import wrong_item
+from station.db.models import (
+    AnalyticsHour,
+    ExpectedItem,
+    Inspection,
+    ReturnAuthorization,
+    Scan,
+)
+
+#: Dimensions in analytics_hour and what key, key2, key3 hold.
+DIMS = {
+    "all": "-", "reason": "reason", "grade": "grade", "disposition": "disposition",
+    "station": "station id", "operator": "operator id", "refund": "recommendation, refund status",
+    "issue": "issue (flagged, wrong_item, ..., flag:<reason>)", "category": "category",
+    "sku": "sku, category", "grading": "operator id, first line's category, grade",
+}
+NO_OPERATOR = "-"
+NO_CATEGORY = "-"
+#: Inspection columns whose change can move a count.
+COUNTED = frozenset({
+    "rma_pk", "station_id", "operator_id", "state", "unexpected", "received_at", "completed_at",
+    "verdicts", "grade", "disposition", "recommendation", "flags", "review", "refund_status",
+})
+_PENDING = "analytics_rollup_pending"
+#: A commit touching more hours than this recomputes their whole span in one pass.
+MAX_SINGLE_HOURS = 4
+COLUMNS = ("hour", "dim", "key", "key2", "key3", "inspections", "completed", "flagged",
+           "overridden", "units")
+
+
+def hour_of(dialect: str, column: Any) -> Any:
+    """The UTC hour a timestamp falls in, as stored in analytics_hour.hour."""
+    if dialect == "postgresql":
+        return func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", column)))
+    return func.strftime("%Y-%m-%d %H:00:00.000000", column)
+
+
+def floor_hour(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
+    """One SELECT per dimension over inspections received in [start, end)."""
+    hour = hour_of(dialect, Inspection.received_at)
+    in_range = (Inspection.received_at >= start, Inspection.received_at < end)
+    zero = literal(0)
+    count = func.count()
+
+    def total(condition: Any) -> Any:
+        return func.sum(case((condition, 1), else_=0))
+
+    flagged = total(sqlexpr.any_flag(dialect))
+    overridden = total(sqlexpr.supervisor_override(dialect))
+    completed = func.count(Inspection.completed_at)
+
+    def dim(name: str, keys: tuple[Any, Any, Any], *where: Any, measures: tuple[Any, ...] = (),
+            joins: Iterable[tuple[Any, Any]] = (), inspections: Any = count,
+            group: tuple[Any, ...] | None = None) -> Select[Any]:
+        stmt = select(hour.label("hour"), literal(name).label("dim"),
+                      *(cast(k, String).label(f"k{i}") for i, k in enumerate(keys)),
+                      inspections, *(measures or (zero, zero, zero, zero)))
+        stmt = stmt.select_from(Inspection)
+        for table, on in joins:
+            stmt = stmt.outerjoin(table, on)
+        grouped = group if group is not None else tuple(k for k in keys if k is not blank)
+        return stmt.where(*in_range, *where).group_by(hour, *grouped)
+
+    blank = literal("")
+    rma = (ReturnAuthorization, ReturnAuthorization.id == Inspection.rma_pk)
+    first_line = (ExpectedItem, and_(ExpectedItem.rma_pk == Inspection.rma_pk,
+                                     ExpectedItem.line_no == 1))
+    any_line = (ExpectedItem, ExpectedItem.rma_pk == Inspection.rma_pk)
+    operator = func.coalesce(Inspection.operator_id, NO_OPERATOR)
+    distinct = func.count(func.distinct(Inspection.id))
+    issues: list[tuple[str, Any]] = [
+        ("flagged", sqlexpr.any_flag(dialect)), ("wrong_item", wrong_item()),
+        ("weight_mismatch", sqlexpr.has_verdict_code(dialect, "over_tolerance",
+                                                     "under_tolerance")),
+        ("unexpected", Inspection.unexpected.is_(True)),
+        ("supervisor_override", sqlexpr.supervisor_override(dialect)),
+        *((f"flag:{r}", sqlexpr.has_flag(dialect, r)) for r in FLAG_REASONS),
+    ]
+    return [
+        dim("all", (blank, blank, blank), measures=(completed, flagged, zero, zero)),
+        dim("reason", (func.coalesce(ReturnAuthorization.reason, UNEXPECTED), blank, blank),
+            joins=(rma,)),
+        dim("grade", (Inspection.grade, blank, blank), Inspection.grade.is_not(None)),
+        dim("disposition", (Inspection.disposition, blank, blank),
+            Inspection.disposition.is_not(None)),
+        dim("station", (Inspection.station_id, blank, blank),
+            measures=(completed, zero, zero, zero)),
+        dim("operator", (operator, blank, blank), measures=(completed, flagged, overridden, zero)),
+        dim("refund", (Inspection.recommendation, sqlexpr.refund_state(dialect), blank),
+            Inspection.recommendation.is_not(None)),
+        *(dim("issue", (literal(name), blank, blank), condition, group=())
+          for name, condition in issues),
+        dim("category", (ExpectedItem.category, blank, blank), ExpectedItem.id.is_not(None),
+            joins=(any_line,), inspections=distinct),
+        dim("sku", (ExpectedItem.sku, func.max(ExpectedItem.category), blank),
+            ExpectedItem.id.is_not(None), joins=(any_line,), inspections=distinct,
+            measures=(zero, zero, zero, func.sum(ExpectedItem.quantity)),
+            group=(ExpectedItem.sku,)),
+        dim("grading", (operator, func.coalesce(ExpectedItem.category, NO_CATEGORY),
+                        Inspection.grade), Inspection.grade.is_not(None), joins=(first_line,)),
+    ]
+
+
+def refresh(session: Session, start: datetime, end: datetime) -> None:
+    """Recompute analytics_hour for the whole hours in [start, end) from the base tables."""
+    dialect = session.get_bind().dialect.name
+    start, end = floor_hour(start), floor_hour(end - timedelta(microseconds=1)) + timedelta(hours=1)
+    session.execute(delete(AnalyticsHour).where(AnalyticsHour.hour >= start,
+                                                AnalyticsHour.hour < end))
+    columns = [getattr(AnalyticsHour, c) for c in COLUMNS]
+    for stmt in _selects(dialect, start, end):
+        session.execute(insert(AnalyticsHour).from_select(columns, stmt))
+
+
+def rebuild(session: Session) -> int:
+    """Recompute the whole rollup (after bulk loads or raw SQL); returns its row count."""
+    first, last = session.execute(select(func.min(Inspection.received_at),
+                                         func.max(Inspection.received_at))).one()
+    session.execute(delete(AnalyticsHour))
+    if first is not None:
+        refresh(session, first, last + timedelta(hours=1))
+    return int(session.execute(select(func.count()).select_from(AnalyticsHour)).scalar_one())
+
+
+def union_query(dialect: str, start: datetime, end: datetime) -> Any:
+    """All dimensions as one statement (for checks and EXPLAIN)."""
+    return union_all(*_selects(dialect, start, end))
+
+
+# -- keeping it current ----------------------------------------------------------------------
+
+
+def _pending(session: Session) -> dict[str, set[Any]]:
+    return session.info.setdefault(_PENDING, {"hours": set(), "inspections": set(),
+                                              "rmas": set()})
+
+
+def _after_flush(session: Session, _flush: UOWTransaction) -> None:
+    """Note which hours the flushed changes touch (history is still the pre-flush one)."""
+    from sqlalchemy import inspect as sa_inspect
+
+    touched: dict[str, set[Any]] | None = None
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Inspection):
+            state = sa_inspect(obj)
+            if obj in session.dirty and not any(
+                    state.attrs[name].history.has_changes() for name in COUNTED):
+                continue
+            touched = touched or _pending(session)
+            if obj.received_at is not None:
+                touched["hours"].add(floor_hour(obj.received_at))
+            for old in state.attrs["received_at"].history.deleted or ():
+                if old is not None:
+                    touched["hours"].add(floor_hour(old))
+        elif isinstance(obj, Scan):
+            touched = touched or _pending(session)
+            touched["inspections"].add(obj.inspection_id)
+        elif isinstance(obj, ReturnAuthorization | ExpectedItem):
+            touched = touched or _pending(session)
+            touched["rmas"].add(obj.id if isinstance(obj, ReturnAuthorization) else obj.rma_pk)
+
+
+def _before_commit(session: Session) -> None:
+    """Recompute the touched hours inside the committing transaction."""
+    if not session.info.get(_PENDING):
+        return
+    session.flush()
+    pending = session.info.pop(_PENDING)
+    hours: set[datetime] = set(pending["hours"])
+    ids = [i for i in pending["inspections"] if i is not None]
+    rmas = [r for r in pending["rmas"] if r is not None]
+    if ids:
+        hours.update(floor_hour(t) for t in session.execute(
+            select(Inspection.received_at).where(Inspection.id.in_(ids))).scalars())
+    if rmas:
+        hours.update(floor_hour(t) for t in session.execute(
+            select(Inspection.received_at).where(Inspection.rma_pk.in_(rmas))).scalars())
+    if not hours:
+        return
+    postgres = session.get_bind().dialect.name == "postgresql"
+    ordered = sorted(hours)
+    if postgres:
+        for hour in ordered:  # in order, so two transactions never wait on each other crosswise
+            key = zlib.crc32(f"analytics_hour {hour.isoformat()}".encode())
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+    if len(ordered) <= MAX_SINGLE_HOURS:
+        for hour in ordered:
+            refresh(session, hour, hour + timedelta(hours=1))
+    else:  # a bulk change (seeding, imports): one pass over the whole span
+        refresh(session, ordered[0], ordered[-1] + timedelta(hours=1))
+
+
+def _forget(session: Session, *_args: Any) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def install() -> None:
+    """Keep analytics_hour current in every ORM session of this process (idempotent)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_rollback", _forget)
