@@ -202,12 +202,15 @@ def grading() -> str:
     with session() as s:
         rows = consistency.grading_consistency(s, Scope.of(s, f, zone()))
         choices = form_choices(s)
+    # The title goes to the template as a value: Jinja's gettext %-formats every string, and a
+    # translation may write a bare "%" here (no placeholders), which would raise there.
+    title = _("Share of A/B grades per operator, in percent")
     chart = bar_chart([Datum(c.name, round(100 * (c.ab_share or 0)), _operator_drill(f, c.operator_id),
                              _("%(name)s: %(share)s%% A/B, bench %(expected)s%%", name=c.name,
                                 share=f"{100 * (c.ab_share or 0):.0f}",
                                 expected=f"{100 * (c.expected_ab_share or 0):.0f}"))
-                       for c in rows if c.graded], _("Share of A/B grades per operator, in percent"))
-    return render_template("analytics/grading.html", f=f, o=o, rows=rows, chart=chart,
+                       for c in rows if c.graded], title)
+    return render_template("analytics/grading.html", f=f, o=o, rows=rows, chart=chart, chart_title=title,
                            drill=drill, csv_url=csv_url, consistency=consistency,
                            operator_drill=_operator_drill, **choices)
 
