@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,7 +18,7 @@ from tests.e2e.server import BenchServer, ExtraOperator, start_bench
 if TYPE_CHECKING:  # Playwright is imported lazily: without it the tests skip (fail on CI)
     from playwright.sync_api import ViewportSize
 
-    from tests.e2e.bench_page import OpenBench
+    from tests.e2e.bench_page import BenchPage, OpenBench
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: Flags for a machine without internet (never download browsers, never phone home).
@@ -27,6 +29,39 @@ SCREENSHOTS = REPO / "test-output" / "screenshots"
 VIEWPORT: ViewportSize = {"width": 1280, "height": 800}
 #: The zh-CN walk-through signs in as its own operator: switching language stores it per person.
 ZH_OPERATOR = ExtraOperator("e2e.zh", "BADGE-ZH-0001", "246810")
+#: `station run --demo` prints `  supervisor demo.supervisor  password X` (a new password each start).
+SUPERVISOR_LINE = re.compile(r"^\s*supervisor\s+(\S+)\s+password\s+(\S+)\s*$", re.M)
+
+
+@dataclass(frozen=True)
+class Supervisor:
+    """A supervisor's password sign-in, as the demo printed it."""
+
+    username: str
+    password: str
+
+
+def sign_in_with_password(at: BenchPage, person: Supervisor) -> None:
+    """Sign in on /auth/password (the page's language, if switched before, is kept)."""
+    at.goto("/auth/password")
+    at.page.fill("#username", person.username)
+    at.page.fill("#password", person.password)
+    at.page.locator("form[action$='/auth/password'] button.primary").click()
+    at.page.wait_for_url(lambda url: "/auth/" not in url)
+
+
+def supervisor_shots(at: BenchPage) -> None:
+    """The supervisor's screenshots go to their own folder (the operator's tab numbers its own)."""
+    at.shots = at.shots / "supervisor"
+    at.shots.mkdir(exist_ok=True)
+
+
+def long_page_shot(at: BenchPage, name: str) -> Path:
+    """A numbered screenshot of the viewport, and the whole scrolled page next to it (`-full`)."""
+    path = at.shot(name)
+    full = path.with_name(f"{path.stem}-full.png")
+    at.page.screenshot(path=str(full), full_page=True)
+    return full
 
 
 def _require_browser() -> None:
@@ -57,14 +92,23 @@ def pytest_runtest_makereport(
 
 @pytest.fixture(scope="session")
 def bench() -> Iterator[BenchServer]:
-    """The shared demo bench: 3 printed demo returns + 6 imported ones, one per test."""
+    """The shared demo bench: 3 printed demo returns + 9 imported ones, one per test."""
     _require_browser()
     workdir = Path(tempfile.mkdtemp(prefix="station-e2e-"))
-    server = start_bench(workdir, extra_parcels=6, operators=(ZH_OPERATOR,))
+    server = start_bench(workdir, extra_parcels=9, operators=(ZH_OPERATOR,))
     yield server
     server.stop()
     assert server.process.returncode == 0, f"bench exited with {server.process.returncode}\n{server.log_tail()}"
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def supervisor(bench: BenchServer) -> Supervisor:
+    """The shared bench's demo supervisor, parsed from what `station run --demo` printed."""
+    printed = (bench.workdir / "stdout.log").read_text()
+    match = SUPERVISOR_LINE.search(printed)
+    assert match, f"no supervisor password in the demo output:\n{printed}"
+    return Supervisor(*match.groups())
 
 
 @pytest.fixture(scope="session")
