@@ -76,6 +76,8 @@ def test_every_string_of_the_bench_has_a_chinese_translation_with_the_same_place
         assert isinstance(msgid, str) and isinstance(translated, str), f"no plural forms: {msgid!r}"
         assert Counter(PLACEHOLDER.findall(msgid)) == Counter(PLACEHOLDER.findall(translated)), \
             f"placeholders differ: {msgid!r} -> {translated!r}"
+        # Jinja's gettext %-formats every string: a bare % (not %% or a placeholder) is a 500.
+        assert "%" not in PLACEHOLDER.sub("", translated), f"bare % (write %%): {translated!r}"
         assert translated.strip() != msgid.strip() or not english_words(msgid), \
             f"left in English: {msgid!r}"
 
