@@ -54,7 +54,7 @@ def test_the_dashboard_shows_every_chart_with_drill_down_links(app: Flask) -> No
     assert page.status_code == 200
     body = page.get_data(as_text=True)
     assert body.count("<svg") == 11
-    assert "5 inspections received from 2026-03-01 to 2026-03-03" in body
+    assert "Inspections received from 2026-03-01 to 2026-03-03 (station time): 5." in body
     assert 'style="' not in body and "<script>" not in body  # the CSP allows neither
     links = set(re.findall(r'<a href="(/analytics/inspections\?[^"]+)"', body))
     assert "/analytics/inspections?date_from=2026-03-02&amp;date_to=2026-03-02" in links

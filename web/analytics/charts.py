@@ -10,6 +10,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext
 from markupsafe import Markup, escape
 
 PALETTE_SIZE = 8
@@ -25,15 +26,17 @@ class Datum:
     title: str = ""
 
 
-def _nice_max(value: float) -> float:
-    """A round axis maximum at or above ``value`` (1, 2, 5 x 10^n)."""
-    if value <= 0:
-        return 1.0
-    exponent = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
-        if value <= step * exponent:
-            return float(step * exponent)
-    return float(10 * exponent)
+def _nice_max(value: float, ticks: int = 4) -> float:
+    """A round axis maximum at or above ``value`` whose ``ticks`` steps are whole 1/2/5 x 10^n.
+
+    Counts never get fractional ticks: the smallest step is 1.
+    """
+    wanted = max(value, 0.0) / ticks
+    if wanted <= 1:
+        return float(ticks)
+    exponent = 10 ** math.floor(math.log10(wanted))
+    step = next((m * exponent for m in (1, 2, 5, 10) if wanted <= m * exponent), 10 * exponent)
+    return float(step * ticks)
 
 
 def _number(value: float) -> str:
@@ -77,7 +80,8 @@ def line_chart(points: Sequence[Datum], title: str, width: int = 720, height: in
     for i, (p, (x, y)) in enumerate(zip(points, coords, strict=True)):
         out.append(f'<a href="{escape(p.href)}"><circle class="point s0" cx="{x:.1f}" '
                    f'cy="{y:.1f}" r="4"><title>{_tip(p)}</title></circle></a>')
-        if i % every == 0 or i == len(points) - 1:
+        last = i == len(points) - 1 and i % every >= every / 2  # not on top of the one before
+        if i % every == 0 or last:
             out.append(f'<text class="axis" x="{x:.1f}" y="{height - bottom + 18}" '
                        f'text-anchor="middle">{escape(p.label)}</text>')
     out.append("</svg>")
@@ -145,8 +149,11 @@ def donut_chart(slices: Sequence[Datum], title: str, size: int = 200) -> Markup:
         out.append(f'<a href="{escape(s.href)}"><path class="slice {shape}" d="{d}">'
                    f"<title>{_tip(s)}</title></path></a>")
         angle += sweep
+    if total <= 0:
+        out.append(f'<circle class="empty" cx="{cx}" cy="{cy}" r="{(r_out + r_in) / 2}" '
+                   f'stroke-width="{r_out - r_in}" fill="none"/>')
     out.append(f'<text class="total" x="{cx}" y="{cy + 6}" text-anchor="middle">'
-               f"{_number(total)}</text>")
+               f"{_number(total) if total > 0 else escape(gettext('No data'))}</text>")
     for i, s in enumerate(slices):
         y = 8 + i * row_h
         pct = f" ({100 * s.value / total:.0f}%)" if total else ""
