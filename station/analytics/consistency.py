@@ -80,7 +80,7 @@ def grading_consistency(session: Session, scope: Scope) -> list[OperatorConsiste
         graded_rows, totals = _rolled_counts(session, scope)
     else:
         graded_rows, totals = _direct_counts(session, scope, operator)
-    return _combine(session, scope, operator, graded_rows, totals)
+    return _combine(session, scope, graded_rows, totals)
 
 
 def _rolled_counts(session: Session, scope: Scope
@@ -120,7 +120,7 @@ def _direct_counts(session: Session, scope: Scope, operator: Any
     return list(graded_rows), totals
 
 
-def _combine(session: Session, scope: Scope, operator: Any, graded_rows: list[Any],
+def _combine(session: Session, scope: Scope, graded_rows: list[Any],
              totals: dict[str, tuple[int, int, int]]) -> list[OperatorConsistency]:
     cells: dict[str, dict[str, list[int]]] = defaultdict(dict)  # operator -> category -> A..D
     bench: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -133,7 +133,7 @@ def _combine(session: Session, scope: Scope, operator: Any, graded_rows: list[An
     flag_rate = sum(t[1] for t in totals.values()) / all_inspections if all_inspections else 0.0
     override_rate = sum(t[2] for t in totals.values()) / all_inspections if all_inspections \
         else 0.0
-    median = medians(session, scope, operator)
+    median = medians(session, scope, Inspection.operator_id)
     names = operator_names(session)
 
     result = []

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from station.analytics import hourly, sqlexpr
@@ -33,10 +33,20 @@ class Throughput:
     median_minutes: float | None
 
 
-def medians(session: Session, scope: Scope, key: Any) -> dict[str, float]:
-    """Median minutes received -> completed per value of ``key`` (finished inspections only)."""
+def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
+    """Median minutes received -> completed per station / operator (finished inspections only).
+
+    ``column`` is Inspection.station_id or Inspection.operator_id (no operator: key NOBODY).
+    PostgreSQL: ``percentile_cont``. SQLite has no percentile: the finished count per key (from
+    the rollup when it answers the scope) gives the middle rank, then one query per key reads
+    the middle one or two with LIMIT/OFFSET in duration order: migration 0004's expression
+    index (key, julianday(completed_at) - julianday(received_at), received_at, completed_at)
+    gives that order without sorting, and the date range is checked inside the index.
+    """
+    dim = "station" if column is Inspection.station_id else "operator"
     minutes = sqlexpr.minutes_between(scope.dialect, Inspection.received_at,
                                       Inspection.completed_at)
+    key = func.coalesce(column, NOBODY)
     finished = [*scope.conditions(), Inspection.completed_at.is_not(None)]
     if scope.dialect == "postgresql":
         rows = session.execute(
@@ -44,21 +54,28 @@ def medians(session: Session, scope: Scope, key: Any) -> dict[str, float]:
             .where(*finished).group_by(key)
         ).all()
         return {str(r[0]): float(r[1]) for r in rows}
-    timed = select(key.label("k"), minutes.label("m")).where(*finished).subquery()
-    ranked = select(
-        timed.c.k, timed.c.m,
-        func.row_number().over(partition_by=timed.c.k, order_by=timed.c.m).label("rn"),
-        func.count().over(partition_by=timed.c.k).label("c"),
-    ).subquery()
-    middle = or_(ranked.c.rn == (ranked.c.c + 1) // 2, ranked.c.rn == (ranked.c.c + 2) // 2)
-    rows = session.execute(
-        select(ranked.c.k, func.avg(ranked.c.m)).where(middle).group_by(ranked.c.k)
-    ).all()
-    return {str(r[0]): float(r[1]) for r in rows}
+    if hourly.usable(scope):
+        counts = {str(r[0]): int(r[2] or 0) for r in hourly.totals(session, scope, dim)}
+    else:
+        counts = {str(r[0]): int(r[1]) for r in session.execute(
+            select(key, func.count()).where(*finished).group_by(key)).all()}
+    days = func.julianday(Inspection.completed_at) - func.julianday(Inspection.received_at)
+    out = {}
+    for value, count in counts.items():
+        if not count:
+            continue
+        same = column.is_(None) if value == NOBODY and dim == "operator" else column == value
+        # ORDER BY the indexed expression itself: SQLite walks ix_inspection_<key>_minutes
+        middle = session.execute(
+            select(days).where(*finished, same).order_by(days)
+            .limit(2 - count % 2).offset((count - 1) // 2)).scalars().all()
+        out[value] = float(sum(middle) / len(middle)) * 1440.0
+    return out
 
 
-def _throughput(session: Session, scope: Scope, key: Any, names: dict[str, str],
+def _throughput(session: Session, scope: Scope, column: Any, names: dict[str, str],
                 dim: str) -> list[Throughput]:
+    key = func.coalesce(column, NOBODY)
     if hourly.usable(scope):
         rows: Sequence[Any] = hourly.totals(session, scope, dim)
     else:
@@ -67,7 +84,7 @@ def _throughput(session: Session, scope: Scope, key: Any, names: dict[str, str],
             select(key, func.count(), done).where(*scope.conditions()).group_by(key)
             .order_by(func.count().desc(), key)
         ).all()
-    median = medians(session, scope, key)
+    median = medians(session, scope, column)
     return [Throughput(str(r[0]), names.get(str(r[0]), str(r[0])), int(r[1]), int(r[2]),
                        median.get(str(r[0]))) for r in rows]
 
@@ -82,10 +99,11 @@ def operator_names(session: Session) -> dict[str, str]:
 
 
 def by_station(session: Session, scope: Scope) -> list[Throughput]:
-    return _throughput(session, scope, Inspection.station_id, station_names(session), "station")
+    return _throughput(session, scope, Inspection.station_id, station_names(session),
+                       "station")
 
 
 def by_operator(session: Session, scope: Scope) -> list[Throughput]:
-    key = func.coalesce(Inspection.operator_id, NOBODY)
-    return _throughput(session, scope, key, operator_names(session), "operator")
+    return _throughput(session, scope, Inspection.operator_id, operator_names(session),
+                       "operator")
 
