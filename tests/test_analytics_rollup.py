@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -167,3 +168,14 @@ def test_the_worked_example_counts_from_the_rollup(ctx: StationContext) -> None:
         rolled, direct = both(session, march, "Asia/Shanghai", Options())
     assert rolled == direct
     assert [row[2] for row in rolled["over_time"]] == [1, 3, 1]
+
+
+def test_a_range_splits_into_whole_months_days_and_hours_that_cover_it_once() -> None:
+    start, end = datetime(2025, 1, 30, 16, tzinfo=UTC), datetime(2026, 3, 2, 5, tzinfo=UTC)
+    parts = rollup.pieces(start, end)
+    assert [p[0] for p in parts] == ["", "@d", "@m", "@d", ""]
+    assert parts[0][1] == start and parts[-1][2] == end
+    assert all(a[2] == b[1] for a, b in itertools.pairwise(parts))
+    assert parts[2][1:] == (datetime(2025, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
+    assert rollup.pieces(start, start + timedelta(hours=3)) == [
+        ("", start, start + timedelta(hours=3))]

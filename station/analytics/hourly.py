@@ -15,10 +15,10 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from station.analytics import sqlexpr
+from station.analytics import rollup, sqlexpr
 from station.analytics.scope import Scope
 from station.analytics.sqlexpr import Bucket
 from station.db.models import AnalyticsHour, ExpectedItem
@@ -27,21 +27,29 @@ H = AnalyticsHour
 _DATE_ONLY = frozenset({"date_from", "date_to"})
 
 
+def date_only(scope: Scope) -> bool:
+    """Only the date range is filtered."""
+    f = scope.filters
+    return all(getattr(f, x.name) is None for x in fields(f) if x.name not in _DATE_ONLY)
+
+
 def usable(scope: Scope) -> bool:
     """Whether the rollup answers this scope exactly (see the module docstring)."""
-    f = scope.filters
-    if not scope.rollup:
-        return False
-    if any(getattr(f, x.name) is not None for x in fields(f) if x.name not in _DATE_ONLY):
+    if not scope.rollup or not date_only(scope):
         return False
     start, end = scope.bounds
     return all(offset % 3600 == 0 and at.minute == at.second == at.microsecond == 0
                for at, offset in sqlexpr.offset_segments(scope.zone, start, end))
 
 
-def in_range(scope: Scope, dim: str) -> list[Any]:
+def in_range(scope: Scope, dim: str, coarse: bool = True) -> list[Any]:
+    """Rows of ``dim`` covering the scope's range once: month, day and hour rows (or only
+    hour rows, which a local-day bucket needs)."""
     start, end = scope.bounds
-    return [H.dim == dim, H.hour >= start, H.hour < end]
+    if not coarse:
+        return [H.dim == dim, H.hour >= start, H.hour < end]
+    return [or_(*(and_(H.dim == dim + suffix, H.hour >= lo, H.hour < hi)
+                  for suffix, lo, hi in rollup.pieces(start, end)))]
 
 
 def totals(session: Session, scope: Scope, dim: str, top: int | None = None,
@@ -61,7 +69,7 @@ def over_time(session: Session, scope: Scope, bucket: Bucket) -> dict[Any, tuple
     start, end = scope.bounds
     key = sqlexpr.local_bucket(scope.dialect, H.hour, bucket, scope.zone, start, end)
     rows = session.execute(select(key, func.sum(H.inspections), func.sum(H.flagged))
-                           .where(*in_range(scope, "all")).group_by(key)).all()
+                           .where(*in_range(scope, "all", coarse=False)).group_by(key)).all()
     return {sqlexpr.as_date(r[0]): (int(r[1]), int(r[2])) for r in rows}
 
 

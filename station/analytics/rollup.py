@@ -7,12 +7,20 @@ those inspections were received in are recomputed from the base tables with the 
 ``rebuild`` just before that transaction commits. So the rollup equals a fresh rebuild by
 construction, and a rolled-back transaction leaves it untouched.
 
+Besides the hour rows (dim ``reason``), each dimension has UTC day rows (``reason@d``, hour =
+midnight UTC) and UTC month rows (``reason@m``), summed from the hour rows and day rows of the
+days and months a commit touched. A range total then reads whole months, whole days at the
+edges and hours at the very edges (``pieces``): two years are ~24 month rows per key instead of
+~8,760 hour rows, which matters for the many-valued SKU and grading dimensions.
+
 ``install()`` hooks this into every ORM session (``after_flush`` notes the touched hours,
 ``before_commit`` recomputes them). ``InspectionService`` calls it, so the bench, the review
 pages and the REST API (refund status) all keep the rollup current. Raw SQL writes and bulk
-loads bypass the ORM: run ``rebuild`` (``station report --rebuild-rollup``) after them.
-On PostgreSQL a transaction-scoped advisory lock per hour serialises two benches recomputing
-the same hour, so neither overwrites the other's count with a stale one.
+loads bypass the ORM: run ``rebuild`` after them.
+On PostgreSQL transaction-scoped advisory locks (month, day, hour, in that order) serialise two
+benches recomputing the same rows, so neither overwrites the other's count with a stale one;
+the month lock makes concurrent inspection commits of one month take turns for these few
+milliseconds.
 """
 
 from __future__ import annotations
@@ -71,11 +79,56 @@ COLUMNS = ("hour", "dim", "key", "key2", "key3", "inspections", "completed", "fl
            "overridden", "units")
 
 
-def hour_of(dialect: str, column: Any) -> Any:
-    """The UTC hour a timestamp falls in, as stored in analytics_hour.hour."""
+def truncate(dialect: str, column: Any, unit: str = "hour") -> Any:
+    """The UTC hour / day / month a timestamp falls in, as stored in analytics_hour.hour."""
     if dialect == "postgresql":
-        return func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", column)))
-    return func.strftime("%Y-%m-%d %H:00:00.000000", column)
+        return func.timezone("UTC", func.date_trunc(unit, func.timezone("UTC", column)))
+    pattern = {"hour": "%Y-%m-%d %H:00:00.000000", "day": "%Y-%m-%d 00:00:00.000000",
+               "month": "%Y-%m-01 00:00:00.000000"}[unit]
+    return func.strftime(pattern, column)
+
+
+def hour_of(dialect: str, column: Any) -> Any:
+    """The UTC hour a timestamp falls in."""
+    return truncate(dialect, column, "hour")
+
+
+def floor_day(at: datetime) -> datetime:
+    return floor_hour(at).replace(hour=0)
+
+
+def floor_month(at: datetime) -> datetime:
+    return floor_day(at).replace(day=1)
+
+
+def next_month(at: datetime) -> datetime:
+    return (floor_month(at) + timedelta(days=32)).replace(day=1)
+
+
+def pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
+    """[start, end) (whole UTC hours) as whole UTC months, whole days around them, then hours.
+
+    Returns (dim suffix, from, to): "@m" month rows, "@d" day rows, "" hour rows.
+    """
+    def split(lo: datetime, hi: datetime, grains: tuple[str, ...]) -> list[tuple[str, datetime,
+                                                                                 datetime]]:
+        if lo >= hi:
+            return []
+        if not grains:
+            return [("", lo, hi)]
+        grain, rest = grains[0], grains[1:]
+        if grain == "@m":
+            inner_lo = lo if floor_month(lo) == lo else next_month(lo)
+            inner_hi = floor_month(hi)
+        else:
+            inner_lo = lo if floor_day(lo) == lo else floor_day(lo) + timedelta(days=1)
+            inner_hi = floor_day(hi)
+        if inner_lo >= inner_hi:
+            return split(lo, hi, rest)
+        return [*split(lo, inner_lo, rest), (grain, inner_lo, inner_hi),
+                *split(inner_hi, hi, rest)]
+
+    return split(start, end, ("@m", "@d"))
 
 
 def floor_hour(at: datetime) -> datetime:
@@ -149,14 +202,43 @@ def _selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
 
 
 def refresh(session: Session, start: datetime, end: datetime) -> None:
-    """Recompute analytics_hour for the whole hours in [start, end) from the base tables."""
+    """Recompute analytics_hour for the whole hours in [start, end) from the base tables, then
+    the day and month rows those hours belong to (from the hour rows, then the day rows)."""
     dialect = session.get_bind().dialect.name
     start, end = floor_hour(start), floor_hour(end - timedelta(microseconds=1)) + timedelta(hours=1)
-    session.execute(delete(AnalyticsHour).where(AnalyticsHour.hour >= start,
+    session.execute(delete(AnalyticsHour).where(AnalyticsHour.dim.in_(DIMS),
+                                                AnalyticsHour.hour >= start,
                                                 AnalyticsHour.hour < end))
     columns = [getattr(AnalyticsHour, c) for c in COLUMNS]
     for stmt in _selects(dialect, start, end):
         session.execute(insert(AnalyticsHour).from_select(columns, stmt))
+    last = end - timedelta(hours=1)
+    _coarsen(session, dialect, "day", "", "@d", floor_day(start),
+             floor_day(last) + timedelta(days=1))
+    _coarsen(session, dialect, "month", "@d", "@m", floor_month(start), next_month(last))
+
+
+def _coarsen(session: Session, dialect: str, unit: str, source: str, target: str,
+             start: datetime, end: datetime) -> None:
+    """Rows of dims + ``target`` for [start, end) summed from the rows of dims + ``source``."""
+    H = AnalyticsHour
+    session.execute(delete(H).where(H.dim.in_([d + target for d in DIMS]), H.hour >= start,
+                                    H.hour < end))
+    bucket = truncate(dialect, H.hour, unit)
+    sums = (func.sum(H.inspections), func.sum(H.completed), func.sum(H.flagged),
+            func.sum(H.overridden), func.sum(H.units))
+    columns = [getattr(H, c) for c in COLUMNS]
+    dim = func.replace(H.dim + "#", source + "#", target) if source else H.dim + target
+    in_range = (H.hour >= start, H.hour < end)
+    keyed = [d + source for d in DIMS if d != "sku"]
+    session.execute(insert(H).from_select(columns, select(
+        bucket, dim, H.key, H.key2, H.key3, *sums).where(H.dim.in_(keyed), *in_range)
+        .group_by(bucket, H.dim, H.key, H.key2, H.key3)))
+    # a SKU's category (key2) is the greatest one seen, as in the hour rows
+    session.execute(insert(H).from_select(columns, select(
+        bucket, dim, H.key, func.max(H.key2), H.key3, *sums).where(H.dim == "sku" + source,
+                                                                   *in_range)
+        .group_by(bucket, H.dim, H.key, H.key3)))
 
 
 def rebuild(session: Session) -> int:
@@ -164,7 +246,7 @@ def rebuild(session: Session) -> int:
     first, last = session.execute(select(func.min(Inspection.received_at),
                                          func.max(Inspection.received_at))).one()
     session.execute(delete(AnalyticsHour))
-    if first is not None:
+    if first is not None:  # hour rows, then day and month rows over the whole span
         refresh(session, first, last + timedelta(hours=1))
     return int(session.execute(select(func.count()).select_from(AnalyticsHour)).scalar_one())
 
@@ -226,9 +308,12 @@ def _before_commit(session: Session) -> None:
         return
     postgres = session.get_bind().dialect.name == "postgresql"
     ordered = sorted(hours)
-    if postgres:
-        for hour in ordered:  # in order, so two transactions never wait on each other crosswise
-            key = zlib.crc32(f"analytics_hour {hour.isoformat()}".encode())
+    if postgres:  # month, then day, then hour locks, always in that order (no deadlock)
+        locks = [*sorted({floor_month(h) for h in ordered}),
+                 *sorted({floor_day(h) for h in ordered}), *ordered]
+        for n, at in enumerate(locks):
+            grain = "month" if n < len({floor_month(h) for h in ordered}) else "time"
+            key = zlib.crc32(f"analytics_hour {grain} {at.isoformat()}".encode())
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
     if len(ordered) <= MAX_SINGLE_HOURS:
         for hour in ordered:

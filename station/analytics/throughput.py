@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from station.analytics import hourly, sqlexpr
@@ -41,7 +41,8 @@ def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
     the rollup when it answers the scope) gives the middle rank, then one query per key reads
     the middle one or two with LIMIT/OFFSET in duration order: migration 0004's expression
     index (key, julianday(completed_at) - julianday(received_at), received_at, completed_at)
-    gives that order without sorting, and the date range is checked inside the index.
+    gives that order without sorting, and the date range is checked inside the index. With other
+    filters than dates: one window-function pass over the filtered rows instead.
     """
     dim = "station" if column is Inspection.station_id else "operator"
     minutes = sqlexpr.minutes_between(scope.dialect, Inspection.received_at,
@@ -54,6 +55,8 @@ def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
             .where(*finished).group_by(key)
         ).all()
         return {str(r[0]): float(r[1]) for r in rows}
+    if not hourly.date_only(scope):
+        return _window_medians(session, key, minutes, finished)
     if hourly.usable(scope):
         counts = {str(r[0]): int(r[2] or 0) for r in hourly.totals(session, scope, dim)}
     else:
@@ -71,6 +74,24 @@ def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
             .limit(2 - count % 2).offset((count - 1) // 2)).scalars().all()
         out[value] = float(sum(middle) / len(middle)) * 1440.0
     return out
+
+
+def _window_medians(session: Session, key: Any, minutes: Any, finished: list[Any]
+                    ) -> dict[str, float]:
+    """SQLite, other filters than dates: one pass over the filtered rows, the middle one or two
+    of each group by ``row_number()`` over ``count()`` (the walk would check the filters row by
+    row over the key's whole history)."""
+    timed = select(key.label("k"), minutes.label("m")).where(*finished).subquery()
+    ranked = select(
+        timed.c.k, timed.c.m,
+        func.row_number().over(partition_by=timed.c.k, order_by=timed.c.m).label("rn"),
+        func.count().over(partition_by=timed.c.k).label("c"),
+    ).subquery()
+    middle = or_(ranked.c.rn == (ranked.c.c + 1) // 2, ranked.c.rn == (ranked.c.c + 2) // 2)
+    rows = session.execute(
+        select(ranked.c.k, func.avg(ranked.c.m)).where(middle).group_by(ranked.c.k)
+    ).all()
+    return {str(r[0]): float(r[1]) for r in rows}
 
 
 def _throughput(session: Session, scope: Scope, column: Any, names: dict[str, str],
