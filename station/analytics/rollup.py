@@ -8,10 +8,13 @@ those inspections were received in are recomputed from the base tables with the 
 construction, and a rolled-back transaction leaves it untouched.
 
 Besides the hour rows (dim ``reason``), each dimension has UTC day rows (``reason@d``, hour =
-midnight UTC) and UTC month rows (``reason@m``), summed from the hour rows and day rows of the
-days and months a commit touched. A range total then reads whole months, whole days at the
-edges and hours at the very edges (``pieces``): two years are ~24 month rows per key instead of
-~8,760 hour rows, which matters for the many-valued SKU and grading dimensions.
+midnight UTC) and UTC month rows (``reason@m``). A commit adds the difference between an
+hour's recomputed rows and its old ones to that day's and month's rows (an upsert of a few
+dozen rows); a rebuild or a bulk span sums them afresh from the hour and day rows. A range
+total then reads whole months, whole days at the edges and hours at the very edges
+(``pieces``): two years are ~24 month rows per key instead of ~8,760 hour rows, which matters
+for the many-valued SKU and grading dimensions. Coarse rows keep every key (a SKU's category
+too), so they are plain sums of the hour rows.
 
 ``install()`` hooks this into every ORM session (``after_flush`` notes the touched hours,
 ``before_commit`` recomputes them). ``InspectionService`` calls it, so the bench, the review
@@ -38,6 +41,7 @@ from sqlalchemy import (
     cast,
     delete,
     event,
+    exists,
     func,
     insert,
     literal,
@@ -45,11 +49,11 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 
 from station.analytics import sqlexpr
 from station.analytics.filters import FLAG_REASONS, UNEXPECTED
-from station.analytics.scope import wrong_item
 from station.db.models import (
     AnalyticsHour,
     ExpectedItem,
@@ -169,7 +173,11 @@ def _selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
     operator = func.coalesce(Inspection.operator_id, NO_OPERATOR)
     distinct = func.count(func.distinct(Inspection.id))
     issues: list[tuple[str, Any]] = [
-        ("flagged", sqlexpr.any_flag(dialect)), ("wrong_item", wrong_item()),
+        # EXISTS per inspection (ix_scan_inspection_id): an hour has a few dozen inspections,
+        # while scope.wrong_item()'s IN list would collect every mismatch scan ever
+        ("flagged", sqlexpr.any_flag(dialect)),
+        ("wrong_item", exists().where(Scan.inspection_id == Inspection.id,
+                                      Scan.result == "mismatch")),
         ("weight_mismatch", sqlexpr.has_verdict_code(dialect, "over_tolerance",
                                                      "under_tolerance")),
         ("unexpected", Inspection.unexpected.is_(True)),
@@ -206,16 +214,22 @@ def refresh(session: Session, start: datetime, end: datetime) -> None:
     the day and month rows those hours belong to (from the hour rows, then the day rows)."""
     dialect = session.get_bind().dialect.name
     start, end = floor_hour(start), floor_hour(end - timedelta(microseconds=1)) + timedelta(hours=1)
+    _recompute_hours(session, start, end)
+    last = end - timedelta(hours=1)
+    _coarsen(session, dialect, "day", "", "@d", floor_day(start),
+             floor_day(last) + timedelta(days=1))
+    _coarsen(session, dialect, "month", "@d", "@m", floor_month(start), next_month(last))
+
+
+def _recompute_hours(session: Session, start: datetime, end: datetime) -> None:
+    """The hour rows of [start, end) (whole hours) from the base tables."""
+    dialect = session.get_bind().dialect.name
     session.execute(delete(AnalyticsHour).where(AnalyticsHour.dim.in_(DIMS),
                                                 AnalyticsHour.hour >= start,
                                                 AnalyticsHour.hour < end))
     columns = [getattr(AnalyticsHour, c) for c in COLUMNS]
     for stmt in _selects(dialect, start, end):
         session.execute(insert(AnalyticsHour).from_select(columns, stmt))
-    last = end - timedelta(hours=1)
-    _coarsen(session, dialect, "day", "", "@d", floor_day(start),
-             floor_day(last) + timedelta(days=1))
-    _coarsen(session, dialect, "month", "@d", "@m", floor_month(start), next_month(last))
 
 
 def _coarsen(session: Session, dialect: str, unit: str, source: str, target: str,
@@ -230,15 +244,48 @@ def _coarsen(session: Session, dialect: str, unit: str, source: str, target: str
     columns = [getattr(H, c) for c in COLUMNS]
     dim = func.replace(H.dim + "#", source + "#", target) if source else H.dim + target
     in_range = (H.hour >= start, H.hour < end)
-    keyed = [d + source for d in DIMS if d != "sku"]
     session.execute(insert(H).from_select(columns, select(
-        bucket, dim, H.key, H.key2, H.key3, *sums).where(H.dim.in_(keyed), *in_range)
+        bucket, dim, H.key, H.key2, H.key3, *sums)
+        .where(H.dim.in_([d + source for d in DIMS]), *in_range)
         .group_by(bucket, H.dim, H.key, H.key2, H.key3)))
-    # a SKU's category (key2) is the greatest one seen, as in the hour rows
-    session.execute(insert(H).from_select(columns, select(
-        bucket, dim, H.key, func.max(H.key2), H.key3, *sums).where(H.dim == "sku" + source,
-                                                                   *in_range)
-        .group_by(bucket, H.dim, H.key, H.key3)))
+
+
+MEASURES = ("inspections", "completed", "flagged", "overridden", "units")
+Counts = dict[tuple[str, str, str, str], tuple[int, ...]]
+
+
+def _hour_rows(session: Session, hour: datetime) -> Counts:
+    H = AnalyticsHour
+    rows = session.execute(select(H.dim, H.key, H.key2, H.key3,
+                                  *(getattr(H, m) for m in MEASURES))
+                           .where(H.dim.in_(DIMS), H.hour == hour)).all()
+    return {(r[0], r[1], r[2], r[3]): tuple(int(v) for v in r[4:]) for r in rows}
+
+
+def refresh_hour(session: Session, hour: datetime) -> None:
+    """Recompute one hour's rows; add the difference to its day and month rows (a commit)."""
+    hour = floor_hour(hour)
+    old = _hour_rows(session, hour)
+    _recompute_hours(session, hour, hour + timedelta(hours=1))
+    new = _hour_rows(session, hour)
+    zero = (0,) * len(MEASURES)
+    delta = {k: d for k in sorted(old.keys() | new.keys())
+             if any(d := tuple(a - b for a, b in zip(new.get(k, zero), old.get(k, zero),
+                                                     strict=True)))}
+    if not delta:
+        return
+    H = AnalyticsHour
+    dialect = session.get_bind().dialect.name
+    make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for suffix, at in (("@d", floor_day(hour)), ("@m", floor_month(hour))):
+        stmt = make_insert(H).values([
+            {"dim": k[0] + suffix, "hour": at, "key": k[1], "key2": k[2], "key3": k[3],
+             **dict(zip(MEASURES, d, strict=True))} for k, d in delta.items()])
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=[H.dim, H.hour, H.key, H.key2, H.key3],
+            set_={m: getattr(H, m) + getattr(stmt.excluded, m) for m in MEASURES}))
+        session.execute(delete(H).where(H.dim.in_([d + suffix for d in DIMS]), H.hour == at,
+                                        *(getattr(H, m) == 0 for m in MEASURES)))
 
 
 def rebuild(session: Session) -> int:
@@ -308,16 +355,13 @@ def _before_commit(session: Session) -> None:
         return
     postgres = session.get_bind().dialect.name == "postgresql"
     ordered = sorted(hours)
-    if postgres:  # month, then day, then hour locks, always in that order (no deadlock)
-        locks = [*sorted({floor_month(h) for h in ordered}),
-                 *sorted({floor_day(h) for h in ordered}), *ordered]
-        for n, at in enumerate(locks):
-            grain = "month" if n < len({floor_month(h) for h in ordered}) else "time"
-            key = zlib.crc32(f"analytics_hour {grain} {at.isoformat()}".encode())
+    if postgres:  # month locks, then hour locks, always in that order (no deadlock)
+        for at in [*sorted({floor_month(h) for h in ordered}), *ordered]:
+            key = zlib.crc32(f"analytics_hour {at.isoformat()}".encode())
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
     if len(ordered) <= MAX_SINGLE_HOURS:
         for hour in ordered:
-            refresh(session, hour, hour + timedelta(hours=1))
+            refresh_hour(session, hour)
     else:  # a bulk change (seeding, imports): one pass over the whole span
         refresh(session, ordered[0], ordered[-1] + timedelta(hours=1))
 
