@@ -37,19 +37,20 @@ def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
     """Median minutes received -> completed per station / operator (finished inspections only).
 
     ``column`` is Inspection.station_id or Inspection.operator_id (no operator: key NOBODY).
-    PostgreSQL: ``percentile_cont``. SQLite has no percentile: the finished count per key (from
-    the rollup when it answers the scope) gives the middle rank, then one query per key reads
-    the middle one or two with LIMIT/OFFSET in duration order: migration 0004's expression
-    index (key, julianday(completed_at) - julianday(received_at), received_at, completed_at)
-    gives that order without sorting, and the date range is checked inside the index. With other
-    filters than dates: one window-function pass over the filtered rows instead.
+    When only dates are filtered: the finished count per key (from the rollup when it answers
+    the scope) gives the middle rank, then one query per key reads the middle one or two with
+    LIMIT/OFFSET in duration order. Migration 0004's expression index (key, duration,
+    received_at, completed_at) gives that order without sorting and checks the date range
+    inside the index. Other filters: PostgreSQL ``percentile_cont``; SQLite (no percentile) one
+    window-function pass over the filtered rows.
     """
     dim = "station" if column is Inspection.station_id else "operator"
     minutes = sqlexpr.minutes_between(scope.dialect, Inspection.received_at,
                                       Inspection.completed_at)
     key = func.coalesce(column, NOBODY)
     finished = [*scope.conditions(), Inspection.completed_at.is_not(None)]
-    if scope.dialect == "postgresql":
+    postgres = scope.dialect == "postgresql"
+    if postgres and not hourly.date_only(scope):
         rows = session.execute(
             select(key, func.percentile_cont(0.5).within_group(minutes))
             .where(*finished).group_by(key)
@@ -62,17 +63,19 @@ def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
     else:
         counts = {str(r[0]): int(r[1]) for r in session.execute(
             select(key, func.count()).where(*finished).group_by(key)).all()}
-    days = func.julianday(Inspection.completed_at) - func.julianday(Inspection.received_at)
+    # the indexed expression itself (ix_inspection_<key>_minutes), read as minutes
+    duration: Any = Inspection.completed_at - Inspection.received_at if postgres else \
+        func.julianday(Inspection.completed_at) - func.julianday(Inspection.received_at)
+    as_minutes = func.extract("epoch", duration) / 60.0 if postgres else duration * 1440.0
     out = {}
     for value, count in counts.items():
         if not count:
             continue
         same = column.is_(None) if value == NOBODY and dim == "operator" else column == value
-        # ORDER BY the indexed expression itself: SQLite walks ix_inspection_<key>_minutes
         middle = session.execute(
-            select(days).where(*finished, same).order_by(days)
+            select(as_minutes).where(*finished, same).order_by(duration)
             .limit(2 - count % 2).offset((count - 1) // 2)).scalars().all()
-        out[value] = float(sum(middle) / len(middle)) * 1440.0
+        out[value] = float(sum(middle)) / len(middle)
     return out
 
 

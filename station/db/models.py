@@ -154,10 +154,8 @@ class Inspection(Base):
         Index("ix_inspection_station_state", "station_id", "state"),
         Index("ix_inspection_state_received", "state", "received_at"),
         Index("ix_inspection_received_at", "received_at"),
-        # analytics: on SQLite migration 0004 also creates ix_inspection_{station,operator}_minutes
-        # on (key, julianday(completed_at) - julianday(received_at), received_at, completed_at)
-        # for the median walk (station/analytics/throughput.py). They are expression indexes,
-        # which SQLite's reflection skips, so they are not declared here (compare stays empty).
+        # analytics: ix_inspection_{station,operator}_minutes (median walk) are declared after
+        # the class (PostgreSQL) and created by migration 0004 (both backends)
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
@@ -195,6 +193,18 @@ class Inspection(Base):
     photos: Mapped[list[Photo]] = relationship(
         back_populates="inspection", order_by="Photo.taken_at"
     )
+
+
+# Median minutes per station / operator walk these in duration order (station/analytics/
+# throughput.py). PostgreSQL: declared here. SQLite: migration 0004 creates the same names on
+# (key, julianday(completed_at) - julianday(received_at), received_at, completed_at); they are
+# not declared here because Alembic cannot compare SQLite expression indexes (it skips them
+# with a warning) and would report them as missing on PostgreSQL. A batch migration that
+# recreates `inspection` on SQLite must create them again.
+for _key in (Inspection.station_id, Inspection.operator_id):
+    Index(f"ix_inspection_{_key.key.removesuffix('_id')}_minutes", _key,
+          Inspection.completed_at - Inspection.received_at, Inspection.received_at,
+          Inspection.completed_at).ddl_if(dialect="postgresql")
 
 
 class AnalyticsHour(Base):

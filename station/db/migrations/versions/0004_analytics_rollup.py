@@ -1,4 +1,4 @@
-"""analytics rollup: inspections per UTC hour and dimension; duration indexes for medians (SQLite)
+"""analytics rollup: inspections per UTC hour and dimension; duration indexes for medians
 
 Revision ID: 0004
 Revises: 0003
@@ -19,15 +19,17 @@ depends_on = None
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        # The median of received -> completed per station / operator walks these in duration
-        # order (no sort; station/analytics/throughput.py). SQLite only: PostgreSQL has
-        # percentile_cont. Expression indexes are skipped by SQLite's reflection, so they are
-        # not declared in models.py (see the comment at Inspection.__table_args__).
-        for key in ("station", "operator"):
-            op.execute(f"CREATE INDEX ix_inspection_{key}_minutes ON inspection ({key}_id, "
-                       "(julianday(completed_at) - julianday(received_at)), received_at, "
-                       "completed_at)")
+    # The median of received -> completed per station / operator walks these in duration
+    # order (no sort; station/analytics/throughput.py). SQLite has no interval type: there the
+    # duration is julianday(completed_at) - julianday(received_at), and the index is not
+    # declared in models.py (see the comment there).
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    duration = "julianday(completed_at) - julianday(received_at)" if sqlite \
+        else "completed_at - received_at"
+    for key in ("station", "operator"):
+        op.create_index(f"ix_inspection_{key}_minutes", "inspection",
+                        [f"{key}_id", sa.text(f"({duration})"), "received_at", "completed_at"],
+                        unique=False)
     op.create_table(
         "analytics_hour",
         sa.Column("dim", sa.String(length=20), nullable=False),
@@ -58,6 +60,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_analytics_hour_hour", table_name="analytics_hour")
     op.drop_table("analytics_hour")
-    if op.get_bind().dialect.name == "sqlite":
-        op.execute("DROP INDEX IF EXISTS ix_inspection_operator_minutes")
-        op.execute("DROP INDEX IF EXISTS ix_inspection_station_minutes")
+    op.drop_index("ix_inspection_operator_minutes", table_name="inspection")
+    op.drop_index("ix_inspection_station_minutes", table_name="inspection")
