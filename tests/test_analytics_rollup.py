@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import statistics
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from station.analytics import Filters, Options, Scope, hourly, rollup
+from station.analytics import Filters, Options, Scope, hourly, rollup, throughput
 from station.analytics.tables import TABLES
 from station.context import StationContext
 from station.db.models import AnalyticsHour, Inspection, Scan
@@ -179,3 +180,28 @@ def test_a_range_splits_into_whole_months_days_and_hours_that_cover_it_once() ->
     assert parts[2][1:] == (datetime(2025, 2, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC))
     assert rollup.pieces(start, start + timedelta(hours=3)) == [
         ("", start, start + timedelta(hours=3))]
+
+
+@pytest.mark.parametrize("days", [2, 365])
+def test_the_median_walk_equals_the_median_of_the_rows(year: StationContext, days: int) -> None:
+    filters = Filters(date(2026, 11, 2) - timedelta(days=days - 1), date(2026, 11, 2))
+    with year.db.reader() as session:
+        scope = Scope.of(session, filters, "Europe/Berlin", now=NOW)
+        start, end = scope.bounds
+        rows = session.execute(select(Inspection.station_id, Inspection.operator_id,
+                                      Inspection.received_at, Inspection.completed_at)
+                               .where(Inspection.received_at >= start,
+                                      Inspection.received_at < end,
+                                      Inspection.completed_at.is_not(None))).all()
+        by_station = throughput.medians(session, scope, Inspection.station_id)
+        by_operator = throughput.medians(session, scope, Inspection.operator_id)
+    expected: dict[str, dict[str, float]] = {"station": {}, "operator": {}}
+    for name, index in (("station", 0), ("operator", 1)):
+        groups: dict[str, list[float]] = {}
+        for r in rows:
+            minutes = (r[3] - r[2]).total_seconds() / 60
+            groups.setdefault(r[index] or throughput.NOBODY, []).append(minutes)
+        expected[name] = {k: statistics.median(v) for k, v in groups.items()}
+    assert rows
+    assert by_station == pytest.approx(expected["station"])
+    assert by_operator == pytest.approx(expected["operator"])
