@@ -175,7 +175,7 @@ class WebhooksSection(Section):
 
     enabled: bool = True
     timeout_s: float = Field(15.0, gt=0, le=120)
-    poll_interval_s: float = Field(1.0, gt=0, le=60)
+    poll_interval_s: float = Field(0.1, gt=0, le=60, description="Idle dispatcher poll period (s)")
 
 
 class Settings(BaseSettings):
