@@ -10,13 +10,16 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from station.analytics import Filters, Options, Scope, hourly, rollup, throughput
 from station.analytics.tables import TABLES
 from station.context import StationContext
+from station.db.engine import make_engine
+from station.db.migrate import upgrade
 from station.db.models import AnalyticsHour, Inspection, Scan
+from station.db.types import UTCDateTime
 from tests.test_analytics import BENCH, Parcel, seed
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -205,3 +208,32 @@ def test_the_median_walk_equals_the_median_of_the_rows(year: StationContext, day
     assert rows
     assert by_station == pytest.approx(expected["station"])
     assert by_operator == pytest.approx(expected["operator"])
+
+
+def test_migrating_a_station_with_inspections_fills_the_rollup(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0003")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO station (id, name, created_at) "
+                              "VALUES ('bench-1', 'Bench 1', :t)"), {"t": NOW})
+            for n, hour in enumerate((3, 3, 17)):
+                conn.execute(text(
+                    "INSERT INTO inspection (id, station_id, state, label, unexpected, "
+                    "received_at, updated_at, verdicts, checklist, deduction_pct, decision, "
+                    "override, flags, review, refund_status) VALUES (:i, 'bench-1', "
+                    "'received', :i, false, :t, :t, '[]', '{}', 0, '{}', '{}', :f, '{}', '{}')"
+                ).bindparams(bindparam("t", type_=UTCDateTime())),
+                    {"i": f"I{n}", "t": NOW.replace(hour=hour), "f": '["manual_weight"]'})
+        upgrade(engine)
+        with Session(engine) as session:
+            rows = session.execute(select(AnalyticsHour.hour, AnalyticsHour.inspections,
+                                          AnalyticsHour.flagged)
+                                   .where(AnalyticsHour.dim == "all")
+                                   .order_by(AnalyticsHour.hour)).all()
+            month = session.execute(select(AnalyticsHour.inspections)
+                                    .where(AnalyticsHour.dim == "all@m")).scalar_one()
+    finally:
+        engine.dispose()
+    assert [(r[0].hour, r[1], r[2]) for r in rows] == [(3, 2, 2), (17, 1, 1)]
+    assert month == 3
