@@ -172,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     from station import cli_run
     cli_run.register(add)
     from station import cli_report
-    cli_report.register(add)
+    cli_report.register(add, sub)
     add("demo", cmd_demo, "seed demo data and walk one simulated parcel through the workflow")
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)

@@ -126,9 +126,28 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(add: object) -> None:
-    """Add `station report` (``add`` is cli.build_parser's helper)."""
+def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    """Recompute the analytics rollup from the inspections (after a bulk load or raw SQL)."""
+    from station.analytics.rollup import rebuild
+    from station.cli import _context
+
+    ctx = _context(settings)
+    try:
+        with ctx.db.transaction() as session:
+            rows = rebuild(session)
+    finally:
+        ctx.close()
+    print(f"analytics rollup rebuilt: {rows} rows")
+    return 0
+
+
+def register(add: object, sub: argparse._SubParsersAction[argparse.ArgumentParser] | None = None) -> None:
+    """Add `station report` and `station analytics rebuild` (``add`` is cli.build_parser's helper)."""
     assert callable(add)
+    if sub is not None:
+        group = sub.add_parser("analytics", help="analytics data").add_subparsers(
+            dest="analytics", required=True)
+        add("rebuild", cmd_rebuild, "recompute the analytics rollup from the inspections", group)
     report = add("report", cmd_report, "write the returns analytics of a date range as an HTML "
                  "file (and CSV files)")
     report.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from station.analytics.rollup import rebuild
 from station.db.engine import make_engine
 from tests.test_analytics import BENCH, seed
 from tests.test_cli import station
@@ -18,7 +19,8 @@ def test_report_writes_html_and_csv_for_the_local_days(tmp_path: Path) -> None:
     assert station(tmp_path, "db", "upgrade").returncode == 0
     engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'station.db'}")
     with Session(engine) as session, session.begin():
-        seed(session, BENCH)
+        seed(session, BENCH)  # a raw load (no workflow commits): the rollup is rebuilt after it
+        rebuild(session)
     engine.dispose()
 
     result = station(tmp_path, "report", "--from", "2026-03-01", "--to", "2026-03-03",
@@ -43,3 +45,20 @@ def test_report_refuses_bad_dates_and_writes_nothing(tmp_path: Path) -> None:
                                                            "--out", "r.html")
         assert result.returncode == 2 and "error: --from" in result.stderr, result.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_analytics_rebuild_recomputes_the_rollup_after_a_raw_load(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from station.db.models import AnalyticsHour
+
+    assert station(tmp_path, "db", "upgrade").returncode == 0
+    engine = make_engine(f"sqlite:///{tmp_path / 'var' / 'station.db'}")
+    with Session(engine) as session, session.begin():
+        seed(session, BENCH)  # raw rows: no workflow hooks ran
+    result = station(tmp_path, "analytics", "rebuild")
+    assert result.returncode == 0 and "analytics rollup rebuilt" in result.stdout, result.stderr
+    with Session(engine) as session:
+        rows = session.execute(select(func.count()).select_from(AnalyticsHour)).scalar_one()
+    engine.dispose()
+    assert rows > 0 and f"{rows} rows" in result.stdout
