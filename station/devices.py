@@ -146,6 +146,22 @@ class DeviceManager:
             return None
         return scale.session.last_reading
 
+    def settled_weight(self, max_age_s: float = 2.0, drift_mg: int = 5_000) -> Reading | None:
+        """The weight to record: the newest stable reading if it is recent and the scale still shows
+        about the same (within ``drift_mg``), so one noisy frame at the moment of the tap does not
+        refuse a weight the operator saw as stable, and a parcel taken off is not recorded.
+        """
+        scale = self._scale()
+        if scale is None or self._state_of(SCALE) is not DeviceState.READY:
+            return None
+        stable, current = scale.session.last_stable, scale.session.last_reading
+        if stable is None or current is None or current.weight_mg is None:
+            return None
+        reading, at = stable
+        fresh = time.monotonic() - at <= max_age_s
+        assert reading.weight_mg is not None
+        return reading if fresh and abs(current.weight_mg - reading.weight_mg) <= drift_mg else None
+
     def still(self) -> Still | None:
         """An evidence photo from the camera, or None while it is down."""
         camera = self._camera()

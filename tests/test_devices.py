@@ -89,6 +89,19 @@ def test_a_parcel_placed_on_the_scale_arrives_on_the_bus_as_a_stable_reading(
     assert latest is not None and latest.weight_g == Decimal(500)
 
 
+def test_the_settled_weight_is_the_recent_stable_one_and_not_a_parcel_taken_off(
+    bench: DeviceManager,
+) -> None:
+    assert bench.simulators is not None
+    bench.simulators.scale.place(500, settle_s=0.2)
+    assert wait_until(lambda: (r := bench.settled_weight()) is not None and r.weight_g == Decimal(500))
+    bench.simulators.scale.place(2500, settle_s=30)  # moving towards 2.5 kg: never stable
+    assert wait_until(lambda: bench.settled_weight() is None), "a weight far from the scale's was kept"
+    bench.simulators.scale.place(2500, settle_s=0.1)
+    assert wait_until(lambda: (r := bench.settled_weight()) is not None and r.weight_g == Decimal(2500))
+    assert bench.settled_weight(max_age_s=0.0) is None  # too old by definition
+
+
 def test_a_code_scanned_on_the_serial_scanner_arrives_as_a_scan_event(
     bench: DeviceManager,
 ) -> None:

@@ -46,6 +46,8 @@ class ScaleSession:
         self.retry_s = retry_s
         self.status = DeviceStatus(name, DeviceState.DISCONNECTED, "not started")
         self.last_reading: Reading | None = None
+        #: The newest stable reading with a weight, and its time.monotonic() instant.
+        self.last_stable: tuple[Reading, float] | None = None
         self.bad_frames = 0
         self._stability = StabilityFilter(profile.stability)
         self._requests: list[str] = []
@@ -123,6 +125,8 @@ class ScaleSession:
 
     def _publish_reading(self, reading: Reading) -> None:
         self.last_reading = reading
+        if reading.stable and reading.weight_mg is not None:
+            self.last_stable = (reading, time.monotonic())
         if self._on_reading is not None:
             try:
                 self._on_reading(reading)

@@ -118,9 +118,9 @@ def weight(inspection_id: str) -> Response:
         else:
             if services.devices is None or not services.device_ready("scale"):
                 raise DomainError("scale_down", "the scale is not ready")
-            reading = services.devices.latest_weight()
-            if reading is None or not reading.stable or reading.weight_mg is None:
-                raise DomainError("scale_unstable", "no stable reading yet")
+            reading = services.devices.settled_weight()
+            if reading is None or reading.weight_mg is None:
+                raise DomainError("scale_unstable", "no recent stable reading")
             weight_mg, source = reading.weight_mg, "scale"
         station_context(current_app).inspections.record_weight(inspection_id, weight_mg, source,
                                                                 actor())
