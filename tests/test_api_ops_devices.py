@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -12,18 +11,8 @@ from drivers.state import DeviceState
 from station.config import DevicesSection
 from station.context import StationContext
 from station.devices import DeviceManager
+from tests.test_devices import wait_until
 from web.app import create_app
-
-WAIT_S = 5.0
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float = WAIT_S) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 @pytest.fixture
