@@ -61,10 +61,17 @@ def spread(n: int, seed_: int = 3) -> list[Parcel]:
     return parcels
 
 
+def settle(ctx: StationContext) -> int:
+    """Recount the hours the commits marked dirty, as AnalyticsReader does before each read."""
+    with ctx.db.transaction() as session:
+        return rollup.refresh_dirty(session)
+
+
 @pytest.fixture
 def year(ctx: StationContext) -> StationContext:
     with ctx.db.transaction() as session:
         seed(session, spread(240))
+    assert settle(ctx) > 0  # the seeding commit marked its hours
     return ctx
 
 
@@ -130,6 +137,11 @@ def test_the_rollup_kept_by_each_commit_equals_a_rebuild(year: StationContext) -
                          result="mismatch"))
         session.delete(session.execute(select(Inspection).where(Inspection.id != inspection.id)
                                        .where(~Inspection.scans.any()).limit(1)).scalar_one())
+    with year.db.reader() as session:
+        assert rollup.dirty_hours(session)  # the commit only marked the hours it touched
+        assert not hourly.usable(Scope.of(session, Filters(date(2026, 1, 1), date(2026, 12, 31)),
+                                          "UTC", now=NOW))  # stale: the direct queries answer
+    assert 1 <= settle(year) <= 2
     with year.db.reader() as session:
         kept = rollup_rows(session)
     with year.db.transaction() as session:
@@ -237,3 +249,21 @@ def test_migrating_a_station_with_inspections_fills_the_rollup(database_url: str
         engine.dispose()
     assert [(r[0].hour, r[1], r[2]) for r in rows] == [(3, 2, 2), (17, 1, 1)]
     assert month == 3
+
+
+def test_the_analytics_reader_recounts_dirty_hours_before_it_reads(year: StationContext) -> None:
+    from station.analytics.reader import AnalyticsReader
+
+    with year.db.transaction() as session:
+        seed(session, [Parcel("2026-06-01T10:00", grade="A")])
+    with year.db.reader() as session:
+        assert rollup.dirty_hours(session) == [datetime(2026, 6, 1, 10, tzinfo=UTC)]
+    reader = AnalyticsReader(year.db)
+    try:
+        with reader.session() as session:
+            assert rollup.dirty_hours(session) == []
+            rolled, direct = both(session, Filters(date(2026, 1, 1), date(2026, 12, 31)), "UTC",
+                                  Options())
+    finally:
+        reader.dispose()
+    assert rolled == direct and sum(r[2] for r in rolled["over_time"]) == 241

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from station.analytics import rollup
 from station.db.engine import Database
 
 
@@ -21,6 +22,7 @@ class AnalyticsReader:
     """Sessions for analytics queries; PostgreSQL reuses the station's engine."""
 
     def __init__(self, db: Database, busy_timeout_ms: int = 5000) -> None:
+        self._db = db
         self._own: Engine | None = None
         engine = db.engine
         if engine.dialect.name == "sqlite":
@@ -31,6 +33,12 @@ class AnalyticsReader:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A read session on an up-to-date rollup (dirty hours are recomputed first)."""
+        with self._sessions() as session:
+            pending = bool(rollup.dirty_hours(session))
+        if pending:  # a short write transaction on the station's engine, only when needed
+            with self._db.transaction() as writer:
+                rollup.refresh_dirty(writer)
         with self._sessions() as session:
             yield session
 

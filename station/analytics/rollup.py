@@ -1,29 +1,29 @@
-"""The hourly analytics rollup: kept exact in the same transaction as every inspection change.
+"""The hourly analytics rollup: exact counts per UTC hour, recomputed before analytics reads them.
 
 ``analytics_hour`` holds, per UTC hour of ``received_at`` and per dimension (``DIMS``), the
-counts the dashboard cards add up. It is never patched by deltas: whenever a transaction
-changes something a count depends on (an inspection, a scan, an RMA or its lines), the hours
-those inspections were received in are recomputed from the base tables with the same SQL as
-``rebuild`` just before that transaction commits. So the rollup equals a fresh rebuild by
-construction, and a rolled-back transaction leaves it untouched.
+counts the dashboard cards add up. It is never patched by guesses: whenever a transaction
+changes something a count depends on (an inspection, a scan, an RMA or its lines), that same
+transaction marks the hours those inspections were received in as dirty (one small upsert of a
+``~dirty`` row, committed or rolled back with the change). ``refresh_dirty`` recomputes the dirty
+hours from the base tables with the same SQL as ``rebuild``; ``AnalyticsReader`` runs it before
+every analytics read, so answers always equal a fresh rebuild, while the bench's own commits pay
+only for the marker (recounting in the commit made a whole inspection 4-5x slower).
 
 Besides the hour rows (dim ``reason``), each dimension has UTC day rows (``reason@d``, hour =
-midnight UTC) and UTC month rows (``reason@m``). A commit adds the difference between an
-hour's recomputed rows and its old ones to that day's and month's rows (an upsert of a few
-dozen rows); a rebuild or a bulk span sums them afresh from the hour and day rows. A range
-total then reads whole months, whole days at the edges and hours at the very edges
-(``pieces``): two years are ~24 month rows per key instead of ~8,760 hour rows, which matters
-for the many-valued SKU and grading dimensions. Coarse rows keep every key (a SKU's category
-too), so they are plain sums of the hour rows.
+midnight UTC) and UTC month rows (``reason@m``). Refreshing an hour adds the difference between
+its recomputed rows and its old ones to that day's and month's rows (an upsert of a few dozen
+rows); a rebuild or a bulk span sums them afresh from the hour and day rows. A range total then
+reads whole months, whole days at the edges and hours at the very edges (``pieces``): two years
+are ~24 month rows per key instead of ~8,760 hour rows, which matters for the many-valued SKU
+and grading dimensions. Coarse rows keep every key (a SKU's category too), so they are plain
+sums of the hour rows.
 
-``install()`` hooks this into every ORM session (``after_flush`` notes the touched hours,
-``before_commit`` recomputes them). ``InspectionService`` calls it, so the bench, the review
-pages and the REST API (refund status) all keep the rollup current. Raw SQL writes and bulk
-loads bypass the ORM: run ``rebuild`` after them.
-On PostgreSQL transaction-scoped advisory locks (month, day, hour, in that order) serialise two
-benches recomputing the same rows, so neither overwrites the other's count with a stale one;
-the month lock makes concurrent inspection commits of one month take turns for these few
-milliseconds.
+``install()`` hooks the marking into every ORM session (``after_flush`` notes the touched hours,
+``before_commit`` marks them). ``InspectionService`` calls it, so the bench, the review pages and
+the REST API (refund status) all mark what they change. Raw SQL writes and bulk loads bypass
+the ORM: run ``rebuild`` (`station analytics rebuild`) after them.
+On PostgreSQL transaction-scoped advisory locks (month, then hour) serialise two refreshers of
+the same rows, so neither overwrites the other's count with a stale one.
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ COUNTED = frozenset({
     "verdicts", "grade", "disposition", "recommendation", "flags", "review", "refund_status",
 })
 _PENDING = "analytics_rollup_pending"
+#: analytics_hour rows with this dim mark hours whose counts are waiting to be recomputed.
+DIRTY = "~dirty"
 #: A commit touching more hours than this recomputes their whole span in one pass.
 MAX_SINGLE_HOURS = 4
 COLUMNS = ("hour", "dim", "key", "key2", "key3", "inspections", "completed", "flagged",
@@ -337,7 +339,12 @@ def _after_flush(session: Session, _flush: UOWTransaction) -> None:
 
 
 def _before_commit(session: Session) -> None:
-    """Recompute the touched hours inside the committing transaction."""
+    """Mark the touched hours dirty inside the committing transaction (one small upsert).
+
+    The recount itself happens later, outside the bench's hot path: refresh_dirty() runs before
+    every analytics read (AnalyticsReader) and so the answers stay exact; the marker commits or
+    rolls back with the change that caused it.
+    """
     if not session.info.get(_PENDING):
         return
     session.flush()
@@ -351,19 +358,46 @@ def _before_commit(session: Session) -> None:
     if rmas:
         hours.update(floor_hour(t) for t in session.execute(
             select(Inspection.received_at).where(Inspection.rma_pk.in_(rmas))).scalars())
-    if not hours:
-        return
-    postgres = session.get_bind().dialect.name == "postgresql"
-    ordered = sorted(hours)
-    if postgres:  # month locks, then hour locks, always in that order (no deadlock)
+    if hours:
+        mark_dirty(session, hours)
+
+
+def mark_dirty(session: Session, hours: set[datetime]) -> None:
+    """Note that these hours' counts must be recomputed (idempotent)."""
+    dialect = session.get_bind().dialect.name
+    make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = make_insert(AnalyticsHour).values([
+        {"dim": DIRTY, "hour": floor_hour(h), "key": "", "key2": "", "key3": "",
+         **dict.fromkeys(MEASURES, 0)} for h in sorted(hours)])
+    session.execute(stmt.on_conflict_do_nothing(
+        index_elements=[AnalyticsHour.dim, AnalyticsHour.hour, AnalyticsHour.key,
+                        AnalyticsHour.key2, AnalyticsHour.key3]))
+
+
+def dirty_hours(session: Session) -> list[datetime]:
+    return list(session.execute(select(AnalyticsHour.hour).where(AnalyticsHour.dim == DIRTY)
+                                .order_by(AnalyticsHour.hour)).scalars())
+
+
+def refresh_dirty(session: Session) -> int:
+    """Recompute every hour marked dirty (and its day and month rows); returns how many."""
+    ordered = dirty_hours(session)
+    if not ordered:
+        return 0
+    if session.get_bind().dialect.name == "postgresql":
+        # Month locks, then hour locks, always in that order (no deadlock between refreshers).
         for at in [*sorted({floor_month(h) for h in ordered}), *ordered]:
             key = zlib.crc32(f"analytics_hour {at.isoformat()}".encode())
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        ordered = dirty_hours(session)  # another refresher may have done some meanwhile
     if len(ordered) <= MAX_SINGLE_HOURS:
         for hour in ordered:
             refresh_hour(session, hour)
-    else:  # a bulk change (seeding, imports): one pass over the whole span
+    elif ordered:  # many hours (an import, a long outage of analytics): one pass over the span
         refresh(session, ordered[0], ordered[-1] + timedelta(hours=1))
+    session.execute(delete(AnalyticsHour).where(AnalyticsHour.dim == DIRTY,
+                                                AnalyticsHour.hour.in_(ordered)))
+    return len(ordered)
 
 
 def _forget(session: Session, *_args: Any) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from station.analytics import sqlexpr
 from station.analytics.filters import FLAG_REASONS, UNEXPECTED, Filters
-from station.db.models import ExpectedItem, Inspection, ReturnAuthorization, Scan
+from station.db.models import AnalyticsHour, ExpectedItem, Inspection, ReturnAuthorization, Scan
 
 
 @dataclass(frozen=True)
@@ -30,9 +30,15 @@ class Scope:
     @classmethod
     def of(cls, session: Session, filters: Filters, zone: ZoneInfo | str,
            now: datetime | None = None) -> Scope:
+        from station.analytics.rollup import DIRTY
+
         dialect = session.get_bind().dialect.name
         tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-        return cls(filters, tz, dialect, now or datetime.now(UTC))
+        # Hours waiting to be recounted (AnalyticsReader recounts them first): until then the
+        # direct queries answer, so a reader that skipped the refresh still gets exact numbers.
+        stale = session.execute(select(AnalyticsHour.hour).where(AnalyticsHour.dim == DIRTY)
+                                .limit(1)).first() is not None
+        return cls(filters, tz, dialect, now or datetime.now(UTC), rollup=not stale)
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:

@@ -211,8 +211,9 @@ class AnalyticsHour(Base):
     """Analytics rollup: inspections received in one UTC hour, counted by one dimension.
 
     ``dim`` names the dimension (reason, grade, operator, ...), ``key``..``key3`` its value(s).
-    Kept exact in the transaction that changes an inspection (station/analytics/rollup.py);
-    rebuilt with ``station report --rebuild-rollup``.
+    Hours an inspection change touches are marked (dim ``~dirty``) in that transaction and
+    recounted before analytics reads (station/analytics/rollup.py); ``station analytics rebuild``
+    recomputes it all.
     """
 
     __tablename__ = "analytics_hour"

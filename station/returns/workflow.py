@@ -83,8 +83,8 @@ class InspectionService:
         self.public_url = public_url
         #: Called after a commit that queued a webhook (the in-process dispatcher's notify).
         self.on_event: Callable[[], None] | None = None
-        # Analytics: recompute the hourly rollup rows an inspection change touches in the same
-        # transaction, before it commits (session hooks; idempotent; station/analytics/rollup.py).
+        # Analytics: mark the rollup hours an inspection change touches as dirty in the same
+        # transaction (session hooks; idempotent); analytics recounts them before it reads.
         analytics_rollup.install()
 
     # -- plumbing ---------------------------------------------------------------------------
