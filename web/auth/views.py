@@ -144,35 +144,30 @@ def lock_screen() -> Response | str:
                            lang_form=LanguageForm())
 
 
+def _unlock_with(form: BadgeForm | PasswordForm, wrong: str,
+                 check: Callable[[Any], tuple[BenchUser | None, int]]) -> Response:
+    status = 400
+    if form.validate_on_submit():
+        user, wait = check(form)
+        if user is not None:
+            _start_session(user, "unlock")
+            return redirect(_home())
+        message, status = _refusal(wait, wrong)
+        flash(message, "error")
+    forms: dict[str, object] = {"form": BadgeForm(), "password_form": PasswordForm(),
+                                "lang_form": LanguageForm()}
+    forms["password_form" if isinstance(form, PasswordForm) else "form"] = form
+    return Response(render_template("auth/lock.html", **forms), status=status, mimetype="text/html")
+
+
 @bp.post("/unlock")
-def unlock() -> Response | str:
+def unlock() -> Response:
     """Badge + PIN (or password for supervisors); another person's badge switches the bench to them."""
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
     if request.form.get("password") is not None:
-        pform = PasswordForm()
-        if pform.validate_on_submit():
-            user, wait = _password_sign_in(pform)
-            if user is not None:
-                _start_session(user, "unlock")
-                return redirect(_home())
-            message, status = _refusal(wait, _("User name or password not recognised."))
-            flash(message, "error")
-        else:
-            status = 400
-        return Response(render_template("auth/lock.html", form=BadgeForm(), password_form=pform,
-                                        lang_form=LanguageForm()), status=status, mimetype="text/html")
-    form = BadgeForm()
-    status = 400
-    if form.validate_on_submit():
-        user, wait = _badge_sign_in(form)
-        if user is not None:
-            _start_session(user, "unlock")
-            return redirect(_home())
-        message, status = _refusal(wait, _("Badge or PIN not recognised."))
-        flash(message, "error")
-    return Response(render_template("auth/lock.html", form=form, password_form=PasswordForm(),
-                                    lang_form=LanguageForm()), status=status, mimetype="text/html")
+        return _unlock_with(PasswordForm(), _("User name or password not recognised."), _password_sign_in)
+    return _unlock_with(BadgeForm(), _("Badge or PIN not recognised."), _badge_sign_in)
 
 
 @bp.post("/language")
