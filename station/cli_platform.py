@@ -183,8 +183,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         dispatcher.start_thread(stop, settings.webhooks.poll_interval_s)
     host = args.host or settings.web.host
     port = args.port or settings.web.port
-    print(f"serving http://{host}:{port}/api/v1 (OpenAPI at /api/v1/openapi.json)",
-          file=sys.stderr)
+    print(f"serving http://{host}:{port}/ : review /review/, analytics /analytics/, bench without "
+          f"devices /bench/, platform API /api/v1 (OpenAPI at /api/v1/openapi.json)", file=sys.stderr)
     try:
         waitress.serve(app, host=host, port=port, threads=args.threads)
     finally:
