@@ -18,7 +18,6 @@ from station.returns.rules_types import ScannedItem
 from station.returns.states import InspectionState
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
 from web.app import station_context
-from web.auth.forms import ActionForm
 from web.auth.roles import safe_next
 from web.bench import labels
 from web.bench.screens import bp, line_views, load
@@ -36,11 +35,6 @@ def is_fetch() -> bool:
 
 def actor() -> str:
     return str(current_user.actor)
-
-
-def checked() -> None:
-    """Every action carries the CSRF token (Flask-WTF checks it before the view runs)."""
-    ActionForm()  # CSRFProtect already refused a request without a valid token
 
 
 def to_step(inspection_id: str, step: str) -> Response:
@@ -236,19 +230,11 @@ def photo(inspection_id: str) -> Response:
         ctx.inspections.add_photo(
             inspection_id, still.jpeg, angle=angle, width=still.width_px, height=still.height_px,
             actor=actor(), operator_id=current_user.operator_id, camera="bench",
-            quality={"problems": still.problems, **_metrics(still.metrics)},
+            quality={"problems": still.problems, **still.metrics.as_dict()},
         )
         return redirect(back)
 
     return attempt(back, work)
-
-
-def _metrics(metrics: object) -> dict[str, float]:
-    from dataclasses import asdict, is_dataclass
-
-    if is_dataclass(metrics) and not isinstance(metrics, type):
-        return {k: float(v) for k, v in asdict(metrics).items() if isinstance(v, int | float)}
-    return {}
 
 
 @bp.post("/i/<inspection_id>/photos/done")
