@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from station.db.models import ExpectedItem, Inspection, Photo
@@ -62,8 +62,12 @@ def accessories(inspection: Inspection) -> list[str]:
 
 
 def open_inspection() -> Inspection | None:
-    ctx = station_context(current_app)
-    return ctx.inspections.open_inspection(bench_services(current_app).station_id)
+    """This bench's open inspection, looked up once per request (page, demo panel)."""
+    if "open_inspection" not in g:
+        ctx = station_context(current_app)
+        g.open_inspection = ctx.inspections.open_inspection(bench_services(current_app).station_id)
+    found: Inspection | None = g.open_inspection
+    return found
 
 
 def load(inspection_id: str) -> Inspection:

@@ -19,6 +19,7 @@ from station.demo import WRONG_ITEM_GTIN
 from station.devices_sim import Simulators
 from web.app import station_context
 from web.auth.roles import OPERATOR_ROLES, protect
+from web.bench.screens import open_inspection
 from web.bench.services import bench_services
 
 bp = Blueprint("sim", __name__, url_prefix="/bench/sim")
@@ -39,8 +40,7 @@ class DemoCode:
 def demo_codes(limit: int = 6) -> list[DemoCode]:
     """What the panel offers to scan now: the open parcel's items (and a wrong one), else labels."""
     ctx = station_context(current_app)
-    services = bench_services(current_app)
-    inspection = ctx.inspections.open_inspection(services.station_id)
+    inspection = open_inspection()
     if inspection is not None:
         items = inspection.rma.items if inspection.rma else []
         codes = [DemoCode("item", item_code(i), i.description) for i in items]
@@ -59,8 +59,7 @@ def demo_codes(limit: int = 6) -> list[DemoCode]:
 
 def demo_weights() -> list[tuple[str, float]]:
     """Weights to put on the simulated scale for the open parcel: as expected, and too heavy."""
-    ctx = station_context(current_app)
-    inspection = ctx.inspections.open_inspection(bench_services(current_app).station_id)
+    inspection = open_inspection()
     if inspection is None or not inspection.expected_weight_mg:
         return [(str(_l("a 750 g parcel")), 750.0)]
     grams = inspection.expected_weight_mg / 1000 + 3.2
