@@ -7,6 +7,7 @@ folder at start-up, so no generated .mo file is committed and a changed .po is n
 from __future__ import annotations
 
 import atexit
+import functools
 import shutil
 import tempfile
 from pathlib import Path
@@ -22,6 +23,19 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 LANGUAGES = {"en": "en", "zh_Hans_CN": "zh-CN"}
 LANGUAGE_NAMES = {"en": "English", "zh_Hans_CN": "简体中文"}
 DEFAULT_LOCALE = "en"
+
+
+def compiled_catalogs(source: Path = TRANSLATIONS) -> Path:
+    """The compiled catalogs of ``source``, compiled once per process and again when a .po changes
+    (every app the process builds, e.g. one per test, shares them)."""
+    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in sorted(source.glob("*/LC_MESSAGES/*.po")))
+    return _compiled(source, stamp)
+
+
+@functools.cache
+def _compiled(source: Path, stamp: tuple[tuple[str, int], ...]) -> Path:
+    del stamp  # part of the cache key only
+    return compile_catalogs(source)
 
 
 def compile_catalogs(source: Path = TRANSLATIONS) -> Path:
@@ -63,7 +77,7 @@ def select_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compile_catalogs())
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled_catalogs())
     app.config["BABEL_DEFAULT_LOCALE"] = DEFAULT_LOCALE
     Babel(app, locale_selector=select_locale)
 

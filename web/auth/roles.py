@@ -27,8 +27,7 @@ def passive(endpoint: str) -> None:
 
 
 def wants_html() -> bool:
-    return request.method == "GET" and browser_page() \
-        and request.headers.get("X-Requested-With") != "fetch"
+    return request.method == "GET" and browser_page()  # browser_page: not the API, not a fetch
 
 
 def safe_next(target: str | None, fallback: str) -> str:
