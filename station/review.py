@@ -86,18 +86,19 @@ def search(session: Session, text: str, limit: int = 50) -> list[Inspection]:
     if not needle or len(needle) > 200:
         raise DomainError("bad_search", "search for 1-200 characters")
     lowered = needle.lower()
+    gtin = needle.zfill(14) if needle.isdigit() else needle  # GTINs are stored as 14 digits
     rma_match = select(ReturnAuthorization.id).where(or_(
         func.lower(ReturnAuthorization.rma_id) == lowered,
         func.lower(ReturnAuthorization.order_id) == lowered,
         func.lower(ReturnAuthorization.tracking_number) == lowered,
     ))
     item_match = select(ExpectedItem.rma_pk).where(or_(
-        ExpectedItem.gtin == needle.zfill(14) if needle.isdigit() else ExpectedItem.gtin == needle,
+        ExpectedItem.gtin == gtin,
         func.lower(ExpectedItem.sku) == lowered,
         cast(ExpectedItem.expected_serials, String).contains(f'"{needle}"'),
     ))
     scan_match = select(Scan.inspection_id).where(or_(
-        func.lower(Scan.serial) == lowered, Scan.gtin == (needle.zfill(14) if needle.isdigit() else needle),
+        func.lower(Scan.serial) == lowered, Scan.gtin == gtin,
     ))
     query = (
         select(Inspection)

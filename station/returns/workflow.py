@@ -32,6 +32,7 @@ from station.returns.states import (
     is_legal,
     step_index,
 )
+from station.review import worked_on
 from station.webhooks import outbox
 
 S = InspectionState
@@ -495,8 +496,6 @@ class InspectionService:
         An inspection whose weight was typed by hand is approved only with ``approve_manual_weight``.
         With ``four_eyes`` a supervisor cannot review an inspection they worked on at the bench.
         """
-        from station.review import worked_on
-
         note = note.strip()[:2000]
         if decision not in ("approve", "reinspect"):
             raise DomainError("bad_decision", f"decision {decision!r} is not approve/reinspect")

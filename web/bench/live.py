@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Response, abort, current_app, stream_with_context
+from flask import Response, abort, current_app, jsonify, stream_with_context
 
 from drivers.scale.reading import Reading
 from drivers.scanner.events import ScanEvent
@@ -132,8 +132,6 @@ def photo_image(inspection_id: str, photo_id: str) -> Response:
 @bp.get("/status")
 def status() -> Response:
     """Device states as JSON (for a screen without SSE)."""
-    from flask import jsonify
-
     return jsonify([status_json(s) for s in bench_services(current_app).device_states()])
 
 
