@@ -79,8 +79,25 @@ class ScaleDevice(ManagedDevice):
         return self._url_for(self.session.url) != self.session.url
 
 
-class SerialScannerDevice(ManagedDevice):
+class ScannerSourceDevice(ManagedDevice):
+    """A scanner source thread that reopens its device itself, every ``reopen_interval_s``."""
+
+    source: SerialScannerSource | EvdevScannerSource
+
+    def start(self) -> None:
+        self.source.start()
+
+    def close(self) -> None:
+        self.source.close()
+
+    def reconnect(self, retry_s: float) -> None:
+        self.source.reopen_interval_s = retry_s
+
+
+class SerialScannerDevice(ScannerSourceDevice):
     """A serial / CDC-ACM scanner; reconnecting points it at the scanner's current port."""
+
+    source: SerialScannerSource
 
     def __init__(
         self, name: str, profile: ScannerProfile, url_for: UrlFor, *, retry_s: float,
@@ -93,14 +110,8 @@ class SerialScannerDevice(ManagedDevice):
         )
         self.source.reopen_interval_s = retry_s
 
-    def start(self) -> None:
-        self.source.start()
-
-    def close(self) -> None:
-        self.source.close()
-
     def reconnect(self, retry_s: float) -> None:
-        self.source.reopen_interval_s = retry_s
+        super().reconnect(retry_s)
         url = self._url_for(self.source.url)
         if url != self.source.url:
             self.source.retarget(url)
@@ -109,7 +120,7 @@ class SerialScannerDevice(ManagedDevice):
         return self._url_for(self.source.url) != self.source.url
 
 
-class WedgeScannerDevice(ManagedDevice):
+class WedgeScannerDevice(ScannerSourceDevice):
     """A keyboard-wedge scanner through evdev; it re-finds its device itself, at our pace."""
 
     def __init__(
@@ -120,15 +131,6 @@ class WedgeScannerDevice(ManagedDevice):
         self.source = EvdevScannerSource.from_profile(
             profile, path=path or None, device=name, on_scan=on_scan, on_status=on_status
         )
-        self.source.reopen_interval_s = retry_s
-
-    def start(self) -> None:
-        self.source.start()
-
-    def close(self) -> None:
-        self.source.close()
-
-    def reconnect(self, retry_s: float) -> None:
         self.source.reopen_interval_s = retry_s
 
 
