@@ -169,6 +169,15 @@ def cmd_webhooks_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def start_dispatcher_thread(ctx: StationContext, stop: threading.Event) -> None:
+    """The in-process webhook dispatcher (when enabled), woken by each commit that queued an event."""
+    if not ctx.settings.webhooks.enabled:
+        return
+    dispatcher = _dispatcher(ctx)
+    ctx.inspections.on_event = dispatcher.notify
+    dispatcher.start_thread(stop, ctx.settings.webhooks.poll_interval_s)
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import waitress
 
@@ -177,10 +186,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     ctx = _context(settings)
     app = create_app(settings, ctx)
     stop = threading.Event()
-    if settings.webhooks.enabled and not args.no_dispatcher:
-        dispatcher = _dispatcher(ctx)
-        ctx.inspections.on_event = dispatcher.notify
-        dispatcher.start_thread(stop, settings.webhooks.poll_interval_s)
+    if not args.no_dispatcher:
+        start_dispatcher_thread(ctx, stop)
     host = args.host or settings.web.host
     port = args.port or settings.web.port
     print(f"serving http://{host}:{port}/ : review /review/, analytics /analytics/, bench without "

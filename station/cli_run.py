@@ -39,7 +39,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import waitress
 
     from station.cli import _context
-    from station.cli_platform import _dispatcher
+    from station.cli_platform import start_dispatcher_thread
     from station.devices import DeviceManager
     from web.app import create_app
 
@@ -58,10 +58,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             demo_intro(ctx, url)
         devices.start()
         app = create_app(settings, ctx, devices)
-        if settings.webhooks.enabled and not args.no_dispatcher:
-            dispatcher = _dispatcher(ctx)
-            ctx.inspections.on_event = dispatcher.notify
-            dispatcher.start_thread(stop, settings.webhooks.poll_interval_s)
+        if not args.no_dispatcher:
+            start_dispatcher_thread(ctx, stop)
         kind = "simulated" if settings.devices.simulated else "configured"
         print(f"\nbench {settings.station.id} with {kind} devices: open {url}", flush=True)
         waitress.serve(app, host=host, port=port, threads=args.threads, ident="station",
