@@ -70,12 +70,17 @@ def open_inspection() -> Inspection | None:
     return found
 
 
-def load(inspection_id: str) -> Inspection:
-    ctx = station_context(current_app)
+def inspection_or_404(inspection_id: str) -> Inspection:
+    """The inspection with its return, scans and photos loaded; 404 when there is none."""
     try:
-        inspection = ctx.inspections.get(inspection_id)
+        return station_context(current_app).inspections.get(inspection_id)
     except NotFound:
         abort(404)
+
+
+def load(inspection_id: str) -> Inspection:
+    """An inspection of this bench (another bench's is a 404 here)."""
+    inspection = inspection_or_404(inspection_id)
     if inspection.station_id != bench_services(current_app).station_id:
         abort(404)
     return inspection

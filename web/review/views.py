@@ -19,7 +19,7 @@ from station.vocabulary import Disposition, Grade, Recommendation
 from web.app import station_context
 from web.auth.roles import SUPERVISOR_ROLES, protect
 from web.bench import labels
-from web.bench.screens import latest_photos, line_views
+from web.bench.screens import inspection_or_404, latest_photos, line_views
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 protect(bp, SUPERVISOR_ROLES)
@@ -66,16 +66,9 @@ def search_page() -> str:
     return render_template("review/search.html", q=text, found=found, error=error, labels=labels)
 
 
-def load(inspection_id: str) -> Inspection:
-    try:
-        return station_context(current_app).inspections.get(inspection_id)
-    except NotFound:
-        abort(404)
-
-
 @bp.get("/inspections/<inspection_id>")
 def inspection_page(inspection_id: str) -> str:
-    inspection = load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     ctx = station_context(current_app)
     with ctx.db.reader() as session:
         trail = audit_trail(session, inspection.id)
@@ -160,7 +153,7 @@ def photo_verify(photo_id: str) -> Response:
 @bp.get("/inspections/<inspection_id>/evidence.zip")
 def evidence_pack(inspection_id: str) -> Response:
     """Originals, manifest with hashes, audit rows and a summary page, as one ZIP."""
-    inspection = load(inspection_id)
+    inspection = inspection_or_404(inspection_id)
     ctx = station_context(current_app)
     with ctx.db.reader() as session:
         trail = audit_trail(session, inspection.id)
