@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from drivers.state import DeviceState, DeviceStatus
-from station.devices_bus import DeviceEvent, EventBus
+from station.devices.bus import DeviceEvent, EventBus
 
 
 def state_event(device: str, reason: str) -> DeviceEvent:

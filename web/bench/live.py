@@ -12,7 +12,7 @@ from flask import Response, abort, current_app, jsonify, stream_with_context
 from drivers.scale.reading import Reading
 from drivers.scanner.events import ScanEvent
 from drivers.state import DeviceStatus
-from station.devices_bus import DeviceEvent
+from station.devices.bus import DeviceEvent
 from station.evidence.thumbnails import cached_thumbnail
 from web.app import station_context
 from web.auth.roles import passive

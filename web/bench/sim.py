@@ -16,7 +16,7 @@ from sqlalchemy import select
 from drivers.sim.camera import render_code
 from station.db.models import ExpectedItem, ReturnAuthorization
 from station.demo import WRONG_ITEM_GTIN
-from station.devices_sim import Simulators
+from station.devices.simulators import Simulators
 from web.app import station_context
 from web.auth.roles import OPERATOR_ROLES, protect
 from web.bench.screens import open_inspection

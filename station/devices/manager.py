@@ -19,11 +19,11 @@ from drivers.scanner.camera_decode import DecoderConfig
 from drivers.scanner.events import ScanEvent
 from drivers.scanner.profile import ScannerInterface, ScannerProfile
 from drivers.state import DeviceState, DeviceStatus
-from station import devices_drivers as managed
 from station.config import DevicesSection
-from station.devices_bus import DeviceEvent, EventBus, Subscription
-from station.devices_drivers import CameraDevice, ManagedDevice, OnScan, OnStatus, ScaleDevice
-from station.devices_sim import (
+from station.devices import adapters as managed
+from station.devices.adapters import CameraDevice, ManagedDevice, OnScan, OnStatus, ScaleDevice
+from station.devices.bus import DeviceEvent, EventBus, Subscription
+from station.devices.simulators import (
     SIM_DECODE_STAGES,
     Simulators,
     close_quietly,
