@@ -54,8 +54,8 @@ def inspection_overhead(root: Path, photos: list[bytes]) -> dict[str, object]:
     samples = []
     for index in range(RUNS):
         start = time.perf_counter()
-        with ctx.db.transaction() as session:
-            upsert_rma(session, parse_rma(_rma(index)), actor="bench")
+        with ctx.work() as work:
+            upsert_rma(work, parse_rma(_rma(index)), actor="bench")
         inspection = service.receive(f"B-{index}", "bench-01", None, "bench")
         service.record_weight(inspection.id, 551_000, "scale", "bench")
         service.record_scan(inspection.id, ScannedItem(raw="05012345678900",
@@ -88,8 +88,8 @@ def _floor_write(folder: Path, data: bytes, name: str) -> None:
 def photo_persist(root: Path) -> dict[str, object]:
     ctx = _context(root)
     service = ctx.inspections
-    with ctx.db.transaction() as session:
-        upsert_rma(session, parse_rma(_rma(0)), actor="bench")
+    with ctx.work() as work:
+        upsert_rma(work, parse_rma(_rma(0)), actor="bench")
     inspection = service.receive("B-0", "bench-01", None, "bench")
     service.record_weight(inspection.id, 551_000, "scale", "bench")
     service.finish_items(inspection.id, "bench")

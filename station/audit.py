@@ -17,6 +17,7 @@ from station.db.models import AuditEvent, AuditHead
 from station.db.types import utcnow
 
 GENESIS_HASH = "0" * 64
+_APPENDED = "audit_appended_head"
 
 
 def canonical_json(value: Any) -> bytes:
@@ -100,7 +101,14 @@ def append(
     session.add(event)
     head.seq, head.hash = event.seq, event.hash
     session.flush()
+    session.info[_APPENDED] = (event.seq, event.hash)
     return event
+
+
+def appended_head(session: Session) -> tuple[int, str] | None:
+    """The head this session's transaction appended up to (to anchor after its commit), if any."""
+    head_: tuple[int, str] | None = session.info.pop(_APPENDED, None)
+    return head_
 
 
 def head(session: Session) -> tuple[int, str]:

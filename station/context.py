@@ -1,4 +1,4 @@
-"""Builds the station's services from settings: database, photo store, policy, audit anchors, workflow."""
+"""Builds the station's services from settings: database, unit of work, photo store, policy, workflow, review."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from station.db.engine import Database
 from station.evidence.store import LocalPhotoStore, PhotoStore
 from station.policy import Policy, default_policy, load_policy
 from station.returns.workflow import InspectionService, ReturnSettings
+from station.review import ReviewService
+from station.unit_of_work import UnitOfWork
 
 
 @dataclass
@@ -22,7 +24,9 @@ class StationContext:
     store: PhotoStore
     anchors: AnchorFile
     policy: Policy
+    work: UnitOfWork
     inspections: InspectionService
+    reviews: ReviewService
 
     def close(self) -> None:
         self.db.dispose()
@@ -55,7 +59,8 @@ def build(settings: Settings) -> StationContext:
     store = make_store(settings)
     anchors = AnchorFile(Path(settings.audit.anchor_file))
     policy = load_policy(settings.policy.path) if settings.policy.path else default_policy()
-    service = InspectionService(
-        db, store, anchors, policy, return_settings(settings), settings.web.public_url
-    )
-    return StationContext(settings, db, store, anchors, policy, service)
+    work = UnitOfWork(db, anchors)
+    public_url = settings.web.public_url
+    inspections = InspectionService(work, store, policy, return_settings(settings), public_url)
+    reviews = ReviewService(work, policy, public_url)
+    return StationContext(settings, db, store, anchors, policy, work, inspections, reviews)

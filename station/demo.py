@@ -23,7 +23,7 @@ from station.context import StationContext
 from station.db.models import Operator
 from station.db.types import new_id, utcnow
 from station.devices import DeviceManager
-from station.devices_bus import DeviceEvent
+from station.devices.bus import DeviceEvent
 from station.policy import Checklist
 from station.returns.errors import DomainError
 from station.returns.intake import parse_rma, upsert_rma
@@ -83,7 +83,8 @@ def seed_users(ctx: StationContext, say: Printer) -> DemoCredentials:
     printed last are always the ones that work, and none is a default.
     """
     pin, password = generate_pin(), generate_password()
-    with ctx.db.transaction() as session:
+    with ctx.work() as work:
+        session = work.session
         operator = session.execute(
             select(Operator).where(Operator.username == DEMO_OPERATOR)).scalar()
         if operator is None:
@@ -105,10 +106,10 @@ def seed_users(ctx: StationContext, say: Printer) -> DemoCredentials:
 def seed_rmas(ctx: StationContext, say: Printer, run: str | None = None) -> list[dict[str, Any]]:
     """Demo return authorizations (a new set each call, so every start has parcels to inspect)."""
     rmas = demo_rmas(run or new_id()[-8:])
-    with ctx.db.transaction() as session:
+    with ctx.work() as work:
         for raw in rmas:
             row, outcome = upsert_rma(
-                session, parse_rma(raw), actor="demo",
+                work, parse_rma(raw), actor="demo",
                 no_reason_window_days=ctx.settings.returns.no_reason_window_days,
                 default_window_days=ctx.settings.returns.default_window_days,
             )

@@ -11,8 +11,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from station.db.models import AuditEvent, ExpectedItem, Inspection, ReturnAuthorization, Scan
 from station.db.types import utcnow
-from station.returns.errors import DomainError
+from station.policy.model import Policy
+from station.returns import grading
+from station.returns.errors import DomainError, IllegalTransition
 from station.returns.states import InspectionState
+from station.returns.transitions import Transitions, load
+from station.unit_of_work import UnitOfWork
 
 S = InspectionState
 Decision = Literal["approve", "override", "reinspect"]
@@ -139,3 +143,54 @@ def override_from_form(form: dict[str, str]) -> dict[str, Any]:
     """The override fields a supervisor set (empty ones are left out)."""
     keys = ("grade", "disposition", "recommendation", "deduction_pct")
     return {k: form[k].strip() for k in keys if form.get(k, "").strip()}
+
+
+class ReviewService:
+    """Supervisor decisions on finished inspections, one audited unit of work each."""
+
+    def __init__(self, work: UnitOfWork, policy: Policy, public_url: str = "") -> None:
+        self.work = work
+        self.policy = policy
+        self.steps = Transitions(public_url)
+
+    def decide(
+        self, inspection_id: str, supervisor_id: str, actor: str, note: str,
+        override: dict[str, Any] | None = None, *, decision: str = "approve",
+        approve_manual_weight: bool = False, four_eyes: bool = False,
+    ) -> Inspection:
+        """A supervisor's decision on a completed or flagged inspection (audited, emits reviewed).
+
+        ``decision``: approve (optionally with an override of grade / disposition / refund, which
+        needs a reason) or reinspect (the parcel goes back to a bench: the RMA opens again).
+        An inspection whose weight was typed by hand is approved only with ``approve_manual_weight``.
+        With ``four_eyes`` a supervisor cannot review an inspection they worked on at the bench.
+        """
+        note = note.strip()[:2000]
+        if decision not in ("approve", "reinspect"):
+            raise DomainError("bad_decision", f"decision {decision!r} is not approve/reinspect")
+        if (override or decision == "reinspect") and not note:
+            raise DomainError("reason_required", "an override or a re-inspection needs a reason")
+        with self.work() as work:
+            inspection = load(work.session, inspection_id)
+            if four_eyes and worked_on(work.session, inspection, supervisor_id, actor):
+                raise DomainError("four_eyes", "you worked on this inspection; another supervisor "
+                                  "must review it")
+            if S(inspection.state) not in (S.COMPLETED, S.FLAGGED):
+                raise IllegalTransition(inspection.id, inspection.state, S.REVIEWED)
+            manual = "manual_weight" in inspection.flags
+            if decision == "approve" and manual and not approve_manual_weight:
+                raise DomainError("manual_weight_unapproved",
+                                  "the weight was typed by hand: approve it explicitly")
+            if override and decision == "approve":
+                grading.apply_override(inspection, {**override, "reason": note}, self.policy)
+            if decision == "reinspect" and inspection.rma is not None:
+                inspection.rma.status = "open"
+            inspection.reviewed_by = supervisor_id
+            inspection.reviewed_at = utcnow()
+            inspection.review = {
+                **inspection.review, "outcome": decision, "note": note,
+                "override": override or {}, "manual_weight_approved": manual and approve_manual_weight,
+            }
+            self.steps.move(work, inspection, S.REVIEWED, actor, note=note, decision=decision,
+                            override=override or {})
+            return inspection

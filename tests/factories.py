@@ -42,8 +42,8 @@ def rma_body(rma_id: str = "RMA-1001", **overrides: Any) -> dict[str, Any]:
 
 
 def seed_rma(ctx: StationContext, rma_id: str = "RMA-1001", **overrides: Any) -> None:
-    with ctx.db.transaction() as session:
-        upsert_rma(session, parse_rma(rma_body(rma_id, **overrides)), actor="test")
+    with ctx.work() as work:
+        upsert_rma(work, parse_rma(rma_body(rma_id, **overrides)), actor="test")
 
 
 def jpeg(seed: int = 0) -> bytes:

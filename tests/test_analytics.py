@@ -23,6 +23,7 @@ from station.db.models import (
     Scan,
     Station,
 )
+from station.unit_of_work import Work
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 3, 3, 18, 0, tzinfo=UTC)
@@ -54,8 +55,14 @@ class Parcel:
     weight_code: str = "within_tolerance"
 
 
-def seed(session: Session, parcels: list[Parcel]) -> list[str]:
-    """Insert the parcels (stations, operators, RMAs, lines, scans) straight into the tables."""
+def seed(target: Session | Work, parcels: list[Parcel]) -> list[str]:
+    """Insert the parcels (stations, operators, RMAs, lines, scans) straight into the tables.
+
+    In a unit of work the inspections are touched (their analytics hours marked) as the
+    workflow does; in a bare session nothing is marked (a raw load: rebuild after it).
+    """
+    work = target if isinstance(target, Work) else None
+    session = target.session if isinstance(target, Work) else target
     for sid in ("bench-1", "bench-2"):
         if session.get(Station, sid) is None:
             session.add(Station(id=sid, name=f"Bench {sid[-1]}"))
@@ -91,6 +98,8 @@ def seed(session: Session, parcels: list[Parcel]) -> list[str]:
         if p.wrong_scan:
             session.add(Scan(inspection_id=inspection.id, raw="0401", source="scanner",
                              result="mismatch"))
+        if work is not None:
+            work.touch(inspection)
         ids.append(inspection.id)
     return ids
 
@@ -118,8 +127,8 @@ BENCH = [
 
 @pytest.fixture
 def bench(ctx: StationContext) -> StationContext:
-    with ctx.db.transaction() as session:
-        seed(session, BENCH)
+    with ctx.work() as work:
+        seed(work, BENCH)
     return ctx
 
 
@@ -181,8 +190,8 @@ def test_throughput_and_median_minutes_per_station_and_operator(bench: StationCo
 
 
 def test_median_of_an_odd_group_is_its_middle_value(ctx: StationContext) -> None:
-    with ctx.db.transaction() as session:
-        seed(session, [Parcel("2026-03-01T01:00", minutes=m, grade="A") for m in (7, 1, 100)])
+    with ctx.work() as work:
+        seed(work, [Parcel("2026-03-01T01:00", minutes=m, grade="A") for m in (7, 1, 100)])
     with ctx.db.reader() as session:
         assert throughput.medians(session, scope_of(session), Inspection.operator_id) == {
             "op-a": pytest.approx(7.0)}
@@ -241,8 +250,8 @@ def test_an_operator_who_grades_everything_a_is_highlighted(ctx: StationContext)
         parcels += [Parcel(f"2026-03-02T0{i % 10}:{i:02d}", operator=op,
                            grade="A" if i < 15 else "C", lines=[("S1", "shoes")])
                     for i in range(20)]
-    with ctx.db.transaction() as session:
-        seed(session, parcels)
+    with ctx.work() as work:
+        seed(work, parcels)
     with ctx.db.reader() as session:
         rows = {c.operator_id: c for c in consistency.grading_consistency(session, scope_of(session))}
     # bench A/B share 65/80 = 0.8125; op-a 20/20: z = 3.75 / sqrt(20 * 0.8125 * 0.1875) = 2.15
@@ -285,8 +294,8 @@ def test_an_empty_range_gives_zeros_not_errors(bench: StationContext) -> None:
 
 
 def test_a_single_row(ctx: StationContext) -> None:
-    with ctx.db.transaction() as session:
-        [only] = seed(session, [Parcel("2026-03-02T08:00", minutes=12, grade="B")])
+    with ctx.work() as work:
+        [only] = seed(work, [Parcel("2026-03-02T08:00", minutes=12, grade="B")])
     with ctx.db.reader() as session:
         s = scope_of(session)
         page = drilldown.inspections(session, s)
@@ -299,8 +308,8 @@ def test_a_single_row(ctx: StationContext) -> None:
 
 def test_day_boundaries_follow_daylight_saving_time(ctx: StationContext) -> None:
     # New York moves to EDT (UTC-4) at 07:00 UTC on 8 March 2026; the day before it is UTC-5
-    with ctx.db.transaction() as session:
-        seed(session, [Parcel(t) for t in ("2026-03-08T04:59", "2026-03-08T05:00",
+    with ctx.work() as work:
+        seed(work, [Parcel(t) for t in ("2026-03-08T04:59", "2026-03-08T05:00",
                                            "2026-03-09T03:59", "2026-03-09T04:00")])
     filters = Filters(date(2026, 3, 7), date(2026, 3, 9))
     with ctx.db.reader() as session:
@@ -370,7 +379,7 @@ def test_analytics_reads_neither_wait_for_nor_block_the_bench_writer(ctx: Statio
 
     reader = AnalyticsReader(ctx.db, busy_timeout_ms=100)
     try:
-        with ctx.db.transaction() as writer:  # the bench holds the write lock (BEGIN IMMEDIATE)
+        with ctx.work() as writer:  # the bench holds the write lock (BEGIN IMMEDIATE)
             seed(writer, [Parcel("2026-03-02T08:00")])
             with reader.session() as session:
                 assert views.rates(session, scope_of(session)).inspections == 0  # not committed

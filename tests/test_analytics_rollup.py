@@ -69,8 +69,8 @@ def settle(ctx: StationContext) -> int:
 
 @pytest.fixture
 def year(ctx: StationContext) -> StationContext:
-    with ctx.db.transaction() as session:
-        seed(session, spread(240))
+    with ctx.work() as work:
+        seed(work, spread(240))
     assert settle(ctx) > 0  # the seeding commit marked its hours
     return ctx
 
@@ -127,7 +127,8 @@ def test_half_hour_zones_and_other_filters_read_the_inspections(year: StationCon
 
 
 def test_the_rollup_kept_by_each_commit_equals_a_rebuild(year: StationContext) -> None:
-    with year.db.transaction() as session:
+    with year.work() as work:
+        session = work.session
         inspection = session.execute(select(Inspection).where(Inspection.grade.is_not(None))
                                      .limit(1)).scalar_one()
         inspection.refund_status = {"status": "partially_refunded"}  # as the REST API does
@@ -135,8 +136,10 @@ def test_the_rollup_kept_by_each_commit_equals_a_rebuild(year: StationContext) -
         inspection.flags = [*inspection.flags, "operator_flag"]
         session.add(Scan(inspection_id=inspection.id, raw="0402", source="scanner",
                          result="mismatch"))
-        session.delete(session.execute(select(Inspection).where(Inspection.id != inspection.id)
-                                       .where(~Inspection.scans.any()).limit(1)).scalar_one())
+        gone = session.execute(select(Inspection).where(Inspection.id != inspection.id)
+                               .where(~Inspection.scans.any()).limit(1)).scalar_one()
+        work.touch(inspection, gone)  # what the commit changed, named as the workflow names it
+        session.delete(gone)
     with year.db.reader() as session:
         assert rollup.dirty_hours(session)  # the commit only marked the hours it touched
         assert not hourly.usable(Scope.of(session, Filters(date(2026, 1, 1), date(2026, 12, 31)),
@@ -154,9 +157,9 @@ def test_the_rollup_kept_by_each_commit_equals_a_rebuild(year: StationContext) -
 def test_a_rolled_back_change_leaves_the_rollup_as_it_was(year: StationContext) -> None:
     with year.db.reader() as session:
         before = rollup_rows(session)
-    with pytest.raises(RuntimeError), year.db.transaction() as session:
-        seed(session, [Parcel("2026-06-01T10:00", grade="A")])
-        session.flush()
+    with pytest.raises(RuntimeError), year.work() as work:
+        seed(work, [Parcel("2026-06-01T10:00", grade="A")])
+        work.session.flush()
         raise RuntimeError("power cut")
     with year.db.reader() as session:
         assert rollup_rows(session) == before
@@ -168,7 +171,7 @@ def test_a_raw_sql_bulk_change_is_caught_up_by_rebuild(year: StationContext) -> 
     filters = Filters(date(2026, 1, 1), date(2026, 12, 31))
     with year.db.reader() as session:
         rolled, direct = both(session, filters, "UTC", Options())
-        assert rolled["grades"] != direct["grades"]  # raw SQL bypasses the session hooks
+        assert rolled["grades"] != direct["grades"]  # raw SQL bypasses the unit of work
     with year.db.transaction() as session:
         rollup.rebuild(session)
     with year.db.reader() as session:
@@ -177,8 +180,8 @@ def test_a_raw_sql_bulk_change_is_caught_up_by_rebuild(year: StationContext) -> 
 
 
 def test_the_worked_example_counts_from_the_rollup(ctx: StationContext) -> None:
-    with ctx.db.transaction() as session:
-        seed(session, BENCH)
+    with ctx.work() as work:
+        seed(work, BENCH)
     march = Filters(date(2026, 3, 1), date(2026, 3, 3))
     with ctx.db.reader() as session:
         rolled, direct = both(session, march, "Asia/Shanghai", Options())
@@ -254,8 +257,8 @@ def test_migrating_a_station_with_inspections_fills_the_rollup(database_url: str
 def test_the_analytics_reader_recounts_dirty_hours_before_it_reads(year: StationContext) -> None:
     from station.analytics.reader import AnalyticsReader
 
-    with year.db.transaction() as session:
-        seed(session, [Parcel("2026-06-01T10:00", grade="A")])
+    with year.work() as work:
+        seed(work, [Parcel("2026-06-01T10:00", grade="A")])
     with year.db.reader() as session:
         assert rollup.dirty_hours(session) == [datetime(2026, 6, 1, 10, tzinfo=UTC)]
     reader = AnalyticsReader(year.db)

@@ -26,8 +26,8 @@ def station(tmp_path: Path) -> Iterator[StationContext]:
                              station={"id": "bench-1", "timezone": "Asia/Shanghai"})
     ctx = migrated(settings)
     add_people(ctx)
-    with ctx.db.transaction() as session:
-        seed(session, BENCH)
+    with ctx.work() as work:
+        seed(work, BENCH)
     yield ctx
     ctx.close()
 

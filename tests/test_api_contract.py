@@ -31,8 +31,8 @@ def app(ctx: StationContext) -> Flask:
         admin.create_endpoint(session, "http://127.0.0.1:9/hook", [])
     from station.returns.intake import parse_rma, upsert_rma
 
-    with ctx.db.transaction() as session:
-        upsert_rma(session, parse_rma(RMA), actor="test",
+    with ctx.work() as work:
+        upsert_rma(work, parse_rma(RMA), actor="test",
                    no_reason_window_days=ctx.settings.returns.no_reason_window_days,
                    default_window_days=ctx.settings.returns.default_window_days)
     inspection = ctx.inspections.receive(RMA["tracking_number"], ctx.settings.station.id, None,

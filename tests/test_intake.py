@@ -24,11 +24,11 @@ def count(ctx: StationContext, model: type) -> int:
 
 def test_the_same_rma_twice_changes_nothing(ctx: StationContext) -> None:
     body = rma_body()
-    with ctx.db.transaction() as session:
-        assert upsert_rma(session, parse_rma(body), actor="api")[1] == "created"
+    with ctx.work() as work:
+        assert upsert_rma(work, parse_rma(body), actor="api")[1] == "created"
     audit_rows = count(ctx, AuditEvent)
-    with ctx.db.transaction() as session:
-        assert upsert_rma(session, parse_rma(body), actor="api")[1] == "unchanged"
+    with ctx.work() as work:
+        assert upsert_rma(work, parse_rma(body), actor="api")[1] == "unchanged"
     assert count(ctx, AuditEvent) == audit_rows
     assert count(ctx, ReturnAuthorization) == 1 and count(ctx, ExpectedItem) == 1
 
@@ -38,13 +38,13 @@ def test_an_update_replaces_the_lines_until_a_bench_received_it(ctx: StationCont
     body = rma_body()
     body["items"][0]["quantity"] = 2
     body["items"][0]["serials"] = ["SN-001", "SN-002"]
-    with ctx.db.transaction() as session:
-        assert upsert_rma(session, parse_rma(body), actor="api")[1] == "updated"
+    with ctx.work() as work:
+        assert upsert_rma(work, parse_rma(body), actor="api")[1] == "updated"
     assert count(ctx, ExpectedItem) == 1
     ctx.inspections.receive("RMA-1001", "bench-test", None, "op")
     body["reason"] = "quality_defect"
-    with pytest.raises(DomainError, match="no longer change"), ctx.db.transaction() as session:
-        upsert_rma(session, parse_rma(body), actor="api")
+    with pytest.raises(DomainError, match="no longer change"), ctx.work() as work:
+        upsert_rma(work, parse_rma(body), actor="api")
 
 
 @pytest.mark.parametrize(
@@ -109,13 +109,13 @@ def test_a_label_that_cannot_be_a_label_is_refused(label: str) -> None:
 def test_cancel_only_while_nothing_was_inspected(ctx: StationContext) -> None:
     seed_rma(ctx, "RMA-A")
     seed_rma(ctx, "RMA-B")
-    with ctx.db.transaction() as session:
-        assert cancel_rma(session, "RMA-A", actor="api").status == "cancelled"
+    with ctx.work() as work:
+        assert cancel_rma(work, "RMA-A", actor="api").status == "cancelled"
     with pytest.raises(DomainError, match="cancelled"):
         ctx.inspections.receive("RMA-A", "bench-test", None, "op")
     ctx.inspections.receive("RMA-B", "bench-test", None, "op")
-    with pytest.raises(DomainError), ctx.db.transaction() as session:
-        cancel_rma(session, "RMA-B", actor="api")
+    with pytest.raises(DomainError), ctx.work() as work:
+        cancel_rma(work, "RMA-B", actor="api")
 
 
 def test_an_rma_file_with_one_bad_record_imports_nothing(tmp_path: Path) -> None:

@@ -141,10 +141,10 @@ def test_four_eyes_a_supervisor_cannot_review_their_own_bench_work(
     station.inspections.flag(inspection_id, "odd", "supervisor:sue.super")  # sue worked the bench
     sue, ada = person_id(station, SUPERVISOR.username), person_id(station, ADMIN.username)
     with pytest.raises(DomainError, match="another supervisor"):
-        station.inspections.review(inspection_id, sue, "supervisor:sue.super", "ok", four_eyes=True)
+        station.reviews.decide(inspection_id, sue, "supervisor:sue.super", "ok", four_eyes=True)
     page = html(signed_in(app, SUPERVISOR), f"/review/inspections/{inspection_id}").get_data(as_text=True)
     assert "four-eyes" in page and 'id="decision-form"' not in page
-    station.inspections.review(inspection_id, ada, "admin:ada.admin", "ok", four_eyes=True)
+    station.reviews.decide(inspection_id, ada, "admin:ada.admin", "ok", four_eyes=True)
     assert state(station, inspection_id).state == "reviewed"
 
 

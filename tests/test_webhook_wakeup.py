@@ -22,7 +22,7 @@ def test_a_committed_step_wakes_the_dispatcher(ctx: StationContext) -> None:
         with ctx.db.transaction() as session:
             receiver.secret = admin.create_endpoint(session, receiver.url).secret
         dispatcher = Dispatcher(ctx.db, timeout_s=5)
-        ctx.inspections.on_event = dispatcher.notify
+        ctx.work.on_event = dispatcher.notify
         thread = dispatcher.start_thread(stop, LONG_POLL_S)
         time.sleep(0.2)  # the thread's first (empty) poll is done; it now idles for LONG_POLL_S
         seed_rma(ctx)

@@ -132,7 +132,7 @@ def test_illegal_transitions_are_refused_and_change_nothing(ctx: StationContext,
         elif target == S.GRADED:
             ctx.inspections.grade(inspection.id, "op")
         elif target == S.REVIEWED:
-            ctx.inspections.review(inspection.id, "sup", "sup", "ok")
+            ctx.reviews.decide(inspection.id, "sup", "sup", "ok")
         elif target == S.PHOTOS_TAKEN:
             ctx.inspections.finish_photos(inspection.id, "op")
         elif target == S.ITEMS_IDENTIFIED:
@@ -230,11 +230,11 @@ def test_a_supervisor_review_emits_inspection_reviewed(ctx: StationContext) -> N
     seed_rma(ctx)
     inspection_id = walk_to_graded(ctx)
     ctx.inspections.complete(inspection_id, "op")
-    reviewed = ctx.inspections.review(inspection_id, None, "sup", "looks right")  # type: ignore[arg-type]
+    reviewed = ctx.reviews.decide(inspection_id, None, "sup", "looks right")  # type: ignore[arg-type]
     assert reviewed.state == "reviewed"
     assert outbox_types(ctx)[-1] == "inspection.reviewed"
     with pytest.raises(IllegalTransition):
-        ctx.inspections.review(inspection_id, None, "sup", "again")  # type: ignore[arg-type]
+        ctx.reviews.decide(inspection_id, None, "sup", "again")  # type: ignore[arg-type]
 
 
 def test_missing_photo_angles_block_the_checklist(ctx: StationContext) -> None:

@@ -18,10 +18,11 @@ are ~24 month rows per key instead of ~8,760 hour rows, which matters for the ma
 and grading dimensions. Coarse rows keep every key (a SKU's category too), so they are plain
 sums of the hour rows.
 
-``install()`` hooks the marking into every ORM session (``after_flush`` notes the touched hours,
-``before_commit`` marks them). ``InspectionService`` calls it, so the bench, the review pages and
-the REST API (refund status) all mark what they change. Raw SQL writes and bulk loads bypass
-the ORM: run ``rebuild`` (`station analytics rebuild`) after them.
+The unit of work (``station.unit_of_work``) marks them: every domain write names the
+inspections and RMAs it changed (``Work.touch``), and the unit of work calls ``mark_touched``
+before it commits, so the bench, the review decisions, the intake and the REST API (refund
+status) all mark what they change. Writes outside it (raw SQL, bulk loads) mark nothing: run
+``rebuild`` (`station analytics rebuild`) after them.
 On PostgreSQL transaction-scoped advisory locks (month, then hour) serialise two refreshers of
 the same rows, so neither overwrites the other's count with a stale one.
 """
@@ -40,7 +41,6 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    event,
     exists,
     func,
     insert,
@@ -50,7 +50,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session
 
 from station.analytics import sqlexpr
 from station.analytics.filters import FLAG_REASONS, UNEXPECTED
@@ -76,7 +76,6 @@ COUNTED = frozenset({
     "rma_pk", "station_id", "operator_id", "state", "unexpected", "received_at", "completed_at",
     "verdicts", "grade", "disposition", "recommendation", "flags", "review", "refund_status",
 })
-_PENDING = "analytics_rollup_pending"
 #: analytics_hour rows with this dim mark hours whose counts are waiting to be recomputed.
 DIRTY = "~dirty"
 #: A commit touching more hours than this recomputes their whole span in one pass.
@@ -308,56 +307,22 @@ def union_query(dialect: str, start: datetime, end: datetime) -> Any:
 # -- keeping it current ----------------------------------------------------------------------
 
 
-def _pending(session: Session) -> dict[str, set[Any]]:
-    return session.info.setdefault(_PENDING, {"hours": set(), "inspections": set(),
-                                              "rmas": set()})
+def mark_touched(session: Session, hours: set[datetime], inspection_ids: set[str],
+                 rma_pks: set[str]) -> None:
+    """Mark dirty the hours a transaction touched: given hours, and those of the inspections
+    (by id) and of every inspection of the RMAs (by primary key) it changed.
 
-
-def _after_flush(session: Session, _flush: UOWTransaction) -> None:
-    """Note which hours the flushed changes touch (history is still the pre-flush one)."""
-    from sqlalchemy import inspect as sa_inspect
-
-    touched: dict[str, set[Any]] | None = None
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if isinstance(obj, Inspection):
-            state = sa_inspect(obj)
-            if obj in session.dirty and not any(
-                    state.attrs[name].history.has_changes() for name in COUNTED):
-                continue
-            touched = touched or _pending(session)
-            if obj.received_at is not None:
-                touched["hours"].add(floor_hour(obj.received_at))
-            for old in state.attrs["received_at"].history.deleted or ():
-                if old is not None:
-                    touched["hours"].add(floor_hour(old))
-        elif isinstance(obj, Scan):
-            touched = touched or _pending(session)
-            touched["inspections"].add(obj.inspection_id)
-        elif isinstance(obj, ReturnAuthorization | ExpectedItem):
-            touched = touched or _pending(session)
-            touched["rmas"].add(obj.id if isinstance(obj, ReturnAuthorization) else obj.rma_pk)
-
-
-def _before_commit(session: Session) -> None:
-    """Mark the touched hours dirty inside the committing transaction (one small upsert).
-
-    The recount itself happens later, outside the bench's hot path: refresh_dirty() runs before
-    every analytics read (AnalyticsReader) and so the answers stay exact; the marker commits or
-    rolls back with the change that caused it.
+    The unit of work calls this just before its commit, so the marker commits or rolls back
+    with the change. The recount happens later, outside the bench's hot path: refresh_dirty()
+    runs before every analytics read (AnalyticsReader) and so the answers stay exact.
     """
-    if not session.info.get(_PENDING):
-        return
-    session.flush()
-    pending = session.info.pop(_PENDING)
-    hours: set[datetime] = set(pending["hours"])
-    ids = [i for i in pending["inspections"] if i is not None]
-    rmas = [r for r in pending["rmas"] if r is not None]
-    if ids:
+    hours = {floor_hour(h) for h in hours}
+    if inspection_ids:
         hours.update(floor_hour(t) for t in session.execute(
-            select(Inspection.received_at).where(Inspection.id.in_(ids))).scalars())
-    if rmas:
+            select(Inspection.received_at).where(Inspection.id.in_(inspection_ids))).scalars())
+    if rma_pks:
         hours.update(floor_hour(t) for t in session.execute(
-            select(Inspection.received_at).where(Inspection.rma_pk.in_(rmas))).scalars())
+            select(Inspection.received_at).where(Inspection.rma_pk.in_(rma_pks))).scalars())
     if hours:
         mark_dirty(session, hours)
 
@@ -398,15 +363,3 @@ def refresh_dirty(session: Session) -> int:
     session.execute(delete(AnalyticsHour).where(AnalyticsHour.dim == DIRTY,
                                                 AnalyticsHour.hour.in_(ordered)))
     return len(ordered)
-
-
-def _forget(session: Session, *_args: Any) -> None:
-    session.info.pop(_PENDING, None)
-
-
-def install() -> None:
-    """Keep analytics_hour current in every ORM session of this process (idempotent)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "before_commit", _before_commit)
-        event.listen(Session, "after_rollback", _forget)

@@ -17,14 +17,13 @@ from pydantic import (
     model_validator,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from station import audit
 from station.audit import canonical_json
 from station.db.models import ExpectedItem, Inspection, ReturnAuthorization
 from station.db.types import utcnow
 from station.returns.errors import DomainError, FieldProblem, IntakeError
 from station.returns.rules_gtin import GtinError, normalise_gtin
+from station.unit_of_work import Work
 from station.vocabulary import ReturnReason
 
 MAX_ITEMS = 200
@@ -127,7 +126,7 @@ def _fingerprint(rma: ReturnAuthorizationIn) -> str:
 
 
 def upsert_rma(
-    session: Session,
+    work: Work,
     rma: ReturnAuthorizationIn,
     *,
     actor: str,
@@ -139,6 +138,7 @@ def upsert_rma(
     Sending the same body again changes nothing. Changing an RMA that a bench already received
     is refused: the inspection was done against what was there.
     """
+    session = work.session
     fingerprint = _fingerprint(rma)
     row = session.execute(
         select(ReturnAuthorization).where(ReturnAuthorization.rma_id == rma.rma_id).with_for_update()
@@ -193,8 +193,8 @@ def upsert_rma(
             )
         )
     session.flush()
-    audit.append(
-        session,
+    work.touch(row)
+    work.audit(
         actor=actor,
         action=f"rma.{outcome}",
         entity_type="return_authorization",
@@ -204,9 +204,9 @@ def upsert_rma(
     return row, outcome
 
 
-def cancel_rma(session: Session, rma_id: str, *, actor: str) -> ReturnAuthorization:
+def cancel_rma(work: Work, rma_id: str, *, actor: str) -> ReturnAuthorization:
     """Cancel an RMA nothing was inspected against yet."""
-    row = session.execute(
+    row = work.session.execute(
         select(ReturnAuthorization).where(ReturnAuthorization.rma_id == rma_id).with_for_update()
     ).scalar_one_or_none()
     if row is None:
@@ -215,8 +215,7 @@ def cancel_rma(session: Session, rma_id: str, *, actor: str) -> ReturnAuthorizat
         raise DomainError("rma_locked", f"RMA {rma_id} is {row.status}; it cannot be cancelled")
     row.status = "cancelled"
     row.updated_at = utcnow()
-    audit.append(
-        session, actor=actor, action="rma.cancelled", entity_type="return_authorization",
-        entity_id=rma_id,
-    )
+    work.touch(row)
+    work.audit(actor=actor, action="rma.cancelled", entity_type="return_authorization",
+               entity_id=rma_id)
     return row

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from station import audit
-from station.analytics import rollup as analytics_rollup
-from station.audit import AnchorFile
-from station.db.engine import Database
 from station.db.models import ChecklistAnswer, Inspection, Photo, Scan, Station
 from station.db.types import utcnow
 from station.evidence.store import PhotoStore
@@ -22,18 +15,11 @@ from station.policy.model import Policy
 from station.returns import grading
 from station.returns.errors import DomainError, IllegalTransition, NotFound
 from station.returns.identify import find_rma
-from station.returns.payloads import event_data
 from station.returns.rules import match_item
 from station.returns.rules_types import ScannedItem
-from station.returns.states import (
-    EVENT_ON_ENTER,
-    OPEN_STATES,
-    InspectionState,
-    is_legal,
-    step_index,
-)
-from station.review import worked_on
-from station.webhooks import outbox
+from station.returns.states import OPEN_STATES, InspectionState
+from station.returns.transitions import Transitions, load, require_open
+from station.unit_of_work import UnitOfWork, Work
 
 S = InspectionState
 
@@ -65,102 +51,27 @@ class ScanResult:
 
 
 class InspectionService:
-    """Runs the bench steps against the database, photo store, policy and audit anchors."""
+    """Runs the bench steps against the database, photo store and policy, one unit of work each."""
 
     def __init__(
         self,
-        db: Database,
+        work: UnitOfWork,
         store: PhotoStore,
-        anchors: AnchorFile,
         policy: Policy,
         settings: ReturnSettings | None = None,
         public_url: str = "",
     ) -> None:
-        self.db = db
+        self.work = work
+        self.db = work.db
         self.store = store
-        self.anchors = anchors
         self.policy = policy
         self.settings = settings or ReturnSettings()
-        self.public_url = public_url
-        #: Called after a commit that queued a webhook (the in-process dispatcher's notify).
-        self.on_event: Callable[[], None] | None = None
-        # Analytics: mark the rollup hours an inspection change touches as dirty in the same
-        # transaction (session hooks; idempotent); analytics recounts them before it reads.
-        analytics_rollup.install()
+        self.steps = Transitions(public_url)
 
-    # -- plumbing ---------------------------------------------------------------------------
-
-    @contextmanager
-    def _work(self) -> Iterator[Session]:
-        """One transaction; when it emitted an event, the audit head is anchored after commit.
-
-        The same head travels in the event's payload, so the platform holds a copy too.
-        """
-        with self.db.transaction() as session:
-            yield session
-            anchor = session.info.pop("anchor", None)
-        if anchor:
-            self.anchors.append(*anchor)
-            if self.on_event is not None:
-                self.on_event()
-
-    def _load(self, session: Session, inspection_id: str, *, lock: bool = True) -> Inspection:
-        inspection = session.get(Inspection, inspection_id, with_for_update=lock)
-        if inspection is None:
-            raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
-        return inspection
-
-    def _record(
-        self, session: Session, inspection: Inspection, actor: str, action: str, **data: Any
-    ) -> audit.AuditEvent:
-        inspection.updated_at = utcnow()
-        return audit.append(
-            session,
-            actor=actor,
-            action=action,
-            entity_type="inspection",
-            entity_id=inspection.id,
-            data=data,
-            station_id=inspection.station_id,
-        )
-
-    def _move(
-        self, session: Session, inspection: Inspection, target: InspectionState, actor: str,
-        **data: Any,
-    ) -> None:
-        current = S(inspection.state)
-        if not is_legal(current, target):
-            raise IllegalTransition(inspection.id, current, target)
-        inspection.state = target
-        event = self._record(
-            session, inspection, actor, f"inspection.{target.value}", **{"from": current.value},
-            **data,
-        )
-        event_type = EVENT_ON_ENTER.get(target)
-        if event_type:
-            session.flush()
-            self._emit(session, event_type, inspection, event)
-
-    def _emit(
-        self, session: Session, event_type: str, inspection: Inspection, event: audit.AuditEvent
-    ) -> None:
-        """Outbox row carrying the audit head; the head is anchored to the file after commit."""
-        anchor = (event.seq, event.hash)
-        outbox.enqueue(
-            session, event_type, _ordering_key(inspection),
-            event_data(inspection, self.public_url), anchor,
-        )
-        session.info["anchor"] = anchor
-
-    def _require_open(self, inspection: Inspection, earliest: InspectionState) -> None:
-        state = S(inspection.state)
-        if state not in OPEN_STATES or step_index(state) < step_index(earliest):
-            raise IllegalTransition(inspection.id, state, f"a step that needs {earliest.value}")
-
-    def _inputs_changed(self, session: Session, inspection: Inspection, actor: str) -> None:
+    def _inputs_changed(self, work: Work, inspection: Inspection, actor: str) -> None:
         """A graded inspection whose inputs change must be graded again."""
         if inspection.state == S.GRADED:
-            self._move(session, inspection, S.CHECKLIST_DONE, actor, why="inputs changed")
+            self.steps.move(work, inspection, S.CHECKLIST_DONE, actor, why="inputs changed")
             _clear_decision(inspection)
 
     # -- queries ----------------------------------------------------------------------------
@@ -191,7 +102,8 @@ class InspectionService:
 
     def receive(self, label: str, station_id: str, operator_id: str | None, actor: str) -> Inspection:
         """Identify a parcel by its label; unknown labels open a flagged 'unexpected return'."""
-        with self._work() as session:
+        with self.work() as work:
+            session = work.session
             if session.get(Station, station_id) is None:
                 session.add(Station(id=station_id, name=station_id))
                 session.flush()
@@ -244,12 +156,11 @@ class InspectionService:
                 inspection.expected_weight_mg = grading.expected_weight_mg(
                     rma.items, self.settings
                 )
-            event = self._record(
-                session, inspection, actor, "inspection.received", label=inspection.label,
+            self.steps.record(
+                work, inspection, actor, "inspection.received", label=inspection.label,
                 rma_id=rma.rma_id if rma else None, unexpected=rma is None,
             )
-            self._emit(session, "return.received" if rma else "return.unexpected", inspection,
-                       event)
+            self.steps.emit(work, "return.received" if rma else "return.unexpected", inspection)
             return inspection
 
     def record_weight(self, inspection_id: str, weight_mg: int, source: str, actor: str) -> None:
@@ -258,18 +169,19 @@ class InspectionService:
             raise DomainError("bad_weight_source", f"weight source {source!r} is not scale/manual")
         if not 0 < weight_mg <= 1_000_000_000:
             raise DomainError("bad_weight", "weight must be above 0 g and at most 1000 kg")
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
-            self._require_open(inspection, S.RECEIVED)
-            self._inputs_changed(session, inspection, actor)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
+            require_open(inspection, S.RECEIVED)
+            self._inputs_changed(work, inspection, actor)
             inspection.measured_weight_mg = weight_mg
             inspection.weight_source = source
             if source == "manual" and "manual_weight" not in inspection.flags:
                 inspection.flags = [*inspection.flags, "manual_weight"]
             if inspection.state == S.RECEIVED:
-                self._move(session, inspection, S.WEIGHED, actor, weight_mg=weight_mg, source=source)
+                self.steps.move(work, inspection, S.WEIGHED, actor, weight_mg=weight_mg, source=source)
             else:
-                self._record(session, inspection, actor, "inspection.reweighed",
+                self.steps.record(work, inspection, actor, "inspection.reweighed",
                              weight_mg=weight_mg, source=source)
 
     def record_scan(
@@ -282,10 +194,11 @@ class InspectionService:
         lot: str | None = None,
     ) -> ScanResult:
         """One item scanned (or typed): matched against the expected lines at once."""
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
-            self._require_open(inspection, S.WEIGHED)
-            self._inputs_changed(session, inspection, actor)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
+            require_open(inspection, S.WEIGHED)
+            self._inputs_changed(work, inspection, actor)
             lines = grading.expected_lines(inspection)
             verdict = match_item(item, lines)
             line_id = verdict.data.get("line_id") if verdict.ok else None
@@ -314,7 +227,7 @@ class InspectionService:
             )
             session.add(scan)
             session.flush()
-            self._record(session, inspection, actor, "inspection.item_scanned", scan_id=scan.id,
+            self.steps.record(work, inspection, actor, "inspection.item_scanned", scan_id=scan.id,
                          raw=scan.raw, result=result, code=verdict.code)
             needs_serial = bool(matched is not None and matched.expected_serials and not scan.serial)
             return ScanResult(scan.id, result, verdict.detail, str(line_id) if line_id else None,
@@ -325,26 +238,28 @@ class InspectionService:
         serial = serial.strip()
         if not serial or len(serial) > 100 or not serial.isprintable():
             raise DomainError("bad_serial", "a serial number is 1-100 printable characters")
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
-            self._require_open(inspection, S.WEIGHED)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
+            require_open(inspection, S.WEIGHED)
             scan = session.get(Scan, scan_id)
             if scan is None or scan.inspection_id != inspection.id:
                 raise NotFound("scan_not_found", f"no scan {scan_id} in inspection {inspection_id}")
-            self._inputs_changed(session, inspection, actor)
+            self._inputs_changed(work, inspection, actor)
             scan.serial = serial
-            self._record(session, inspection, actor, "inspection.serial_recorded", scan_id=scan.id,
+            self.steps.record(work, inspection, actor, "inspection.serial_recorded", scan_id=scan.id,
                          serial=serial)
 
     def finish_items(self, inspection_id: str, actor: str) -> None:
         """The operator says every item in the parcel was scanned."""
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
             if inspection.state == S.WEIGHED:
-                self._move(session, inspection, S.ITEMS_IDENTIFIED, actor,
+                self.steps.move(work, inspection, S.ITEMS_IDENTIFIED, actor,
                            scans=len(inspection.scans))
             else:
-                self._require_open(inspection, S.ITEMS_IDENTIFIED)
+                require_open(inspection, S.ITEMS_IDENTIFIED)
 
     def required_angles(self, inspection: Inspection) -> tuple[str, ...]:
         """Photo angles the category of the (first) expected item requires."""
@@ -370,12 +285,13 @@ class InspectionService:
         if not angle or len(angle) > 50:
             raise DomainError("bad_angle", "photo angle must be 1-50 characters")
         with self.db.reader() as session:
-            self._require_open(self._load(session, inspection_id, lock=False), S.ITEMS_IDENTIFIED)
+            require_open(load(session, inspection_id, lock=False), S.ITEMS_IDENTIFIED)
         stored = self.store.put_original(jpeg)
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
-            self._require_open(inspection, S.ITEMS_IDENTIFIED)
-            self._inputs_changed(session, inspection, actor)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
+            require_open(inspection, S.ITEMS_IDENTIFIED)
+            self._inputs_changed(work, inspection, actor)
             photo = Photo(
                 inspection_id=inspection.id,
                 sha256=stored.sha256,
@@ -391,32 +307,34 @@ class InspectionService:
             )
             session.add(photo)
             session.flush()
-            self._record(session, inspection, actor, "inspection.photo_added", photo_id=photo.id,
+            self.steps.record(work, inspection, actor, "inspection.photo_added", photo_id=photo.id,
                          sha256=stored.sha256, size_bytes=stored.size_bytes, angle=angle)
             return photo
 
     def finish_photos(self, inspection_id: str, actor: str) -> None:
         """Every required angle has a photo: go on to the checklist."""
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
             if inspection.state != S.ITEMS_IDENTIFIED:
-                self._require_open(inspection, S.PHOTOS_TAKEN)
+                require_open(inspection, S.PHOTOS_TAKEN)
                 return
             taken = {photo.angle for photo in inspection.photos}
             missing = [a for a in self.required_angles(inspection) if a not in taken]
             if missing:
                 raise DomainError("photos_missing", "photos still needed: " + ", ".join(missing))
-            self._move(session, inspection, S.PHOTOS_TAKEN, actor, photos=len(inspection.photos))
+            self.steps.move(work, inspection, S.PHOTOS_TAKEN, actor, photos=len(inspection.photos))
 
     def record_checklist(
         self, inspection_id: str, checklist: Checklist, actor: str, operator_id: str | None = None,
         notes: str = "",
     ) -> None:
         """The condition checklist: packaging, accessories, defects, function test, notes."""
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
-            self._require_open(inspection, S.PHOTOS_TAKEN)
-            self._inputs_changed(session, inspection, actor)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
+            require_open(inspection, S.PHOTOS_TAKEN)
+            self._inputs_changed(work, inspection, actor)
             answers = grading.checklist_answers(checklist)
             existing = {
                 row.question: row
@@ -434,24 +352,25 @@ class InspectionService:
                 session.add(row)
             inspection.checklist = {**grading.checklist_to_dict(checklist), "notes": notes[:2000]}
             if inspection.state == S.PHOTOS_TAKEN:
-                self._move(session, inspection, S.CHECKLIST_DONE, actor)
+                self.steps.move(work, inspection, S.CHECKLIST_DONE, actor)
             else:
-                self._record(session, inspection, actor, "inspection.checklist_changed")
+                self.steps.record(work, inspection, actor, "inspection.checklist_changed")
 
     def grade(self, inspection_id: str, actor: str) -> dict[str, Any]:
         """Run the verification rules and the policy; store verdicts, grade and the reasons."""
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
             if inspection.state not in (S.CHECKLIST_DONE, S.GRADED):
                 raise IllegalTransition(inspection.id, inspection.state, S.GRADED)
             verdicts, decision = grading.evaluate(inspection, self.policy, self.settings, utcnow())
             inspection.verdicts = [v.to_dict() for v in verdicts]
             grading.apply_decision(inspection, decision)
             if inspection.state == S.CHECKLIST_DONE:
-                self._move(session, inspection, S.GRADED, actor, grade=decision.grade.value,
+                self.steps.move(work, inspection, S.GRADED, actor, grade=decision.grade.value,
                            recommendation=decision.recommendation.value)
             else:
-                self._record(session, inspection, actor, "inspection.regraded",
+                self.steps.record(work, inspection, actor, "inspection.regraded",
                              grade=decision.grade.value)
             return dict(inspection.decision)
 
@@ -459,8 +378,9 @@ class InspectionService:
         self, inspection_id: str, actor: str, override: dict[str, Any] | None = None
     ) -> Inspection:
         """Confirm (or override, with a reason) the proposal; flagged cases go to a supervisor."""
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
             if inspection.state != S.GRADED:
                 raise IllegalTransition(inspection.id, inspection.state, S.COMPLETED)
             if override:
@@ -470,7 +390,7 @@ class InspectionService:
             if inspection.rma is not None:
                 inspection.rma.status = "inspected"
             target = S.FLAGGED if inspection.flags else S.COMPLETED
-            self._move(session, inspection, target, actor, flags=list(inspection.flags),
+            self.steps.move(work, inspection, target, actor, flags=list(inspection.flags),
                        override=bool(override))
             return inspection
 
@@ -478,57 +398,12 @@ class InspectionService:
         """Hand the parcel to a supervisor from any working step (e.g. something is odd)."""
         if not reason.strip():
             raise DomainError("reason_required", "say why the inspection needs a supervisor")
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
             inspection.flags = sorted({*inspection.flags, "operator_flag"})
             inspection.review = {**inspection.review, "operator_note": reason.strip()[:2000]}
-            self._move(session, inspection, S.FLAGGED, actor, reason=reason.strip()[:2000])
-
-    def review(
-        self, inspection_id: str, supervisor_id: str, actor: str, note: str,
-        override: dict[str, Any] | None = None, *, decision: str = "approve",
-        approve_manual_weight: bool = False, four_eyes: bool = False,
-    ) -> Inspection:
-        """A supervisor's decision on a completed or flagged inspection (audited, emits reviewed).
-
-        ``decision``: approve (optionally with an override of grade / disposition / refund, which
-        needs a reason) or reinspect (the parcel goes back to a bench: the RMA opens again).
-        An inspection whose weight was typed by hand is approved only with ``approve_manual_weight``.
-        With ``four_eyes`` a supervisor cannot review an inspection they worked on at the bench.
-        """
-        note = note.strip()[:2000]
-        if decision not in ("approve", "reinspect"):
-            raise DomainError("bad_decision", f"decision {decision!r} is not approve/reinspect")
-        if (override or decision == "reinspect") and not note:
-            raise DomainError("reason_required", "an override or a re-inspection needs a reason")
-        with self._work() as session:
-            inspection = self._load(session, inspection_id)
-            if four_eyes and worked_on(session, inspection, supervisor_id, actor):
-                raise DomainError("four_eyes", "you worked on this inspection; another supervisor "
-                                  "must review it")
-            if S(inspection.state) not in (S.COMPLETED, S.FLAGGED):
-                raise IllegalTransition(inspection.id, inspection.state, S.REVIEWED)
-            manual = "manual_weight" in inspection.flags
-            if decision == "approve" and manual and not approve_manual_weight:
-                raise DomainError("manual_weight_unapproved",
-                                  "the weight was typed by hand: approve it explicitly")
-            if override and decision == "approve":
-                grading.apply_override(inspection, {**override, "reason": note}, self.policy)
-            if decision == "reinspect" and inspection.rma is not None:
-                inspection.rma.status = "open"
-            inspection.reviewed_by = supervisor_id
-            inspection.reviewed_at = utcnow()
-            inspection.review = {
-                **inspection.review, "outcome": decision, "note": note,
-                "override": override or {}, "manual_weight_approved": manual and approve_manual_weight,
-            }
-            self._move(session, inspection, S.REVIEWED, actor, note=note, decision=decision,
-                       override=override or {})
-            return inspection
-
-
-def _ordering_key(inspection: Inspection) -> str:
-    return f"rma:{inspection.rma.rma_id}" if inspection.rma else f"inspection:{inspection.id}"
+            self.steps.move(work, inspection, S.FLAGGED, actor, reason=reason.strip()[:2000])
 
 
 def _clear_decision(inspection: Inspection) -> None:

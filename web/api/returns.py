@@ -11,7 +11,6 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from station import audit
 from station.db.models import Inspection, ReturnAuthorization
 from station.db.types import utcnow
 from station.returns.errors import NotFound
@@ -94,9 +93,9 @@ def push_return() -> tuple[Response, int]:
         raise ApiProblem(400, "invalid_json", "the body must be a JSON object")
     rma = parse_rma(data)
     ctx = station_context(current_app)
-    with ctx.db.transaction() as session:
+    with ctx.work() as work:
         row, outcome = upsert_rma(
-            session, rma, actor=g.api_actor,
+            work, rma, actor=g.api_actor,
             no_reason_window_days=ctx.settings.returns.no_reason_window_days,
             default_window_days=ctx.settings.returns.default_window_days,
         )
@@ -119,8 +118,8 @@ def get_return(rma_id: str) -> Response:
 @require("returns:write")
 def delete_return(rma_id: str) -> Response:
     """Cancel an RMA nothing was inspected against yet (409 otherwise)."""
-    with station_context(current_app).db.transaction() as session:
-        row = cancel_rma(session, rma_id, actor=g.api_actor)
+    with station_context(current_app).work() as work:
+        row = cancel_rma(work, rma_id, actor=g.api_actor)
         return jsonify(return_out(row).model_dump(mode="json"))
 
 
@@ -129,7 +128,8 @@ def delete_return(rma_id: str) -> Response:
 def refund_status(rma_id: str) -> Response:
     """Store what the refund flow did on the RMA's latest inspection."""
     report = RefundStatusIn.model_validate(request.get_json(silent=True) or {})
-    with station_context(current_app).db.transaction() as session:
+    with station_context(current_app).work() as work:
+        session = work.session
         row = _load(session, rma_id)
         inspection = session.execute(
             select(Inspection).where(Inspection.rma_pk == row.id)
@@ -139,6 +139,7 @@ def refund_status(rma_id: str) -> Response:
             raise ApiProblem(409, "not_inspected", f"RMA {rma_id} has no inspection yet")
         stored = {**report.model_dump(mode="json"), "reported_at": utcnow().isoformat()}
         inspection.refund_status = stored
-        audit.append(session, actor=g.api_actor, action="inspection.refund_status",
-                     entity_type="inspection", entity_id=inspection.id, data=stored)
+        work.touch(inspection)
+        work.audit(actor=g.api_actor, action="inspection.refund_status",
+                   entity_type="inspection", entity_id=inspection.id, data=stored)
         return jsonify({"inspection_id": inspection.id, "refund_status": stored})

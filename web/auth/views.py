@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from station import audit
 from web.app import station_context
 from web.auth.forms import ActionForm, BadgeForm, LanguageForm, PasswordForm
 from web.auth.roles import safe_next
@@ -47,11 +46,10 @@ def _start_session(user: BenchUser, how: str) -> None:
     login_user(user)
     session["seen"] = time.time()
     ctx = station_context(current_app)
-    with ctx.db.transaction() as db_session:
-        audit.append(db_session, actor=user.actor, action="operator.signed_in",
-                     entity_type="operator", entity_id=user.operator_id,
-                     data={"how": how, "address": request.remote_addr or ""},
-                     station_id=ctx.settings.station.id)
+    with ctx.work() as work:
+        work.audit(actor=user.actor, action="operator.signed_in", entity_type="operator",
+                   entity_id=user.operator_id, data={"how": how, "address": request.remote_addr or ""},
+                   station_id=ctx.settings.station.id)
 
 
 def _attempt(keys: tuple[str, ...], check: Callable[[], BenchUser | None]) -> tuple[BenchUser | None, int]:

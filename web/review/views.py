@@ -97,7 +97,7 @@ def decide(inspection_id: str) -> Response:
     try:
         if decision == "override" and not override:
             raise DomainError("bad_override", "nothing to override")
-        ctx.inspections.review(
+        ctx.reviews.decide(
             inspection_id, current_user.operator_id, current_user.actor, note, override,
             decision="reinspect" if decision == "reinspect" else "approve",
             approve_manual_weight=request.form.get("approve_manual_weight") == "yes",

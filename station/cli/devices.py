@@ -6,13 +6,10 @@ import argparse
 import signal
 import threading
 import time
-from collections.abc import Callable
 from typing import Any
 
+from station.cli.base import Subparsers, command, group
 from station.config import Settings
-
-Handler = Callable[[argparse.Namespace, Settings], int]
-Add = Callable[..., argparse.ArgumentParser]
 
 
 def cmd_sim_scale(args: argparse.Namespace, settings: Settings) -> int:
@@ -28,7 +25,7 @@ def cmd_sim_scanner(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_sim_camera(args: argparse.Namespace, settings: Settings) -> int:
-    from station.devices_sim_camera import run_sim_camera
+    from station.cli.sim_camera import run_sim_camera
 
     return run_sim_camera(args.width, args.height, args.fps, args.seconds)
 
@@ -106,30 +103,28 @@ def cmd_devices_watch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction[argparse.ArgumentParser], add: Add) -> None:
-    """Add this module's commands to the `station` parser (called from cli.build_parser)."""
-    sim = sub.add_parser("sim", help="run a device simulator standalone").add_subparsers(
-        dest="sim", required=True)
-    scale = add("scale", cmd_sim_scale, "simulated scale behind a pty: prints the port, then "
+def register(sub: Subparsers) -> None:
+    """Add this module's commands to the `station` parser."""
+    sim = group(sub, "sim", "run a device simulator standalone")
+    scale = command(sim, "scale", cmd_sim_scale, "simulated scale behind a pty: prints the port, then "
                 "reads commands (place GRAMS [SETTLE_S [NOISE_G]], remove, fault NAME, "
-                "reconnect, clear, quit)", sim)
+                "reconnect, clear, quit)")
     scale.add_argument("--profile", default="generic-mt-sics",
                        help="shipped scale profile name or TOML path")
-    scanner = add("scanner", cmd_sim_scanner, "simulated scanner: prints the port (a pty, or a "
-                  "uinput keyboard for wedge profiles), then scans every line of stdin", sim)
+    scanner = command(sim, "scanner", cmd_sim_scanner, "simulated scanner: prints the port (a pty, or a "
+                  "uinput keyboard for wedge profiles), then scans every line of stdin")
     scanner.add_argument("--profile", default="generic-serial", help="shipped scanner profile")
-    camera = add("camera", cmd_sim_camera, "synthetic camera: prints frames/s; stdin lines: "
-                 "present CODE SYMBOLOGY, clear, fault NAME, heal, quit", sim)
+    camera = command(sim, "camera", cmd_sim_camera, "synthetic camera: prints frames/s; stdin lines: "
+                 "present CODE SYMBOLOGY, clear, fault NAME, heal, quit")
     camera.add_argument("--width", type=int, default=640)
     camera.add_argument("--height", type=int, default=480)
     camera.add_argument("--fps", type=float, default=15.0)
     camera.add_argument("--seconds", type=float, default=0.0, help="stop after N s (0 = never)")
 
-    devices = sub.add_parser("devices", help="bench devices").add_subparsers(
-        dest="devices", required=True)
-    add("list", cmd_devices_list, "list candidate devices and the profiles that match", devices)
-    watch = add("watch", cmd_devices_watch, "run the configured devices and print states, "
-                "weights and scans until Ctrl-C", devices)
+    devices = group(sub, "devices", "bench devices")
+    command(devices, "list", cmd_devices_list, "list candidate devices and the profiles that match")
+    watch = command(devices, "watch", cmd_devices_watch, "run the configured devices and print states, "
+                "weights and scans until Ctrl-C")
     watch.add_argument("--seconds", type=float, default=0.0, help="stop after N s (0 = never)")
     watch.add_argument("--simulated", action="store_true", help="use the simulators whatever "
                        "the configuration says")

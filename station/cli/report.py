@@ -11,6 +11,7 @@ from pathlib import Path
 from station.analytics import TABLES, FilterError, Options, Scope, Table, parse_filters
 from station.analytics.reader import AnalyticsReader
 from station.analytics.sqlexpr import BUCKETS
+from station.cli.base import Subparsers, command, group, open_context
 from station.config import Settings
 
 #: Tables in the report (the drill-down list of every inspection is left to the CSV/web page).
@@ -81,8 +82,6 @@ def render_report(tables: list[Table], heading: str, meta: str) -> str:
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     from zoneinfo import ZoneInfo
 
-    from station.cli import _context
-
     zone = ZoneInfo(settings.station.timezone)
     given = {"date_from": args.date_from, "date_to": args.date_to, "station": args.station,
              "category": args.category, "reason": args.reason, "grade": args.grade,
@@ -99,15 +98,14 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     options = Options(bucket=args.bucket, top=args.top,
                       sla_warn_hours=settings.review.sla_warn_hours,
                       sla_breach_hours=settings.review.sla_breach_hours)
-    ctx = _context(settings)
-    reader = AnalyticsReader(ctx.db, settings.database.busy_timeout_ms)
-    try:
-        with reader.session() as session:
-            scope = Scope.of(session, filters, zone)
-            tables = [TABLES[name](session, scope, options) for name in REPORT_TABLES]
-    finally:
-        reader.dispose()
-        ctx.close()
+    with open_context(settings) as ctx:
+        reader = AnalyticsReader(ctx.db, settings.database.busy_timeout_ms)
+        try:
+            with reader.session() as session:
+                scope = Scope.of(session, filters, zone)
+                tables = [TABLES[name](session, scope, options) for name in REPORT_TABLES]
+        finally:
+            reader.dispose()
     span = f"{filters.date_from.isoformat()}_{filters.date_to.isoformat()}"
     out = Path(args.out or f"returns-report_{span}.html")
     described = ", ".join(f"{k}={v}" for k, v in filters.describe())
@@ -129,27 +127,19 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     """Recompute the analytics rollup from the inspections (after a bulk load or raw SQL)."""
     from station.analytics.rollup import rebuild
-    from station.cli import _context
 
-    ctx = _context(settings)
-    try:
-        with ctx.db.transaction() as session:
-            rows = rebuild(session)
-    finally:
-        ctx.close()
+    with open_context(settings) as ctx, ctx.db.transaction() as session:
+        rows = rebuild(session)
     print(f"analytics rollup rebuilt: {rows} rows")
     return 0
 
 
-def register(add: object, sub: argparse._SubParsersAction[argparse.ArgumentParser] | None = None) -> None:
-    """Add `station report` and `station analytics rebuild` (``add`` is cli.build_parser's helper)."""
-    assert callable(add)
-    if sub is not None:
-        group = sub.add_parser("analytics", help="analytics data").add_subparsers(
-            dest="analytics", required=True)
-        add("rebuild", cmd_rebuild, "recompute the analytics rollup from the inspections", group)
-    report = add("report", cmd_report, "write the returns analytics of a date range as an HTML "
-                 "file (and CSV files)")
+def register(sub: Subparsers) -> None:
+    """Add `station report` and `station analytics rebuild` to the `station` parser."""
+    analytics = group(sub, "analytics", "analytics data")
+    command(analytics, "rebuild", cmd_rebuild, "recompute the analytics rollup from the inspections")
+    report = command(sub, "report", cmd_report, "write the returns analytics of a date range as an "
+                     "HTML file (and CSV files)")
     report.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD",
                         help="first local day (station.timezone)")
     report.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD",

@@ -1,0 +1,100 @@
+"""`station run` (one bench in one process: devices, touchscreen UI, webhooks) and `station demo`."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+
+from station.cli.base import Subparsers, command, open_context
+from station.cli.serve import listen, start_dispatcher_thread
+from station.config import Settings
+from station.context import StationContext
+
+
+def _interrupt_on_term() -> None:
+    """SIGTERM stops the bench like Ctrl-C: devices closed, nothing half-written (all committed)."""
+    def handle(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handle)
+
+
+def demo_intro(ctx: StationContext, url: str) -> None:
+    from station.demo import DEMO_ITEMS, WRONG_ITEM_GTIN, product_photo, seed_rmas, seed_users
+    from station.demo_history import seed_history
+
+    print("Demo mode: simulated scale, scanner and camera; demo data:")
+    seed_users(ctx, print)
+    seed_rmas(ctx, print)
+    seed_history(ctx, print, DEMO_ITEMS, WRONG_ITEM_GTIN, product_photo)
+    print(f"""
+Open {url} , sign in with the badge and PIN above (type them, or scan the badge).
+The yellow DEMO panel (bottom centre) drives the simulated devices:
+  - a matching parcel: "Label" of a return, put its expected weight on the scale, scan its item;
+  - a wrong item: scan "wrong item" (GTIN {WRONG_ITEM_GTIN}, on no return) at the items step;
+  - a weight mismatch: "too heavy" at the weigh step;
+  - an unexpected parcel: scan "unknown label" on the idle screen.
+Supervisors: {url}review/ (flagged cases) and {url}analytics/ hold a few finished demo inspections.""")
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    import waitress
+
+    from station.devices import DeviceManager
+    from web.app import create_app
+
+    if args.demo and not settings.devices.simulated:
+        print("--demo needs simulated devices (devices.simulated = true)", file=sys.stderr)
+        return 2
+    host = args.host or settings.web.host
+    port = args.port or settings.web.port
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
+    with open_context(settings) as ctx:
+        sock = listen(host, port)  # before demo data and devices: a busy port is one clear line
+        devices = DeviceManager(settings.devices)
+        stop = threading.Event()
+        _interrupt_on_term()
+        try:
+            if args.demo:
+                demo_intro(ctx, url)
+            devices.start()
+            app = create_app(settings, ctx, devices)
+            if not args.no_dispatcher:
+                start_dispatcher_thread(ctx, stop)
+            kind = "simulated" if settings.devices.simulated else "configured"
+            print(f"\nbench {settings.station.id} with {kind} devices: open {url}", flush=True)
+            waitress.serve(app, sockets=[sock], threads=args.threads, ident="station",
+                           channel_timeout=60)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            stop.set()
+            devices.stop()
+            sock.close()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from station.demo import run_demo
+
+    with open_context(settings) as ctx:
+        run_demo(ctx)
+    return 0
+
+
+def register(sub: Subparsers) -> None:
+    """Add `station run` and `station demo` to the `station` parser."""
+    run = command(sub, "run", cmd_run, "run the bench: devices + touchscreen UI + webhook dispatcher")
+    run.add_argument("--host", help="address to listen on (default web.host)")
+    run.add_argument("--port", type=int, help="port (default web.port)")
+    run.add_argument("--threads", type=int, default=16,
+                     help="request threads (each open screen holds one for its live stream)")
+    run.add_argument("--no-dispatcher", action="store_true", help="do not deliver webhooks here")
+    run.add_argument("--demo", action="store_true",
+                     help="seed demo returns, users and a few finished inspections (fresh "
+                          "credentials printed)")
+    command(sub, "demo", cmd_demo, "seed demo data and walk one simulated parcel through the "
+            "workflow in the terminal")
