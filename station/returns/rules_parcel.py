@@ -9,7 +9,7 @@ from decimal import Decimal, DecimalException
 from station.returns.rules_types import ExpectedLine, Verdict, WeightTolerance
 from station.vocabulary import ReturnReason
 
-#: Statutory no-reason window (DESIGN.md: "no-reason return within the statutory window").
+#: Statutory no-reason window (a no-reason return within the statutory window of 7 days).
 NO_REASON_WINDOW_DAYS = 7
 #: Default window for every other reason; configurable per call.
 DEFAULT_WINDOW_DAYS = 30

@@ -1,4 +1,4 @@
-"""The inspection state machine (DESIGN.md): states, legal transitions and the events they emit."""
+"""The inspection state machine (docs/state-machine.md): states, legal transitions and their events."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def _legal() -> frozenset[tuple[InspectionState, InspectionState]]:
 
 LEGAL_TRANSITIONS = _legal()
 
-#: Webhook event emitted when a transition lands in a state (DESIGN.md, Events).
+#: Webhook event emitted when a transition lands in a state (docs/webhooks.md).
 EVENT_ON_ENTER: dict[InspectionState, str] = {
     S.COMPLETED: "inspection.completed",
     S.FLAGGED: "inspection.flagged",

@@ -115,6 +115,8 @@ class Dispatcher:
     ) -> None:
         self.db = db
         self._wake = threading.Event()
+        #: How often the loop found nothing to do and began to wait (tests and /metrics watch it).
+        self.idle_waits = 0
         self.read_timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s if connect_timeout_s is not None else timeout_s
         if batch_size < 1 or concurrency < 1:
@@ -311,6 +313,7 @@ class Dispatcher:
 
     def _idle(self, stop: threading.Event, poll_interval_s: float) -> None:
         """Wait for the next poll, a notify() or (within one poll interval) the stop."""
+        self.idle_waits += 1
         if not stop.is_set() and self._wake.wait(poll_interval_s):
             self._wake.clear()
 

@@ -52,7 +52,8 @@ def list_endpoints() -> Response:
 @require("webhooks:admin")
 def create_endpoint() -> tuple[Response, int]:
     body = EndpointIn.model_validate(request.get_json(silent=True) or {})
-    with station_context(current_app).db.transaction() as session:
+    with station_context(current_app).work() as work:
+        session = work.session
         endpoint = admin.create_endpoint(session, body.url, body.event_types)
         return jsonify(endpoint_out(endpoint, with_secret=True)), 201
 
@@ -68,7 +69,8 @@ def get_endpoint(endpoint_id: str) -> Response:
 @require("webhooks:admin")
 def patch_endpoint(endpoint_id: str) -> Response:
     body = EndpointPatch.model_validate(request.get_json(silent=True) or {})
-    with station_context(current_app).db.transaction() as session:
+    with station_context(current_app).work() as work:
+        session = work.session
         endpoint = admin.update_endpoint(
             session, endpoint_id, url=body.url, event_types=body.event_types, enabled=body.enabled
         )
@@ -78,7 +80,8 @@ def patch_endpoint(endpoint_id: str) -> Response:
 @bp.delete("/webhooks/endpoints/<endpoint_id>")
 @require("webhooks:admin")
 def delete_endpoint(endpoint_id: str) -> tuple[str, int]:
-    with station_context(current_app).db.transaction() as session:
+    with station_context(current_app).work() as work:
+        session = work.session
         admin.delete_endpoint(session, endpoint_id)
     return "", 204
 
@@ -87,7 +90,8 @@ def delete_endpoint(endpoint_id: str) -> tuple[str, int]:
 @require("webhooks:admin")
 def rotate_secret(endpoint_id: str) -> Response:
     """New secret; the old one keeps signing as a second signature for 24 h."""
-    with station_context(current_app).db.transaction() as session:
+    with station_context(current_app).work() as work:
+        session = work.session
         return jsonify(endpoint_out(admin.rotate_secret(session, endpoint_id), with_secret=True))
 
 
@@ -116,12 +120,14 @@ def deliveries(endpoint_id: str) -> Response:
 @bp.post("/webhooks/dead-letters/replay")
 @require("webhooks:admin")
 def replay_all() -> Response:
-    with station_context(current_app).db.transaction() as session:
+    with station_context(current_app).work() as work:
+        session = work.session
         return jsonify(ReplayOut(replayed=admin.replay(session)).model_dump())
 
 
 @bp.post("/webhooks/dead-letters/<event_id>/replay")
 @require("webhooks:admin")
 def replay_one(event_id: str) -> Response:
-    with station_context(current_app).db.transaction() as session:
+    with station_context(current_app).work() as work:
+        session = work.session
         return jsonify(ReplayOut(replayed=admin.replay(session, event_id)).model_dump())
