@@ -3,7 +3,7 @@
 Source: CAS CI-600D indicator manual, p. 74 (data formats "CAS 22 byte": ``ST|US|OL`` ``,``
 ``GS|NT`` ``,`` id, lamp byte ``,`` 8 weight characters, space, unit, CR LF; lamp byte b6 stable,
 b4 hold, b3 printer, b2 gross, b1 tare, b0 zero; "AND 18 byte": ``ST,GS,`` + 8 + unit + CR LF;
-a 10-byte weight-only format), as summarised in shared/PROTOCOLS.md. The indicator streams;
+a 10-byte weight-only format). The indicator streams;
 there are no requests, so ``command`` supports nothing.
 """
 

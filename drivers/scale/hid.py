@@ -2,8 +2,8 @@
 
 Source: USB HID Point of Sale Usage Tables (scale usage page 0x8D, usage 0x20 weighing device:
 scale data report = report id 3, status, weight unit, signed exponent, weight LSB, MSB; scale
-control output report id 2 with bit "zero scale"), as used by the usbscale project and
-summarised in shared/PROTOCOLS.md.
+control output report id 2 with bit "zero scale"), as used by the usbscale
+project (scales.h, usbscale.c).
 """
 
 from __future__ import annotations

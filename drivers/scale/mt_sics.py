@@ -2,7 +2,7 @@
 
 Source: Mettler Toledo AT balances operating instructions, chapter "MT-SICS interface commands"
 (commands and replies ``S S``/``S D``/``S I``/``S +``/``S -``, ``Z A``, ``T S``, ``ES``/``ET``/
-``EL``, every line ends CR LF), as listed in shared/PROTOCOLS.md; cross-checked with the open
+``EL``, every line ends CR LF); cross-checked with the open
 implementations Atlantis-Software/mt-sics and MSLNZ Mass-Circular-Weighing. The weight field
 width is UNCONFIRMED, so replies are split on whitespace, never by column.
 """

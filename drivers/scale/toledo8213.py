@@ -2,8 +2,8 @@
 
 Sources: Brecknell 3700LP manual, "8213 protocol" section (W/Z/T/C requests, 9600 7E1, weight
 ``<STX>digits<CR>``, status byte bits), and the Odoo IoT serial scale driver's Toledo8217
-protocol record (reply regex ``\\x02\\s*([0-9.]+)N?\\r``, status ``\\x02?<status>\\r``), as
-summarised in shared/PROTOCOLS.md. Whether the status reply carries a literal ``?`` before the
+protocol record (reply regex ``\\x02\\s*([0-9.]+)N?\\r``, status ``\\x02?<status>\\r``).
+Whether the status reply carries a literal ``?`` before the
 status byte differs between sources, so both forms are accepted. The reply carries no unit: the
 profile's ``unit`` says what the digits mean.
 """

@@ -1,6 +1,7 @@
 """Pure keyboard-wedge decoder: evdev key events of one scanner -> the texts it typed.
 
-Follows the approach Odoo IoT uses for keyboard scanners (PROTOCOLS.md, "Scanners"): key-down
+Follows the approach of the Odoo IoT box keyboard driver (odoo addons/hw_drivers,
+KeyboardUSBDriver): key-down
 events only, Shift / Caps Lock tracked here (never from the desktop), codes mapped through the US
 layout, Enter ends the code, codes older than ``max_age_s`` are not handed out. Added here: an
 inter-key gap timer (a scanner types a whole code within milliseconds; a pause means the code

@@ -45,7 +45,8 @@ def cmd_apikey_revoke(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_webhooks_add(args: argparse.Namespace, settings: Settings) -> int:
     from station.webhooks.admin import create_endpoint
 
-    with open_context(settings) as ctx, ctx.db.transaction() as session:
+    with open_context(settings) as ctx, ctx.work() as work:
+        session = work.session
         endpoint = create_endpoint(session, args.url, split_words(args.events or []))
         print(f"added endpoint {endpoint.id} -> {endpoint.url}")
         print("signing secret (shown once):", file=sys.stderr)
@@ -75,7 +76,8 @@ def cmd_webhooks_replay(args: argparse.Namespace, settings: Settings) -> int:
     if not args.all and not args.event_id:
         print("give an event id or --all", file=sys.stderr)
         return 2
-    with open_context(settings) as ctx, ctx.db.transaction() as session:
+    with open_context(settings) as ctx, ctx.work() as work:
+        session = work.session
         count = replay(session, None if args.all else args.event_id)
     print(f"{count} dead letters queued again (same webhook-id)")
     return 0

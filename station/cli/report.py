@@ -128,8 +128,8 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
     """Recompute the analytics rollup from the inspections (after a bulk load or raw SQL)."""
     from station.analytics.rollup import rebuild
 
-    with open_context(settings) as ctx, ctx.db.transaction() as session:
-        rows = rebuild(session)
+    with open_context(settings) as ctx, ctx.work() as work:
+        rows = rebuild(work.session)
     print(f"analytics rollup rebuilt: {rows} rows")
     return 0
 

@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 typed models of the station's tables (see DESIGN.md, Data)."""
+"""SQLAlchemy 2 typed models of the station's tables (docs/architecture.md, Data)."""
 
 from __future__ import annotations
 

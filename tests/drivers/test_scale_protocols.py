@@ -16,7 +16,7 @@ CMD_ERR, ACK = ScaleStatus.COMMAND_ERROR, ScaleStatus.ACKNOWLEDGED
 
 # (frame, weight_mg, stable, status)
 MT_SICS = [
-    (b"S S     100.00 g\r\n", 100_000, True, OK),  # PROTOCOLS.md example
+    (b"S S     100.00 g\r\n", 100_000, True, OK),  # MT-SICS chapter example (AT manual)
     (b"S D     129.07 g\r\n", 129_070, False, OK),
     (b"S S    -12.50 g\r\n", -12_500, True, OK),
     (b"S S       1.2345 kg\r\n", 1_234_500, True, OK),
