@@ -1,19 +1,35 @@
 # Returns-inspection station: set-up, run, test, bench, lint.
-# `make run` and `make test` work on a fresh Debian machine with Python 3.11 (apt-get as root).
+# On a fresh Debian machine with only python3, `sh .ci/make run` / `sh .ci/make test` first
+# install make and python3-venv; the targets install the rest (apt-get as root).
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
+DEV_STAMP := $(VENV)/.installed-dev
 DEBS_RUN := libzbar0
 DEBS_TEST := libzbar0 postgresql chromium fonts-noto-cjk
+#: `make run PORT=9000` serves on another port (default web.port, 8080)
+PORT ?=
+#: pytest workers (`make test JOBS=1` runs one at a time); every worker has its own PostgreSQL
+JOBS ?= 2
 
 .PHONY: run test lint bench sysdeps-run sysdeps-test clean
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+
+# the bench alone: the project and its runtime dependencies (no test or lint tools)
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "installing the station into $(VENV) (runtime dependencies)..."
+	$(BIN)/pip install -q -e .
+	touch $(RUN_STAMP)
+
+# tests, lint and benchmarks: the dev extras on top
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
+	@echo "installing the station with its test and lint tools into $(VENV)..."
 	$(BIN)/pip install -q -e '.[dev]'
-	touch $(STAMP)
+	touch $(RUN_STAMP) $(DEV_STAMP)
 
 sysdeps-run:
 	@DEBS="$(DEBS_RUN)" sh .ci/apt-ensure
@@ -22,20 +38,20 @@ sysdeps-test:
 	@DEBS="$(DEBS_TEST)" sh .ci/apt-ensure
 
 ## run: install and start the bench on its embedded default (SQLite + ./var + simulated devices + demo data)
-run: sysdeps-run $(STAMP)
+run: sysdeps-run $(RUN_STAMP)
 	$(BIN)/station db upgrade
-	$(BIN)/station run --demo
+	$(BIN)/station run --demo $(if $(PORT),--port $(PORT),)
 
 ## test: install and run lint + the whole test suite (SQLite, PostgreSQL, simulators, Chromium)
-test: sysdeps-test $(STAMP) lint
-	$(BIN)/pytest -q -p no:cacheprovider
+test: sysdeps-test $(DEV_STAMP) lint
+	$(BIN)/pytest -q -p no:cacheprovider -n $(JOBS) --durations=15
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check station web drivers tests bench
 	$(BIN)/mypy
 
 ## bench: run the benchmarks, JSON results under bench/results/
-bench: sysdeps-test $(STAMP)
+bench: sysdeps-test $(DEV_STAMP)
 	$(BIN)/python -m bench.run_all
 
 clean:

@@ -208,6 +208,27 @@ def test_sign_in_returns_to_the_page_asked_for(app: Flask) -> None:
     assert response.location == "/bench/status?x=1"
 
 
+def test_the_password_link_and_the_language_switch_keep_the_page_asked_for(app: Flask) -> None:
+    """A supervisor sent to sign in from /review/ switches language, takes the password form
+    and still lands on /review/ (the link and the switch used to drop ?next=)."""
+    client = app.test_client()
+    asked = html(client, "/review/")
+    assert asked.status_code == 302
+    page = client.get(asked.location, headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert 'href="/auth/password?next=/review/"' in page
+    assert 'name="next" value="/auth/sign-in?next=/review/"' in page  # the language switch
+    switched = client.post("/auth/language", data={
+        "lang": "zh_Hans_CN", "next": "/auth/sign-in?next=/review/", "csrf_token": csrf(client)})
+    assert switched.location == "/auth/sign-in?next=/review/"
+    form = client.get("/auth/password?next=/review/", headers={"Accept": "text/html"})
+    assert 'value="/review/"' in form.get_data(as_text=True)
+    assert 'href="/auth/sign-in?next=/review/"' in form.get_data(as_text=True)
+    done = client.post("/auth/password", data={
+        "username": SUPERVISOR.username, "password": SUPERVISOR.password, "next": "/review/",
+        "csrf_token": csrf(client)})
+    assert done.status_code == 302 and done.location == "/review/"
+
+
 def test_sign_out_ends_the_session(app: Flask) -> None:
     client = signed_in(app, OPERATOR)
     response = client.post("/auth/sign-out", data={"csrf_token": csrf(client)})
