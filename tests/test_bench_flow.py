@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from station.devices import DeviceManager
 from tests.conftest import make_settings
 from tests.factories import HEADPHONES_GTIN, seed_rma
 from tests.support.bench import OPERATOR, add_people, csrf, html, migrated, signed_in, snapshot
+from tests.support.wait import wait_until
 from web.app import create_app
 from web.bench import labels
 
@@ -44,10 +44,7 @@ def station(tmp_path: Path, database_url: str) -> Iterator[StationContext]:
 def devices() -> Iterator[DeviceManager]:
     manager = DeviceManager(DevicesSection.model_validate({"simulated": True}))
     manager.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not camera_ready(manager):
-        time.sleep(0.02)
-    assert camera_ready(manager), manager.states()
+    assert wait_until(lambda: camera_ready(manager), 10), manager.states()
     yield manager
     manager.stop()
 

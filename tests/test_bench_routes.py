@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from tests.support.bench import (
     snapshot,
     sqlite_settings,
 )
+from tests.support.wait import wait_until
 from web.app import create_app
 from web.auth.roles import OPERATOR_ROLES, SUPERVISOR_ROLES, protect
 
@@ -54,11 +54,8 @@ def devices() -> Iterator[DeviceManager]:
     """Simulated devices, so the demo panel's routes (/bench/sim/...) are in the url_map too."""
     manager = DeviceManager(DevicesSection.model_validate({"simulated": True}))
     manager.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not (
-            len(manager.states()) == 3
-            and all(s.state is DeviceState.READY for s in manager.states().values())):
-        time.sleep(0.02)
+    wait_until(lambda: len(manager.states()) == 3
+               and all(s.state is DeviceState.READY for s in manager.states().values()), 10)
     yield manager
     manager.stop()
 

@@ -17,18 +17,9 @@ from drivers.sim.pty import PtyLink
 from drivers.state import DeviceState, DeviceStatus
 from station.config import ConfigError, DevicesSection
 from station.devices import DeviceEvent, DeviceManager, Subscription
+from tests.support.wait import WAIT_S, wait_until
 
 FAST = {"reconnect_base_s": 0.05, "reconnect_max_s": 0.2}
-WAIT_S = 5.0
-
-
-def wait_until(check: Callable[[], bool], timeout_s: float = WAIT_S) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
 
 
 def next_event(

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +20,7 @@ from standardwebhooks import Webhook
 from station.context import StationContext
 from station.db.models import OutboxEvent
 from station.webhooks import admin, outbox
+from tests.support.wait import wait_until
 
 LEASE_S = 2.0
 WAIT_S = 30.0
@@ -114,15 +115,6 @@ def outbox_row(ctx: StationContext, event_id: str) -> OutboxEvent:
         return row
 
 
-def wait_for(condition: Callable[[], bool], timeout_s: float = WAIT_S) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 def test_a_worker_killed_mid_delivery_loses_nothing_and_the_retry_keeps_the_webhook_id(
     ctx: StationContext, receiver: HangingReceiver, tmp_path: Path
 ) -> None:
@@ -150,7 +142,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_the_retry_keeps_the_webh
 
     successor = start_worker(tmp_path, url)
     try:
-        delivered = wait_for(lambda: len(receiver.answered_ids()) == 2)
+        delivered = wait_until(lambda: len(receiver.answered_ids()) == 2, WAIT_S, interval_s=0.05)
     finally:
         successor.send_signal(signal.SIGTERM)
         successor.wait(10)

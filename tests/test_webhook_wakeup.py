@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from station.context import StationContext
 from station.webhooks import admin
 from station.webhooks.dispatcher import Dispatcher
 from tests.factories import seed_rma
+from tests.support.wait import wait_until
 from tests.test_webhook_dispatch import Receiver
 
 LONG_POLL_S = 30.0  # far longer than the wait below: only the wake-up can deliver in time
@@ -24,12 +24,11 @@ def test_a_committed_step_wakes_the_dispatcher(ctx: StationContext) -> None:
         dispatcher = Dispatcher(ctx.db, timeout_s=5)
         ctx.work.on_event = dispatcher.notify
         thread = dispatcher.start_thread(stop, LONG_POLL_S)
-        time.sleep(0.2)  # the thread's first (empty) poll is done; it now idles for LONG_POLL_S
+        # the thread's first (empty) poll is done; it now idles for LONG_POLL_S
+        assert wait_until(lambda: dispatcher.idle_waits >= 1)
         seed_rma(ctx)
         ctx.inspections.receive("TRKRMA-1001", "bench-01", None, "operator:test")
-        deadline = time.monotonic() + 10
-        while not receiver.delivered_ids() and time.monotonic() < deadline:
-            time.sleep(0.02)
+        assert wait_until(receiver.delivered_ids, 10)
         assert len(receiver.delivered_ids()) == 1, "the return.received event was not delivered"
     finally:
         stop.set()
