@@ -21,7 +21,7 @@ from station.demo import product_photo
 from station.evidence.store import durable_write
 from station.policy import Checklist
 from station.returns.intake import parse_rma, upsert_rma
-from station.returns.rules_types import ScannedItem
+from station.returns.rules.types import ScannedItem
 from station.vocabulary import FunctionTest
 
 RUNS = int(os.environ.get("BENCH_RUNS", "200"))

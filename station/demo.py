@@ -27,7 +27,7 @@ from station.devices.bus import DeviceEvent
 from station.policy import Checklist
 from station.returns.errors import DomainError
 from station.returns.intake import parse_rma, upsert_rma
-from station.returns.rules_types import ScannedItem
+from station.returns.rules.types import ScannedItem
 from station.users import add_user, generate_password, generate_pin, reset_secret
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
 

@@ -14,7 +14,7 @@ from station.db.models import Inspection
 from station.db.types import new_id, utcnow
 from station.policy import Checklist
 from station.returns.intake import parse_rma, upsert_rma
-from station.returns.rules_types import ScannedItem
+from station.returns.rules.types import ScannedItem
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
 
 Printer = Callable[[str], None]

@@ -9,7 +9,7 @@ from station.context import StationContext
 from station.db.types import utcnow
 from station.policy import Checklist
 from station.returns.intake import parse_rma, upsert_rma
-from station.returns.rules_types import ScannedItem
+from station.returns.rules.types import ScannedItem
 from station.vocabulary import FunctionTest
 
 HEADPHONES_GTIN = "05012345678900"

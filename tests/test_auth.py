@@ -31,7 +31,12 @@ from tests.support.bench import (
     sqlite_settings,
 )
 from web.app import create_app
-from web.auth.throttle import IP_FACTOR, MAX_FAILURES, LoginThrottle
+from web.auth.throttle import LoginThrottle
+
+#: The requirement (docs/bench-ui.md): five wrong attempts per badge or user within 15 minutes
+#: lock it out; one address may try four times as many before it is locked out too.
+FAILURES_ALLOWED = 5
+PER_ADDRESS = 4 * FAILURES_ALLOWED
 
 FETCH = {"X-Requested-With": "fetch", "Accept": "application/json"}
 IDLE_LOCK_S = 30
@@ -101,8 +106,8 @@ def test_a_malformed_pin_is_400_with_the_rule(app: Flask) -> None:
 
 def test_after_five_wrong_pins_even_the_right_pin_must_wait(app: Flask) -> None:
     client = app.test_client()
-    statuses = [badge_post(client, OPERATOR.badge or "", "000000")[0] for _ in range(MAX_FAILURES)]
-    assert statuses[:-1] == [401] * (MAX_FAILURES - 1)
+    statuses = [badge_post(client, OPERATOR.badge or "", "000000")[0] for _ in range(FAILURES_ALLOWED)]
+    assert statuses[:-1] == [401] * (FAILURES_ALLOWED - 1)
     assert statuses[-1] == 429  # the fifth wrong one already says how long to wait
     status, page = badge_post(client, OPERATOR.badge or "", OPERATOR.pin or "")
     assert status == 429
@@ -118,7 +123,7 @@ def test_one_address_trying_many_badges_is_throttled_but_others_are_not(app: Fla
     noisy.environ_base["REMOTE_ADDR"] = "10.0.0.7"
     # Earlier failures from this address (each real attempt costs an argon2 hash: ~0.5 s here)
     throttle: LoginThrottle = app.extensions["login_throttle"]
-    for _ in range(MAX_FAILURES * IP_FACTOR - 3):
+    for _ in range(PER_ADDRESS - 3):
         throttle.failed("ip:10.0.0.7")
     for attempt in range(3):  # then three guesses, each at a new badge: no badge is locked
         assert badge_post(noisy, f"GUESS-{attempt}", "000000")[0] in (401, 429)

@@ -16,7 +16,7 @@ from station.policy import (
     evaluate,
     platform_for_missing_item,
 )
-from station.returns.rules_types import Verdict
+from station.returns.rules.types import Verdict
 from station.vocabulary import (
     MERCHANT_FAULT_REASONS,
     DefectKind,

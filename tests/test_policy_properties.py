@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from station.policy import Checklist, PolicyInput, default_policy, evaluate
-from station.returns.rules_types import Verdict
+from station.returns.rules.types import Verdict
 from station.vocabulary import (
     MERCHANT_FAULT_REASONS,
     DefectKind,

@@ -22,7 +22,7 @@ from station.returns.rules import (
     match_item,
     verify_return,
 )
-from station.returns.rules_gtin import GtinError, normalise_gtin
+from station.returns.rules.gtin import GtinError, normalise_gtin
 from station.vocabulary import ReturnReason
 
 KETTLE = ExpectedLine(

@@ -18,7 +18,7 @@ from station.returns.rules import (
     line_allowance_g,
     verify_return,
 )
-from station.returns.rules_gtin import GtinError, gtin_check_digit, normalise_gtin
+from station.returns.rules.gtin import GtinError, gtin_check_digit, normalise_gtin
 from station.vocabulary import ReturnReason
 
 SETTINGS = settings(max_examples=200, deadline=None)

@@ -17,7 +17,9 @@ from station.db.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
 from station.db.types import utcnow
 from station.webhooks import admin, outbox
 from station.webhooks.dispatcher import Dispatcher
-from station.webhooks.schedule import MAX_ATTEMPTS
+
+#: docs/webhooks.md: an event is tried 12 times (over about 3 days) before it is a dead letter.
+MAX_ATTEMPTS = 12
 
 
 @dataclass

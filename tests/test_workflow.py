@@ -11,7 +11,7 @@ from station import audit
 from station.context import StationContext, build
 from station.db.models import AuditEvent, Inspection, OutboxEvent
 from station.returns.errors import DomainError, IllegalTransition
-from station.returns.rules_types import ScannedItem
+from station.returns.rules.types import ScannedItem
 from station.returns.states import LEGAL_TRANSITIONS, WORK_PATH, InspectionState, is_legal
 from tests.factories import HEADPHONES_GTIN, jpeg, seed_rma, walk_to_graded
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from station.returns.rules_types import Verdict
+from station.returns.rules.types import Verdict
 from station.vocabulary import (
     DefectKind,
     DefectSeverity,

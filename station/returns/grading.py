@@ -12,7 +12,7 @@ from station.policy import Checklist, Decision, Policy, PolicyInput
 from station.policy import evaluate as evaluate_policy
 from station.returns.errors import DomainError
 from station.returns.rules import expected_parcel_weight_g, line_allowance_g, verify_return
-from station.returns.rules_types import ExpectedLine, ScannedItem, Verdict, WeightTolerance
+from station.returns.rules.types import ExpectedLine, ScannedItem, Verdict, WeightTolerance
 from station.vocabulary import (
     MERCHANT_FAULT_REASONS,
     DefectKind,

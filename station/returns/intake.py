@@ -22,7 +22,7 @@ from station.audit import canonical_json
 from station.db.models import ExpectedItem, Inspection, ReturnAuthorization
 from station.db.types import utcnow
 from station.returns.errors import DomainError, FieldProblem, IntakeError
-from station.returns.rules_gtin import GtinError, normalise_gtin
+from station.returns.rules.gtin import GtinError, normalise_gtin
 from station.unit_of_work import Work
 from station.vocabulary import ReturnReason
 

@@ -16,7 +16,7 @@ from station.returns import grading
 from station.returns.errors import DomainError, IllegalTransition, NotFound
 from station.returns.identify import find_rma
 from station.returns.rules import match_item
-from station.returns.rules_types import ScannedItem
+from station.returns.rules.types import ScannedItem
 from station.returns.states import OPEN_STATES, InspectionState
 from station.returns.transitions import Transitions, load, require_open
 from station.unit_of_work import UnitOfWork, Work

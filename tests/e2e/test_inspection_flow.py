@@ -103,15 +103,17 @@ def test_scale_unplugged_mid_inspection_then_typed_weight(open_bench: OpenBench,
     at.finish_items()
 
     # A blurry picture is held back with a retake prompt; nothing is stored until it is kept.
-    at.demo_click("[data-sim=picture][data-quality=blurry]")
-    at.page.wait_for_timeout(1500)  # a few frames of the simulated camera at 10 fps
+    with at.page.expect_response("**/bench/sim/picture") as applied:  # answers once frames show it
+        at.demo_click("[data-sim=picture][data-quality=blurry]")
+    assert applied.value.json()["applied"]
     at.page.locator(".angle:not(.taken) button").first.click()
     prompt = at.page.locator("main .flash.warning:has(button[name=keep])")
     expect(prompt).to_contain_text("blurry")
     at.shot("photo-retake-prompt")
     assert bench.query("SELECT id FROM photo WHERE inspection_id = ?", inspection_id) == []
-    at.demo_click("[data-sim=picture][data-quality=sharp]")
-    at.page.wait_for_timeout(1500)
+    with at.page.expect_response("**/bench/sim/picture") as applied:
+        at.demo_click("[data-sim=picture][data-quality=sharp]")
+    assert applied.value.json()["applied"]
     prompt.locator("button:not([name=keep])").click()  # Retake, now sharp
     expect(at.page.locator(".angle.taken")).to_have_count(1)
     (photo,) = bench.query("SELECT quality FROM photo WHERE inspection_id = ?", inspection_id)

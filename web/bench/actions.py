@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 from drivers.scanner.interpret import ScanRejected, interpret
 from station.policy import Checklist
 from station.returns.errors import DomainError
-from station.returns.rules_types import ScannedItem
+from station.returns.rules.types import ScannedItem
 from station.returns.states import InspectionState
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
 from web.app import station_context

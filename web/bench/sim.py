@@ -6,6 +6,7 @@ Registered only when the bench runs simulated devices; with real devices these r
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
@@ -144,6 +145,8 @@ def camera() -> Response:
 
 #: Picture problems the panel can put on the simulated camera: (blur sigma, gain).
 PICTURE = {"sharp": (0.0, 1.0), "blurry": (6.0, 1.0), "dark": (0.0, 0.08), "overexposed": (0.0, 4.0)}
+#: How long /picture waits for the camera thread to read frames of the new picture.
+PICTURE_APPLIED_S = 3.0
 
 
 @bp.post("/picture")
@@ -155,8 +158,14 @@ def picture() -> Response:
     quality = request.form.get("quality", "")
     if quality not in PICTURE:
         return refused(_("quality: sharp, blurry, dark or overexposed"))
+    served = sims.camera.frames_served
     sims.camera.blur_sigma, sims.camera.gain = PICTURE[quality]
-    return jsonify(ok=True)
+    # Answer once the camera thread has read a frame rendered wholly after the change (the one
+    # being rendered meanwhile may still be the old picture): a still taken now shows it.
+    deadline = time.monotonic() + PICTURE_APPLIED_S
+    while sims.camera.frames_served < served + 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return jsonify(ok=True, applied=sims.camera.frames_served >= served + 2)
 
 
 @bp.post("/plug")

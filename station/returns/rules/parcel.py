@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, DecimalException
 
-from station.returns.rules_types import ExpectedLine, Verdict, WeightTolerance
+from station.returns.rules.types import ExpectedLine, Verdict, WeightTolerance
 from station.vocabulary import ReturnReason
 
 #: Statutory no-reason window (a no-reason return within the statutory window of 7 days).

@@ -1,4 +1,4 @@
-"""Return verification rules: each a pure function returning a Verdict; verify_return runs all."""
+"""Item rules (match, quantity, serials, extra, missing) and verify_return, which runs every rule."""
 
 from __future__ import annotations
 
@@ -6,25 +6,16 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from station.returns.rules_gtin import GtinError, normalise_gtin, try_normalise_gtin
-from station.returns.rules_parcel import (
+from station.returns.rules.gtin import GtinError, normalise_gtin, try_normalise_gtin
+from station.returns.rules.parcel import (
     DEFAULT_WINDOW_DAYS,
     NO_REASON_WINDOW_DAYS,
     check_parcel_weight,
     check_reason,
     check_return_window,
-    expected_parcel_weight_g,
-    line_allowance_g,
 )
-from station.returns.rules_types import ExpectedLine, ScannedItem, Verdict, WeightTolerance
+from station.returns.rules.types import ExpectedLine, ScannedItem, Verdict, WeightTolerance
 from station.vocabulary import ReturnReason
-
-__all__ = [
-    "ExpectedLine", "ScannedItem", "Verdict", "WeightTolerance", "assign_scans",
-    "check_extra_items", "check_missing_items", "check_parcel_weight", "check_quantity",
-    "check_reason", "check_return_window", "check_serial", "expected_parcel_weight_g",
-    "line_allowance_g", "match_item", "match_line", "normalise_serial", "verify_return",
-]
 
 
 def _scan_gtin(scan: ScannedItem) -> tuple[str | None, str | None]:
