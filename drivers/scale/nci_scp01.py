@@ -1,8 +1,8 @@
 """NCI / Avery Weigh-Tronix SCP-01 (3825 style): W/S/Z requests, LF ... CR ETX replies.
 
 Sources: Avery Weigh-Tronix 7821 manual, p. 25 (SCP-01 commands, reply framing, status bytes),
-Brecknell 3700LP manual (NCI section), and the serial-nci-scale project. Framing differs slightly between devices, so whitespace and the LF between
-weight and status are optional here.
+Brecknell 3700LP manual (NCI section), and the serial-nci-scale project. Framing differs
+slightly between devices, so whitespace and the LF between weight and status are optional here.
 """
 
 from __future__ import annotations

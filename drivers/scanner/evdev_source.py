@@ -1,7 +1,8 @@
 """Keyboard-wedge scanner source: one evdev input device, grabbed exclusively, read in a thread.
 
-As the Odoo IoT box keyboard driver does it (odoo addons/hw_drivers, KeyboardUSBDriver): find the device by path or USB VID:PID, grab it
-so its keys never reach the desktop, and decode key-down events ourselves (drivers.scanner.wedge).
+As the Odoo IoT box keyboard driver does it (odoo addons/hw_drivers, KeyboardUSBDriver): find
+the device by path or USB VID:PID, grab it so its keys never reach the desktop, and decode
+key-down events ourselves (drivers.scanner.wedge).
 Unplugging gives state ERROR with the reason; the thread looks for the device again every
 ``reopen_interval_s`` and re-grabs it when it is back.
 """

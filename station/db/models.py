@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -146,6 +147,12 @@ class ExpectedItem(Base):
     rma: Mapped[ReturnAuthorization] = relationship(back_populates="items")
 
 
+#: The open (bench still working) states, as SQL; equals station.returns.states.OPEN_STATES
+#: (tests/test_migrations.py checks it). Migration 0005 writes the same text.
+OPEN_STATE_SQL = ("state IN ('received', 'weighed', 'items_identified', 'photos_taken', "
+                  "'checklist_done', 'graded')")
+
+
 class Inspection(Base):
     """One parcel on one bench: everything measured, decided and who did it."""
 
@@ -154,6 +161,12 @@ class Inspection(Base):
         Index("ix_inspection_station_state", "station_id", "state"),
         Index("ix_inspection_state_received", "state", "received_at"),
         Index("ix_inspection_received_at", "received_at"),
+        # At most one open inspection per return and per bench, whatever races (two benches
+        # scanning one label at the same moment): the database refuses the second row.
+        Index("uq_inspection_open_per_rma", "rma_pk", unique=True,
+              sqlite_where=text(OPEN_STATE_SQL), postgresql_where=text(OPEN_STATE_SQL)),
+        Index("uq_inspection_open_per_station", "station_id", unique=True,
+              sqlite_where=text(OPEN_STATE_SQL), postgresql_where=text(OPEN_STATE_SQL)),
         # analytics: ix_inspection_{station,operator}_minutes (median walk) are declared after
         # the class (PostgreSQL) and created by migration 0004 (both backends)
     )

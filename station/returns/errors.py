@@ -8,10 +8,12 @@ from dataclasses import dataclass
 class DomainError(Exception):
     """A request the returns domain refuses; nothing was changed."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, **params: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
+        #: Facts the translated message names (e.g. the bench a return is open at).
+        self.params = params
 
 
 class NotFound(DomainError):

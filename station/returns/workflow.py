@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from station.db.models import ChecklistAnswer, Inspection, Photo, Scan, Station
 from station.db.types import utcnow
@@ -101,7 +102,19 @@ class InspectionService:
     # -- steps ------------------------------------------------------------------------------
 
     def receive(self, label: str, station_id: str, operator_id: str | None, actor: str) -> Inspection:
-        """Identify a parcel by its label; unknown labels open a flagged 'unexpected return'."""
+        """Identify a parcel by its label; unknown labels open a flagged 'unexpected return'.
+
+        The database holds at most one open inspection per return and per bench (migration
+        0005). When another bench won the race for this label in the same instant, this one's
+        insert is refused; the step is then run once more, and its checks now see the winner
+        and say where the return is being inspected.
+        """
+        try:
+            return self._receive(label, station_id, operator_id, actor)
+        except IntegrityError:
+            return self._receive(label, station_id, operator_id, actor)
+
+    def _receive(self, label: str, station_id: str, operator_id: str | None, actor: str) -> Inspection:
         with self.work() as work:
             session = work.session
             if session.get(Station, station_id) is None:
@@ -120,7 +133,8 @@ class InspectionService:
                     if current.station_id != station_id:
                         raise DomainError(
                             "rma_in_progress",
-                            f"RMA {rma.rma_id} is being inspected at {current.station_id}",
+                            f"RMA {rma.rma_id} is being inspected at bench {current.station_id}",
+                            station=current.station_id,
                         )
                     return current
                 reinspect = current is not None and current.review.get("outcome") == "reinspect"

@@ -176,7 +176,7 @@ QUALITY_PROBLEMS: dict[str, LazyString] = {
 }
 ERRORS: dict[str, LazyString] = {
     "rma_cancelled": _l("This return was cancelled by the platform. Put the parcel aside for a supervisor."),
-    "rma_in_progress": _l("This return is being inspected at another bench."),
+    "rma_in_progress": _l("This return is being inspected at bench %(station)s."),
     "rma_already_inspected": _l("This return was already inspected. A supervisor can ask for a re-inspection."),
     "bench_busy": _l("Finish the open inspection on this bench first."),
     "bad_weight": _l("The weight must be above 0 g and at most 1000 kg."),
@@ -206,7 +206,13 @@ ERRORS: dict[str, LazyString] = {
 def error_message(error: DomainError) -> str:
     """The operator-facing message for a domain error, translated; the code names unknown ones."""
     known = ERRORS.get(error.code)
-    return str(known) if known is not None else str(_l("Cannot do that: %(code)s", code=error.code))
+    if known is None:
+        return str(_l("Cannot do that: %(code)s", code=error.code))
+    text = str(known)
+    try:
+        return text % error.params if "%(" in text else text
+    except (KeyError, ValueError, TypeError):  # a message whose facts the error did not carry
+        return text.split("%(")[0].rstrip(" ：:")
 
 
 def label(table: dict[str, LazyString], value: str | None) -> str:
