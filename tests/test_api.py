@@ -226,7 +226,8 @@ def test_health_readiness_metrics_and_openapi_answer(
     client: FlaskClient, platform: dict[str, str]
 ) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    assert client.get("/readyz").get_json()["checks"] == {"database": "ok", "photo_store": "ok"}
+    assert client.get("/readyz").get_json()["checks"] == {"database": "ok", "photo_store": "ok",
+                                                                "audit_anchor": "ok"}
     client.get("/api/v1/inspections", headers=platform)
     text = client.get("/metrics").get_data(as_text=True)
     assert "station_webhook_outbox_events" in text

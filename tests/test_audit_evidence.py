@@ -107,3 +107,36 @@ def test_evidence_verify_finds_changed_and_missing_photos(history: StationContex
     with history.db.reader() as session:
         statuses = sorted(c.status for c in check_all(session, history.store))
     assert statuses == ["mismatch", "missing", "ok"]
+
+
+def test_deleting_steps_after_the_last_webhook_is_caught_too(ctx: StationContext) -> None:
+    """Weights, scans and photos emit no webhook; their commits are anchored all the same."""
+    seed_rma(ctx)
+    inspection = ctx.inspections.receive("TRKRMA-1001", "bench-test", None, "op")  # emits
+    with ctx.db.reader() as session:
+        received_seq, received_hash = audit.head(session)
+    ctx.inspections.record_weight(inspection.id, 550_000, "scale", "op")  # no webhook
+    ctx.inspections.record_weight(inspection.id, 551_000, "scale", "op")  # no webhook
+    with ctx.db.engine.begin() as conn:  # delete both and rewind the head to the received row
+        conn.execute(text(f"DELETE FROM audit_event WHERE seq > {received_seq}"))
+        conn.execute(text("UPDATE audit_head SET seq = :s, hash = :h"),
+                     {"s": received_seq, "h": received_hash})
+    with ctx.db.reader() as session:
+        assert audit.verify(session, []) == []  # the chain alone looks whole
+    found = problems(ctx)
+    assert [p.seq for p in found if "cut off" in p.problem] == [received_seq + 1, received_seq + 2]
+
+
+def test_an_anchor_file_that_cannot_be_written_does_not_undo_a_committed_step(
+        ctx: StationContext, tmp_path: Path) -> None:
+    seed_rma(ctx)
+    inspection = ctx.inspections.receive("TRKRMA-1001", "bench-test", None, "op")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the anchor's folder should be")
+    ctx.anchors.path = blocked / "anchors.log"
+    ctx.inspections.record_weight(inspection.id, 550_000, "scale", "op")  # no exception
+    assert ctx.inspections.get(inspection.id).measured_weight_mg == 550_000  # it was stored
+    assert ctx.work.anchor_problem is not None and "not written" in ctx.work.anchor_problem
+    ctx.anchors.path = tmp_path / "anchors.log"
+    ctx.inspections.record_weight(inspection.id, 551_000, "scale", "op")
+    assert ctx.work.anchor_problem is None  # the next anchor that succeeds clears it

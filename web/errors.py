@@ -16,6 +16,7 @@ MESSAGES = {
     413: _l("That upload is too large."),
     423: _l("The bench is locked. Unlock it with your badge and PIN."),
     429: _l("Too many requests. Wait a moment and try again."),
+    503: _l("The station database is busy. Nothing was saved: try again in a moment."),
 }
 
 

@@ -26,9 +26,17 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
     return on_connect
 
 
+#: Execution option of the reader engine: its transactions start deferred (no write lock).
+READ_ONLY = "station_read_only"
+
+
 def _sqlite_begin(conn: Any) -> None:
-    # Take the write lock at the start: no lock upgrade failures between two writers.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the write lock at the start: no lock upgrade failures between two writers.
+    # A reader starts a deferred transaction: a WAL snapshot that never blocks a bench's write.
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, busy_timeout_ms: int = 5000, echo: bool = False) -> Engine:
@@ -50,6 +58,8 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(engine.execution_options(**{READ_ONLY: True}),
+                                     expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str, busy_timeout_ms: int = 5000, echo: bool = False) -> Database:
@@ -67,8 +77,8 @@ class Database:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A session for reads (no commit)."""
-        with self._sessions() as session:
+        """A session for reads (no commit; on SQLite it never takes the write lock)."""
+        with self._readers() as session:
             yield session
 
     def dispose(self) -> None:

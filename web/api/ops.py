@@ -92,7 +92,7 @@ def device_states() -> dict[str, DeviceStatus]:
 
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Database and photo store reachable; device states reported, not required (see top)."""
+    """Database and photo store reachable, audit anchors written; device states reported, not required."""
     ctx = station_context(current_app)
     checks: dict[str, str] = {}
     try:
@@ -106,6 +106,9 @@ def readyz() -> tuple[Response, int]:
         checks["photo_store"] = "ok"
     except Exception as exc:
         checks["photo_store"] = f"error: {type(exc).__name__}"
+    # a committed step whose audit head could not be anchored (see station/unit_of_work.py)
+    problem = ctx.work.anchor_problem
+    checks["audit_anchor"] = "ok" if problem is None else f"error: {problem}"
     ready = all(v == "ok" for v in checks.values())
     devices = {
         name: {"state": status.state.value, "reason": status.reason}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from pydantic import ValidationError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 
 from station.returns.errors import DomainError, IllegalTransition, IntakeError, NotFound
 
+log = logging.getLogger(__name__)
 PROBLEM_TYPE = "https://returns-station.invalid/problems/"
 CONFLICT_CODES = {"rma_locked", "idempotency_key_reused", "illegal_transition"}
 
@@ -23,6 +26,15 @@ class ApiProblem(Exception):
         self.code = code
         self.detail = detail
         self.extra = extra
+
+
+class DatabaseBusy(ServiceUnavailable):
+    """503: the station database could not be written in time (another writer holds it)."""
+
+    description = "the station database is busy, try again"
+
+    def __init__(self) -> None:
+        super().__init__(retry_after=1)
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
@@ -80,7 +92,28 @@ def register(app: Flask) -> None:
         if browser_page():
             from web.errors import error_page
 
-            return error_page(exc)  # type: ignore[return-value]
-        status = exc.code or 500
-        code = (exc.name or "error").lower().replace(" ", "_")
-        return problem(status, code, exc.description or code)
+            response = error_page(exc)
+        else:
+            status = exc.code or 500
+            code = (exc.name or "error").lower().replace(" ", "_")
+            response = problem(status, code, exc.description or code)
+        for name, value in exc.get_headers():
+            if name.lower() in ("allow", "retry-after"):  # 405 says which methods, 429/503 when
+                response.headers[name] = value
+        return response  # type: ignore[return-value]  # werkzeug Response from error_page
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(exc: RecursionError) -> Response:
+        """JSON nested deeper than the parser goes (``[`` x 100000): a bad body, not a crash."""
+        return _http(BadRequest("the body is nested too deeply to read"))
+
+    @app.errorhandler(OperationalError)
+    def _database(exc: OperationalError) -> Response:
+        """The database is locked by another writer past the busy timeout, or unreachable.
+
+        The transaction was rolled back: nothing of the request was stored. The operator is told
+        to try again (503 with Retry-After), never shown a 500.
+        """
+        log.warning("database unavailable for %s %s: %s", request.method, request.path,
+                    str(getattr(exc, "orig", exc)).splitlines()[0][:200])
+        return _http(DatabaseBusy())

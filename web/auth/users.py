@@ -59,9 +59,9 @@ def check_badge(db: Database, badge_id: str, pin: str) -> BenchUser | None:
     with db.reader() as session:
         row = session.execute(select(Operator).where(Operator.badge_id == badge_id)).scalar()
         stored = row.pin_hash if row is not None and row.active else None
-        if not check_secret(stored, pin) or row is None:
-            return None
-        return _user(row)
+        person = _user(row) if row is not None else None
+    # argon2 (64 MB, ~0.3 s) runs after the read transaction has ended
+    return person if check_secret(stored, pin) and person is not None else None
 
 
 def check_password(db: Database, username: str, password: str) -> BenchUser | None:
@@ -69,9 +69,10 @@ def check_password(db: Database, username: str, password: str) -> BenchUser | No
     with db.reader() as session:
         row = session.execute(select(Operator).where(Operator.username == username)).scalar()
         usable = row is not None and row.active and row.role in ("supervisor", "admin")
-        if not check_secret(row.password_hash if usable and row else None, password) or row is None:
-            return None
-        return _user(row)
+        stored = row.password_hash if usable and row is not None else None
+        person = _user(row) if row is not None else None
+    # argon2 (64 MB, ~0.3 s) runs after the read transaction has ended
+    return person if check_secret(stored, password) and person is not None else None
 
 
 def set_locale(db: Database, operator_id: str, locale: str) -> None:
