@@ -36,6 +36,7 @@ from web.analytics import labels
 from web.analytics.charts import Datum, bar_chart, donut_chart, line_chart
 from web.app import station_context
 from web.auth.roles import SUPERVISOR_ROLES, protect
+from web.params import bounded_int
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 protect(bp, SUPERVISOR_ROLES)
@@ -70,15 +71,17 @@ def options() -> Options:
     if bucket not in BUCKETS:
         raise BadRequestArgs("bucket", _("Choose day, week or month."))
     page = request.args.get("page", "1") or "1"
-    if not page.isdigit() or not 1 <= int(page) <= MAX_PAGE:
+    page_no = bounded_int(page, 1, MAX_PAGE)
+    if page_no is None:
         raise BadRequestArgs("page", _("The page must be a number from 1 to %(last)d.",
                                        last=MAX_PAGE))
     if request.args.get("format", "") not in ("", "html", "csv"):
         raise BadRequestArgs("format", _("The format is html or csv."))
     top = request.args.get("top", "10") or "10"
-    if not top.isdigit() or not 1 <= int(top) <= 100:
+    rows = bounded_int(top, 1, 100)
+    if rows is None:
         raise BadRequestArgs("top", _("Show from 1 to 100 rows."))
-    return Options(bucket=bucket, top=int(top), page=int(page),
+    return Options(bucket=bucket, top=rows, page=page_no,
                    sla_warn_hours=review.sla_warn_hours, sla_breach_hours=review.sla_breach_hours)
 
 

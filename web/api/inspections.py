@@ -21,6 +21,7 @@ from web.api.auth import require
 from web.api.problems import ApiProblem
 from web.api.schemas import InspectionOut, InspectionPage, SignedUrlOut
 from web.app import station_context
+from web.params import bounded_int
 
 bp = Blueprint("api_inspections", __name__)
 
@@ -44,7 +45,7 @@ def _parse_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         at, inspection_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         return datetime.fromisoformat(at).astimezone(UTC), str(inspection_id)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:  # nested brackets too
         raise ApiProblem(400, "invalid_cursor", "the cursor is not one this API gave out") from exc
 
 
@@ -68,11 +69,12 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None:
         return default
-    if not raw.strip().lstrip("-").isdigit() or not low <= int(raw) <= high:
+    value = bounded_int(raw, low, high)
+    if value is None:
         reason = f"an integer from {low} to {high}"
         raise ApiProblem(400, "invalid_query", f"{name} must be {reason}",
                          errors=[{"field": name, "reason": reason}])
-    return int(raw)
+    return value
 
 
 def _choice_arg(name: str, choices: tuple[str, ...]) -> str | None:

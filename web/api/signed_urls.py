@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from station.config import Settings
+from web.params import bounded_int
 
 DEFAULT_TTL_S = 900
 MAX_TTL_S = 3600
@@ -36,6 +37,7 @@ def signature(key: bytes, photo_id: str, variant: str, expires_s: int) -> str:
 
 def valid(key: bytes, photo_id: str, variant: str, expires: str, sig: str, now_s: float) -> bool:
     """True when ``sig`` was made for this photo and variant and has not expired."""
-    if not expires.isdigit() or int(expires) < now_s:
+    expires_s = bounded_int(expires, 0, 10**12)
+    if expires_s is None or expires_s < now_s or not sig.isascii():
         return False
-    return hmac.compare_digest(signature(key, photo_id, variant, int(expires)), sig)
+    return hmac.compare_digest(signature(key, photo_id, variant, expires_s).encode(), sig.encode())

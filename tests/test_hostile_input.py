@@ -1,0 +1,87 @@
+"""Hostile input to the API and pages: each a 4xx answer, never a 500, and nothing changed."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from station.context import StationContext
+from station.db.models import AuditEvent, ReturnAuthorization
+from tests.test_api import RMA, app, client, inspected, key, platform  # noqa: F401  (fixtures)
+
+DEEP = "[" * 100_000
+
+
+def audit_rows(ctx: StationContext) -> int:
+    with ctx.db.reader() as session:
+        return int(session.execute(select(func.count()).select_from(AuditEvent)).scalar_one())
+
+
+@pytest.fixture
+def before(ctx: StationContext) -> Iterator[int]:
+    rows = audit_rows(ctx)
+    yield rows
+    assert audit_rows(ctx) == rows, "hostile input changed something"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/returns", "/api/v1/webhooks/endpoints",
+                                  "/api/v1/returns/RMA-X/refund-status"])
+def test_json_nested_a_hundred_thousand_deep_is_400(client: FlaskClient,  # noqa: F811
+                                                     platform: dict[str, str],  # noqa: F811
+                                                     before: int, path: str) -> None:
+    answer = client.post(path, data=DEEP, headers={**platform, "Content-Type": "application/json"})
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:200]
+    assert answer.mimetype == "application/problem+json"
+
+
+def test_a_cursor_of_nested_brackets_is_400(client: FlaskClient,  # noqa: F811
+                                            platform: dict[str, str]) -> None:  # noqa: F811
+    cursor = base64.urlsafe_b64encode(DEEP.encode()).decode()
+    answer = client.get(f"/api/v1/inspections?cursor={cursor}", headers=platform)
+    assert answer.status_code == 400 and answer.get_json()["title"] == "invalid cursor"
+
+
+@pytest.mark.parametrize("value", ["--5", "²", "5" * 5000, "-0x10", " ", "1e3", "٣"])
+def test_integer_query_parameters_take_plain_integers_only(client: FlaskClient,  # noqa: F811
+                                                           platform: dict[str, str],  # noqa: F811
+                                                           inspected: str,  # noqa: F811
+                                                           value: str) -> None:
+    assert client.get(f"/api/v1/inspections?limit={value}", headers=platform).status_code == 400
+    photo = client.get(f"/api/v1/inspections/{inspected}", headers=platform).get_json()["photos"][0]
+    signed = client.post(f"/api/v1/photos/{photo['id']}/signed-url?ttl_s={value}", headers=platform)
+    assert signed.status_code == 400
+
+
+@pytest.mark.parametrize("expires, sig", [("²", "ab"), ("9" * 5000, "ab"), ("99999999999", "é" * 64),
+                                          ("99999999999", "\u2603")])
+def test_a_signed_photo_url_with_odd_expiry_or_signature_is_refused(
+        client: FlaskClient, platform: dict[str, str], inspected: str,  # noqa: F811
+        expires: str, sig: str) -> None:
+    photo = client.get(f"/api/v1/inspections/{inspected}", headers=platform).get_json()["photos"][0]
+    signed = client.post(f"/api/v1/photos/{photo['id']}/signed-url", headers=platform).get_json()
+    path = signed["url"].split("/api/v1", 1)[1].split("?")[0]
+    answer = client.get(f"/api/v1{path}?expires={expires}&sig={sig}")
+    assert answer.status_code == 403
+
+
+def test_a_wrong_method_is_405_with_allow(client: FlaskClient,  # noqa: F811
+                                          platform: dict[str, str]) -> None:  # noqa: F811
+    answer = client.put("/api/v1/returns", headers=platform)
+    assert answer.status_code == 405
+    assert {m.strip() for m in answer.headers["Allow"].split(",")} >= {"POST"}
+    page = client.delete("/auth/sign-in", headers={"Accept": "text/html"})
+    assert page.status_code == 405 and "GET" in page.headers["Allow"]
+
+
+def test_nothing_was_created_by_the_hostile_bodies(ctx: StationContext, client: FlaskClient,  # noqa: F811
+                                                  platform: dict[str, str]) -> None:  # noqa: F811
+    for body in (DEEP, "{", "\x00", '{"rma_id": ' + "[" * 5000 + "]" * 5000 + "}"):
+        client.post("/api/v1/returns", data=body,
+                    headers={**platform, "Content-Type": "application/json"})
+    with ctx.db.reader() as session:
+        assert session.execute(select(func.count()).select_from(ReturnAuthorization)).scalar_one() == 0
+    assert RMA["rma_id"]
