@@ -60,6 +60,13 @@ class DatabaseSection(Section):
             raise ValueError("only sqlite:/// and postgresql+psycopg:// URLs are supported")
         if value.startswith("postgresql:"):
             value = "postgresql+psycopg:" + value.removeprefix("postgresql:")
+        from sqlalchemy.engine import make_url
+
+        try:  # the message never repeats the URL: it may hold the password
+            make_url(value)
+        except Exception:
+            raise ValueError("not a valid database URL (postgresql+psycopg://user:password@host:"
+                             "port/name or sqlite:///path)") from None
         return value
 
 
@@ -289,11 +296,18 @@ def load_settings(config: str | os.PathLike[str] | None = None) -> Settings:
             os.environ["STATION_CONFIG"] = saved
     database_url = os.environ.get("DATABASE_URL")
     if database_url:
-        settings.database = DatabaseSection(
-            url=database_url,
-            busy_timeout_ms=settings.database.busy_timeout_ms,
-            echo=settings.database.echo,
-        )
+        try:
+            settings.database = DatabaseSection(
+                url=database_url,
+                busy_timeout_ms=settings.database.busy_timeout_ms,
+                echo=settings.database.echo,
+            )
+        except ValidationError as exc:  # only the messages: the value may hold the password
+            raise ConfigError("; ".join(f"environment DATABASE_URL: {err['msg']}"
+                                        for err in exc.errors())) from None
+    if settings.evidence.backend != "local":
+        raise ConfigError(f"{_origin(('evidence', 'backend'), data, path)}: evidence.backend: "
+                          "the S3-compatible photo store is not built yet; use \"local\"")
     return settings
 
 

@@ -52,8 +52,10 @@ def spread(n: int, seed_: int = 3) -> list[Parcel]:
             minutes=rng.randrange(1, 90) if grade else None,
             grade=grade[0] if grade else None, disposition=grade[1] if grade else None,
             recommendation=grade[2] if grade else None,
-            state="flagged" if flags else "completed" if grade else "received",
-            reason=reason, lines=rng.choice(LINES) if reason else [], flags=sorted(flags),
+            # an ungraded parcel was handed to a supervisor early (a bench has one open at most)
+            state="flagged" if flags or not grade else "completed",
+            reason=reason, lines=rng.choice(LINES) if reason else [],
+            flags=sorted(flags) if grade or flags else ["operator_flag"],
             refund=rng.choice([None, "refunded", "denied"]) if grade else None,
             review_override={"grade": "D"} if rng.random() < 0.1 else {},
             wrong_scan=rng.random() < 0.1,

@@ -82,3 +82,27 @@ def test_database_url_selects_postgresql_and_secrets_are_masked(monkeypatch: pyt
     assert shown["web"]["secret_key"] == "****"
     assert shown["database"]["url"] == "postgresql+psycopg://station:****@db.local/returns"
     assert "s3cret" not in str(shown) and "hunter2" not in str(shown)
+
+
+@pytest.mark.parametrize("url", ["mysql://station:SECRETPW@db/returns",
+                                 "postgresql://station:SECRETPW@db:notaport/returns"])
+def test_a_bad_database_url_is_one_error_that_never_shows_the_password(
+        clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, url: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", url)
+    with pytest.raises(ConfigError) as raised:
+        load_settings(None)
+    assert "DATABASE_URL" in str(raised.value) and "SECRETPW" not in str(raised.value)
+    monkeypatch.delenv("DATABASE_URL")
+    (tmp_path / "station.toml").write_text(f'[database]\nurl = "{url}"\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings(None)
+    assert "database.url" in str(raised.value) and "SECRETPW" not in str(raised.value)
+
+
+def test_the_s3_photo_store_is_refused_at_config_check_until_it_exists(
+        clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STATION_EVIDENCE__BACKEND", "s3")
+    with pytest.raises(ConfigError, match="S3-compatible photo store is not built yet"):
+        load_settings(None)
