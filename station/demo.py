@@ -129,7 +129,8 @@ def product_photo(text: str, seed: int, size: tuple[int, int] = (1280, 720)) -> 
     cv2.putText(image, text, (width // 4 + 20, height // 2), cv2.FONT_HERSHEY_SIMPLEX, 1.2,
                 (255, 255, 255), 2)
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
-    assert ok
+    if not ok:
+        raise DomainError("photo_encode_failed", "the demo photo could not be encoded as JPEG")
     return bytes(encoded.tobytes())
 
 

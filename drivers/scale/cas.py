@@ -30,8 +30,11 @@ LAMP_STABLE = 0x40
 
 _HEADER = {"ST": ScaleStatus.OK, "US": ScaleStatus.OK, "OL": ScaleStatus.OVERLOAD}
 _WEIGHT = re.compile(r"\s*(?P<value>[+-]?\s*[0-9]*\.?[0-9]+)\s*(?P<unit>[A-Za-z]{0,3})\s*")
+#: Matched on the raw bytes: the device id and the lamp byte are binary, and real indicators
+#: send the lamp byte with its high bit set (0xC4 = b7 + b6 stable + b2 gross); only the header
+#: and the weight field are ASCII text.
 _CAS22 = re.compile(
-    r"(?P<state>ST|US|OL),(?P<kind>GS|NT),(?P<id>.)(?P<lamp>.),(?P<body>.{1,12})", re.DOTALL
+    rb"(?P<state>ST|US|OL),(?P<kind>GS|NT),(?P<id>.)(?P<lamp>.),(?P<body>.{1,12})", re.DOTALL
 )
 _AND18 = re.compile(r"(?P<state>ST|US|OL),(?P<kind>GS|NT),(?P<body>.{1,12})", re.DOTALL)
 
@@ -57,6 +60,17 @@ def parse(frame: bytes, variant: str = "cas22", unit: str = "kg") -> Reading:
     """One streamed line -> Reading. ``unit`` is used when the line carries none (cas10)."""
     if not frame.endswith(b"\r\n"):
         raise ProtocolError(f"CAS line not terminated by CR LF: {frame!r}")
+    if variant == "cas22":
+        full = _CAS22.fullmatch(frame[:-2])
+        if not full:
+            raise ProtocolError(f"not a CAS 22-byte line: {frame!r}")
+        return _body(
+            decode_ascii(full.group("body")),
+            full.group("state").decode("ascii"),
+            full.group("kind").decode("ascii"),
+            unit,
+            full.group("lamp")[0],
+        )
     text = decode_ascii(frame[:-2])
     if variant == "cas10":
         if len(text) != 8:
@@ -67,17 +81,6 @@ def parse(frame: bytes, variant: str = "cas22", unit: str = "kg") -> Reading:
         unit_seen = canonical_unit(match.group("unit") or unit)
         return Reading(
             to_milligrams(match.group("value"), unit_seen), False, unit_seen, stable_known=False
-        )
-    if variant == "cas22":
-        full = _CAS22.fullmatch(text)
-        if not full:
-            raise ProtocolError(f"not a CAS 22-byte line: {frame!r}")
-        return _body(
-            full.group("body"),
-            full.group("state"),
-            full.group("kind"),
-            unit,
-            ord(full.group("lamp")),
         )
     if variant == "and18":
         short = _AND18.fullmatch(text)

@@ -80,8 +80,10 @@ def cas_line(state: ScaleState, unit: str, variant: str) -> bytes:
         return weight.encode() + b"\r\n"
     if variant == "and18":
         return f"{head},GS,{weight}{unit:>2}".encode() + b"\r\n"
-    lamp = 0x04 | (0x40 if state.stable and not state.overload else 0)
-    return f"{head},GS,1{chr(lamp)},{weight} {unit:>2}".encode() + b"\r\n"
+    # CAS CI-600D manual, p. 74: lamp byte b6 stable, b2 gross; real indicators set b7 as well
+    # (so the byte is not ASCII), and the simulator sends it the same way.
+    lamp = 0x80 | 0x04 | (0x40 if state.stable and not state.overload else 0)
+    return f"{head},GS,1".encode() + bytes([lamp]) + f",{weight} {unit:>2}".encode() + b"\r\n"
 
 
 def generic_line(state: ScaleState, unit: str, line_format: str) -> bytes:

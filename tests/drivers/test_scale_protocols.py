@@ -86,6 +86,12 @@ CAS22 = [
     (b"ST,GS,1\x04,0001.234 kg\r\n", 1_234_000, False, OK),  # ST but lamp not stable
     (b"ST,NT,1\x46,-000.500 kg\r\n", -500_000, True, OK),
     (b"OL,GS,1\x04,  ------ kg\r\n", None, False, OVER),
+    # CAS CI-600D manual, p. 74 (CAS 22 byte): the lamp byte as indicators send it, high bit set
+    (b"ST,GS,1\xc4,0001.234 kg\r\n", 1_234_000, True, OK),
+    (b"US,GS,1\x84,0001.234 kg\r\n", 1_234_000, False, OK),
+    (b"ST,NT,1\xc6,-000.500 kg\r\n", -500_000, True, OK),
+    (b"ST,GS,\x81\xc4,0013.500 kg\r\n", 13_500_000, True, OK),  # a binary device id too
+    (b"OL,GS,1\x84,  ------ kg\r\n", None, False, OVER),
 ]
 AND18 = [
     (b"ST,GS,0001.234kg\r\n", 1_234_000, True, OK),

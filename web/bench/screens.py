@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response
@@ -121,7 +122,8 @@ def home() -> Response | str:
     services = bench_services(current_app)
     ctx = station_context(current_app)
     return render_template("bench/idle.html", form=ActionForm(), live=True,
-                           today=done_today(ctx.db, services.station_id))
+                           today=done_today(ctx.db, services.station_id,
+                                            ZoneInfo(ctx.settings.station.timezone)))
 
 
 @bp.get("/i/<inspection_id>/<step>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask_babel import gettext as _
@@ -71,10 +72,12 @@ class BenchServices:
             self._pending.pop(inspection_id, None)
 
 
-def done_today(db: Database, station_id: str, now: datetime | None = None) -> int:
-    """Parcels this bench finished since midnight UTC (completed or handed to a supervisor)."""
-    now = now or datetime.now(UTC)
-    midnight = datetime.combine(now.date(), time(0), tzinfo=UTC)
+def done_today(db: Database, station_id: str, zone: ZoneInfo,
+               now: datetime | None = None) -> int:
+    """Parcels this bench finished since midnight in the station's time zone (completed or
+    handed to a supervisor): a bench in Shanghai starts counting at 00:00 Shanghai time."""
+    local = (now or datetime.now(UTC)).astimezone(zone)
+    midnight = datetime.combine(local.date(), time(0), tzinfo=zone).astimezone(UTC)
     with db.reader() as session:
         count = session.execute(
             select(func.count(Inspection.id))

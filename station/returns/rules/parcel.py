@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal, DecimalException
+from typing import TypeGuard
 
 from station.returns.rules.types import ExpectedLine, Verdict, WeightTolerance
 from station.vocabulary import ReturnReason
@@ -15,7 +16,7 @@ NO_REASON_WINDOW_DAYS = 7
 DEFAULT_WINDOW_DAYS = 30
 
 
-def _finite(value: Decimal | None) -> bool:
+def _finite(value: Decimal | None) -> TypeGuard[Decimal]:
     return value is not None and value.is_finite()
 
 
@@ -27,7 +28,6 @@ def expected_parcel_weight_g(
     for line in lines:
         if not _finite(line.unit_weight_g):
             return None
-        assert line.unit_weight_g is not None
         total += line.unit_weight_g * max(line.quantity, 0)
     return total
 
@@ -42,10 +42,8 @@ def line_allowance_g(line: ExpectedLine, default: WeightTolerance) -> Decimal:
     pct = line.weight_tolerance_pct if line.weight_tolerance_pct is not None else default.pct
     allowance = Decimal(0)
     if _finite(abs_g):
-        assert abs_g is not None
         allowance = max(allowance, abs(abs_g) * quantity)
     if _finite(pct) and _finite(line.unit_weight_g):
-        assert pct is not None and line.unit_weight_g is not None
         allowance = max(allowance, abs(pct) / 100 * line.unit_weight_g * quantity)
     return allowance
 
