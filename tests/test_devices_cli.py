@@ -40,7 +40,7 @@ def test_sim_scale_with_an_unknown_profile_says_which_exist(tmp_path: Path) -> N
 
 def test_sim_scanner_prints_its_pty(tmp_path: Path) -> None:
     result = station(tmp_path, "sim", "scanner", "--profile", "generic-serial",
-                     stdin="4006381333931\n")
+                     stdin="4006381333931\nquit\n")
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"/dev/pts/\d+", result.stdout.splitlines()[0]), result.stdout
 

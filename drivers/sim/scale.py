@@ -21,6 +21,7 @@ from pathlib import Path
 from drivers.scale.profile import ScaleProfile, find_scale_profile, load_scale_profile
 from drivers.scale.protocols import bind
 from drivers.sim import scale_frames as frames
+from drivers.sim.commands import serve
 from drivers.sim.pty import PtyLink
 from drivers.sim.scale_faults import FAULT_NAMES, Faults, mangle
 from drivers.sim.scale_replies import reply_to, split_requests
@@ -214,7 +215,7 @@ class SimulatedScale:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line simulator: print the pty path, then obey stdin commands until EOF/quit."""
+    """Command-line simulator: print the pty path, obey stdin commands, serve until quit/SIGTERM."""
     parser = argparse.ArgumentParser(prog="python -m drivers.sim.scale")
     parser.add_argument("--profile", required=True, help="shipped profile name or TOML path")
     args = parser.parse_args(argv)
@@ -224,30 +225,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(sim.port, flush=True)
+
+    def obey(line: str) -> bool:
+        words = line.split()
+        if not words:
+            return True
+        try:
+            if words[0] == "quit":
+                return False
+            if words[0] == "place":
+                sim.place(*(float(w) for w in words[1:4]))
+            elif words[0] == "remove":
+                sim.remove()
+            elif words[0] == "fault" and len(words) >= 2:
+                sim.fault(words[1], float(words[2]) if len(words) > 2 else True)
+            elif words[0] == "reconnect":
+                print(sim.reconnect(), flush=True)
+            elif words[0] == "clear":
+                sim.clear_faults()
+            else:
+                print(f"unknown command {line.strip()!r}", file=sys.stderr, flush=True)
+                return True
+            print("ok", flush=True)
+        except (ValueError, TypeError) as exc:
+            print(f"error: {exc}", file=sys.stderr, flush=True)
+        return True
+
     with sim:
-        for line in sys.stdin:
-            words = line.split()
-            if not words:
-                continue
-            try:
-                if words[0] == "quit":
-                    break
-                if words[0] == "place":
-                    sim.place(*(float(w) for w in words[1:4]))
-                elif words[0] == "remove":
-                    sim.remove()
-                elif words[0] == "fault" and len(words) >= 2:
-                    sim.fault(words[1], float(words[2]) if len(words) > 2 else True)
-                elif words[0] == "reconnect":
-                    print(sim.reconnect(), flush=True)
-                elif words[0] == "clear":
-                    sim.clear_faults()
-                else:
-                    print(f"unknown command {line.strip()!r}", file=sys.stderr, flush=True)
-                    continue
-                print("ok", flush=True)
-            except (ValueError, TypeError) as exc:
-                print(f"error: {exc}", file=sys.stderr, flush=True)
+        serve(obey)
     return 0
 
 

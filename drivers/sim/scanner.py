@@ -11,7 +11,7 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from drivers.scanner.keymap import (
     KEY_CAPSLOCK,
@@ -25,6 +25,7 @@ from drivers.scanner.keymap import (
 )
 from drivers.scanner.profile import ScannerInterface, ScannerProfile, scanner_profile
 from drivers.scanner.wedge import KEY_DOWN, KEY_UP, KeyEvent
+from drivers.sim.commands import serve
 from drivers.sim.pty import PtyLink
 
 #: Garbage a noisy line produces: NUL, bytes that are not UTF-8, a stray control character.
@@ -195,11 +196,18 @@ class UinputWedge:
 def _run_serial(profile: ScannerProfile) -> int:
     with SimulatedSerialScanner(profile) as scanner:
         print(scanner.port, flush=True)
-        for line in sys.stdin:
-            text = line.rstrip("\r\n")
-            if text:
-                scanner.scan(text)
+        serve(lambda line: _each(line, scanner.scan))
     return 0
+
+
+def _each(line: str, scan: Callable[[str], object]) -> bool:
+    """One stdin line is one code to scan (``quit`` ends the simulator)."""
+    text = line.rstrip("\r\n")
+    if text == "quit":
+        return False
+    if text:
+        scan(text)
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -222,9 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     with UinputWedge(SimulatedWedge(suffix=profile.suffix), name=f"sim {profile.model}") as wedge:
         print(wedge.device_path, flush=True)
-        for line in sys.stdin:
-            if line.rstrip("\r\n"):
-                wedge.type(line.rstrip("\r\n"))
+        serve(lambda line: _each(line, wedge.type))
     return 0
 
 

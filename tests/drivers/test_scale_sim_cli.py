@@ -66,3 +66,32 @@ def test_an_unknown_profile_is_a_clear_error() -> None:
     )
     assert result.returncode == 2
     assert "no scale profile 'acme-nothing'" in result.stderr
+
+
+def test_with_no_terminal_it_keeps_serving_until_sigterm() -> None:
+    """Started in the background or by a service manager, stdin is at EOF from the start."""
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drivers.sim.scale", "--profile", "generic-mt-sics"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    try:
+        port = proc.stdout.readline().strip()
+        assert port.startswith("/dev/")
+        link = SerialLink(port, _profile())
+        reader = FrameReader(link, mt_sics.FRAMING)
+        try:
+            for _ in range(3):  # answers long after stdin ended
+                frame = _ask(link, reader, b"SI\r\n")
+                assert frame is not None and mt_sics.parse(frame).weight_mg is not None
+            assert proc.poll() is None
+        finally:
+            link.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
