@@ -176,6 +176,7 @@ def test_the_simulator_command_scans_stdin_lines_on_its_pty() -> None:
             sim.stdin.flush()
             assert bench.next_scan().raw == "RMA-CLI-1"
     finally:
+        sim.stdin.write("quit\n")  # end of input alone keeps it serving (until SIGTERM)
         sim.stdin.close()
         assert sim.wait(timeout=WAIT_S) == 0
 
