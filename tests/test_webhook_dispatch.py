@@ -175,7 +175,8 @@ def test_410_gone_disables_the_endpoint(
         assert endpoint is not None
         assert not endpoint.enabled and "410" in endpoint.disabled_reason
     row = event(ctx, event_id)
-    assert row.status == "dead" and "no enabled webhook endpoint" in row.last_error
+    # the dead letter says what happened: the 410, not "no enabled endpoint"
+    assert row.status == "dead" and "410 Gone" in row.last_error
 
 
 def test_429_retry_after_sets_the_next_attempt(
@@ -188,6 +189,27 @@ def test_429_retry_after_sets_the_next_attempt(
     row = event(ctx, event_id)
     assert row.status == "pending"
     assert row.next_attempt_at == clock.now + timedelta(seconds=120)
+
+
+def test_retry_after_answers_do_not_use_up_the_schedule_within_its_span(
+    ctx: StationContext, receiver: Receiver, endpoint_id: str
+) -> None:
+    """A receiver saying 'Retry-After: 1' 30 times in a row does not make a dead letter in
+    seconds; it is asked again until the schedule's whole span (about 2.8 days) has passed."""
+    clock = Clock()
+    worker = dispatcher(ctx, clock)
+    receiver.replies = [(503, {"Retry-After": "1"})] * 30
+    event_id = emit(ctx, "RMA-6")
+    for _ in range(30):
+        worker.run_once()
+        row = event(ctx, event_id)
+        assert row.status == "pending", row.last_error
+        clock.now = max(clock.now, row.next_attempt_at)
+    assert event(ctx, event_id).attempts == 30 > MAX_ATTEMPTS
+    receiver.replies = [(503, {"Retry-After": "1"})] * 2
+    clock.advance(3 * 24 * 3600)  # past the schedule's span: the throttling no longer shields it
+    worker.run_once()
+    assert event(ctx, event_id).status == "dead"
 
 
 def test_a_receiver_down_for_days_gives_a_dead_letter_that_replays_under_the_same_id(

@@ -347,6 +347,8 @@ class OutboxEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: Attempts answered 429/503 with a Retry-After: they do not use up the retry schedule.
+    throttled: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_until: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(64))

@@ -229,6 +229,8 @@ class Dispatcher:
         attempt = row.attempts + 1
         retry_after: list[float] = []
         failures: list[str] = []
+        gone: list[str] = []
+        spends = False  # a failure that uses up one of the schedule's attempts
         delivered = claim.delivered_before
         for target, result in results:
             outcome = _outcome(result)
@@ -243,20 +245,33 @@ class Dispatcher:
                 delivered += 1
             elif outcome == "gone":
                 _disable(session, target.id, "the receiver answered 410 Gone")
+                gone.append(f"{target.url}: 410 Gone, endpoint disabled")
             else:
                 failures.append(f"{target.url}: {result.status_code or result.error}")
-                if outcome == "throttled":
-                    seconds = schedule.parse_retry_after(result.retry_after, now)
-                    if seconds is not None:
-                        retry_after.append(seconds)
+                seconds = schedule.parse_retry_after(result.retry_after, now) \
+                    if outcome == "throttled" else None
+                if seconds is None:
+                    spends = True
+                else:
+                    retry_after.append(seconds)
         if row.status != "delivering" or row.claimed_by != self.worker_id:
             return row.status  # our lease ran out and another worker owns it now
         row.attempts = attempt
         row.lease_until = None
         row.claimed_by = None
         if failures:
-            row.last_error = "; ".join(failures)[:2000]
-            due = schedule.next_attempt(now, attempt, max(retry_after) if retry_after else None)
+            row.last_error = "; ".join(failures + gone)[:2000]
+            # A receiver that said when to come back (429/503 + Retry-After) does not use up the
+            # schedule's attempts; within the schedule's whole span it is simply asked again.
+            if not spends:
+                row.throttled += 1
+            spent = attempt - row.throttled
+            within_span = now < row.created_at + timedelta(seconds=schedule.total_span_s())
+            if not spends:  # asked to wait: again after Retry-After, until the span is over
+                due = schedule.next_attempt(now, 1, max(retry_after)) if within_span else None
+            else:
+                due = schedule.next_attempt(now, max(spent, 1),
+                                            max(retry_after) if retry_after else None)
             if due is None:
                 row.status = "dead"
             else:
@@ -265,7 +280,8 @@ class Dispatcher:
             row.status, row.delivered_at, row.last_error = "delivered", now, ""
         else:
             row.status = "dead"
-            row.last_error = "no enabled webhook endpoint is subscribed to this event"
+            row.last_error = ("; ".join(gone) if gone else
+                              "no enabled webhook endpoint is subscribed to this event")[:2000]
         return row.status
 
     def run_once(self) -> DispatchStats:

@@ -18,6 +18,11 @@ MAX_ATTEMPTS = 12
 MAX_RETRY_AFTER_S = 24 * 3600
 
 
+def total_span_s() -> int:
+    """How long the schedule keeps trying, first attempt to last (about 2.8 days)."""
+    return sum(delay_after(n) for n in range(1, MAX_ATTEMPTS))
+
+
 def delay_after(failed_attempts: int) -> int:
     """Seconds to wait after ``failed_attempts`` failures (1 = the first, immediate, one)."""
     if failed_attempts < 1:

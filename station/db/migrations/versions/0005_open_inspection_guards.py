@@ -1,4 +1,5 @@
-"""one open inspection per return and per bench (partial unique indexes); the audit head row
+"""one open inspection per return and per bench (partial unique indexes); the audit head row;
+outbox_event.throttled
 
 Revision ID: 0005
 Revises: 0004
@@ -58,6 +59,8 @@ def _close_duplicates() -> int:
 
 
 def upgrade() -> None:
+    op.add_column("outbox_event", sa.Column("throttled", sa.Integer(), nullable=False,
+                                            server_default="0"))
     _close_duplicates()
     for name, column in (("uq_inspection_open_per_rma", "rma_pk"),
                          ("uq_inspection_open_per_station", "station_id")):
@@ -71,5 +74,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_column("outbox_event", "throttled")
     op.drop_index("uq_inspection_open_per_station", table_name="inspection")
     op.drop_index("uq_inspection_open_per_rma", table_name="inspection")
