@@ -85,3 +85,24 @@ def test_nothing_was_created_by_the_hostile_bodies(ctx: StationContext, client: 
     with ctx.db.reader() as session:
         assert session.execute(select(func.count()).select_from(ReturnAuthorization)).scalar_one() == 0
     assert RMA["rma_id"]
+
+
+@pytest.mark.parametrize("url", ["http://" + "a" * 64 + ".example/hook", "http://host:99999x/hook",
+                                 "http://" + ("abc." * 70) + "example/hook", "http://a..b/hook"])
+def test_a_webhook_url_with_an_impossible_host_is_refused_at_creation(
+        ctx: StationContext, client: FlaskClient, platform: dict[str, str], url: str) -> None:  # noqa: F811
+    answer = client.post("/api/v1/webhooks/endpoints", json={"url": url}, headers=platform)
+    assert answer.status_code in (400, 422), answer.get_data(as_text=True)[:200]
+    from station.db.models import WebhookEndpoint
+
+    with ctx.db.reader() as session:
+        assert session.execute(select(func.count()).select_from(WebhookEndpoint)).scalar_one() == 0
+
+
+def test_any_transport_exception_is_a_failed_attempt_with_its_reason() -> None:
+    from station.webhooks import transport
+
+    result = transport.post("http://" + "a" * 64 + ".example/hook", b"{}", {}, 1.0, 1.0)
+    assert not result.ok and result.status_code is None and "UnicodeError" in result.error
+    bad_port = transport.post("http://127.0.0.1:99999x/hook", b"{}", {}, 1.0, 1.0)
+    assert not bad_port.ok and "port" in bad_port.error.lower()

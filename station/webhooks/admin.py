@@ -40,6 +40,16 @@ def check_url(url: str) -> str:
         raise DomainError("invalid_url", f"webhook URL {url[:200]!r}: {exc}") from exc
     if parts.scheme not in ("http", "https") or not hostname:
         raise DomainError("invalid_url", f"webhook URL must be http(s)://host/...: {url[:200]!r}")
+    try:  # the name as DNS will be asked for it: labels of 1-63 characters, 253 in all
+        ascii_host = hostname.encode("idna")
+        _ = parts.port  # a port that is not a number
+    except (UnicodeError, ValueError) as exc:
+        raise DomainError("invalid_url", f"webhook URL host {hostname[:80]!r} is not a valid "
+                          f"host name: {exc}") from exc
+    if len(ascii_host) > 253 or any(not 0 < len(label) <= 63
+                                    for label in ascii_host.rstrip(b".").split(b".")):
+        raise DomainError("invalid_url", f"webhook URL host {hostname[:80]!r} is not a valid "
+                          "host name (labels of 1-63 characters)")
     return url
 
 

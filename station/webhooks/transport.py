@@ -35,7 +35,11 @@ def post(
 ) -> HttpResult:
     """POST ``body`` to ``url``; never raises for network trouble, it reports it."""
     started = time.monotonic()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # ValueError for a port that is not a number
+    except ValueError as exc:
+        return HttpResult(None, None, f"unusable URL: {exc}"[:500], 0)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return HttpResult(None, None, f"unsupported URL {url!r}", 0)
     path = parts.path or "/"
@@ -59,7 +63,7 @@ def post(
         return HttpResult(
             response.status, response.getheader("Retry-After"), "", _ms(started)
         )
-    except (TimeoutError, OSError, http.client.HTTPException) as exc:
+    except Exception as exc:  # the network's edge: any failure is a failed attempt with its reason
         return HttpResult(None, None, f"{type(exc).__name__}: {exc}"[:500], _ms(started))
     finally:
         conn.close()
