@@ -13,14 +13,21 @@ from collections.abc import Callable
 from typing import Any
 
 
-def serve(obey: Callable[[str], bool]) -> None:
-    """Feed every stdin line to ``obey`` (False = quit); return on quit, SIGTERM or SIGINT."""
+def stop_on_signals() -> threading.Event:
+    """An event SIGTERM and SIGINT set; call it before the port is announced, so a signal that
+    comes right after the announcement still ends the simulator cleanly."""
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: Any) -> None:
         stop.set()
 
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    return stop
+
+
+def serve(obey: Callable[[str], bool], stop: threading.Event) -> None:
+    """Feed every stdin line to ``obey`` (False = quit); return on quit or once ``stop`` is set."""
 
     def read() -> None:
         for line in sys.stdin:
@@ -30,9 +37,4 @@ def serve(obey: Callable[[str], bool]) -> None:
         # end of input: no more commands, but the port stays served until a signal
 
     threading.Thread(target=read, name="sim-commands", daemon=True).start()
-    try:
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    stop.wait()

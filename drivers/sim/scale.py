@@ -21,7 +21,7 @@ from pathlib import Path
 from drivers.scale.profile import ScaleProfile, find_scale_profile, load_scale_profile
 from drivers.scale.protocols import bind
 from drivers.sim import scale_frames as frames
-from drivers.sim.commands import serve
+from drivers.sim.commands import serve, stop_on_signals
 from drivers.sim.pty import PtyLink
 from drivers.sim.scale_faults import FAULT_NAMES, Faults, mangle
 from drivers.sim.scale_replies import reply_to, split_requests
@@ -224,6 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    stop = stop_on_signals()
     print(sim.port, flush=True)
 
     def obey(line: str) -> bool:
@@ -252,7 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return True
 
     with sim:
-        serve(obey)
+        serve(obey, stop)
     return 0
 
 

@@ -25,7 +25,7 @@ from drivers.scanner.keymap import (
 )
 from drivers.scanner.profile import ScannerInterface, ScannerProfile, scanner_profile
 from drivers.scanner.wedge import KEY_DOWN, KEY_UP, KeyEvent
-from drivers.sim.commands import serve
+from drivers.sim.commands import serve, stop_on_signals
 from drivers.sim.pty import PtyLink
 
 #: Garbage a noisy line produces: NUL, bytes that are not UTF-8, a stray control character.
@@ -195,8 +195,9 @@ class UinputWedge:
 
 def _run_serial(profile: ScannerProfile) -> int:
     with SimulatedSerialScanner(profile) as scanner:
+        stop = stop_on_signals()
         print(scanner.port, flush=True)
-        serve(lambda line: _each(line, scanner.scan))
+        serve(lambda line: _each(line, scanner.scan), stop)
     return 0
 
 
@@ -229,8 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     with UinputWedge(SimulatedWedge(suffix=profile.suffix), name=f"sim {profile.model}") as wedge:
+        stop = stop_on_signals()
         print(wedge.device_path, flush=True)
-        serve(lambda line: _each(line, wedge.type))
+        serve(lambda line: _each(line, wedge.type), stop)
     return 0
 
 
