@@ -12,6 +12,7 @@ from sqlalchemy import select
 from station.context import StationContext
 from station.db.models import Inspection
 from station.db.types import new_id, utcnow
+from station.demo import DEMO_ITEMS, WRONG_ITEM_GTIN, product_photo
 from station.policy import Checklist
 from station.returns.intake import parse_rma, upsert_rma
 from station.returns.rules.types import ScannedItem
@@ -31,8 +32,7 @@ STORIES: tuple[tuple[str, int, str, int, bool, bool, DefectSeverity | None], ...
 )
 
 
-def seed_history(ctx: StationContext, say: Printer, demo_items: list[dict[str, Any]],
-                 wrong_gtin: str, photo: Callable[[str, int], bytes]) -> int:
+def seed_history(ctx: StationContext, say: Printer) -> int:
     """Walk the STORIES through the workflow once per database (later starts keep them)."""
     with ctx.db.reader() as session:
         done = session.execute(select(Inspection.id).where(
@@ -43,7 +43,7 @@ def seed_history(ctx: StationContext, say: Printer, demo_items: list[dict[str, A
     allowance = Decimal(str(ctx.settings.returns.packaging_allowance_g))
     delivered = (utcnow() - timedelta(days=3)).isoformat()
     for index, (story, item_no, reason, extra_g, wrong, manual, defect) in enumerate(STORIES, 1):
-        item = demo_items[item_no]
+        item = DEMO_ITEMS[item_no]
         rma: dict[str, Any] = {"rma_id": f"RMA-H{run}-{index}", "order_id": f"SO-H{run}-{index}",
                                "tracking_number": f"1ZHIST{run[-6:]}{index:02d}",
                                "reason": reason, "delivered_at": delivered, "items": [item]}
@@ -55,13 +55,13 @@ def seed_history(ctx: StationContext, say: Printer, demo_items: list[dict[str, A
         grams = Decimal(item["unit_weight_g"]) + allowance + extra_g
         service.record_weight(inspection.id, int(grams * 1000), "manual" if manual else "scale",
                               "demo")
-        gtin = wrong_gtin if wrong else item["gtin"]
+        gtin = WRONG_ITEM_GTIN if wrong else item["gtin"]
         serial = (item.get("serials") or [None])[0]
         service.record_scan(inspection.id, ScannedItem(raw=gtin, gtin=gtin.zfill(14), serial=serial),
                             "demo", symbology="ean13", source="scanner")
         service.finish_items(inspection.id, "demo")
         for number, angle in enumerate(service.required_angles(service.get(inspection.id))):
-            service.add_photo(inspection.id, photo(f"{item['sku']} {angle}", index * 10 + number),
+            service.add_photo(inspection.id, product_photo(f"{item['sku']} {angle}", index * 10 + number),
                               angle=angle, width=1280, height=720, actor="demo", camera="sim-camera")
         service.finish_photos(inspection.id, "demo")
         defects = {DefectKind.SCRATCHES: defect} if defect else {}

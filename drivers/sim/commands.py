@@ -6,24 +6,13 @@ EOF at once. It keeps serving its port until SIGTERM or SIGINT (or a ``quit`` li
 
 from __future__ import annotations
 
-import signal
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any
 
+from drivers.signals import stop_on_signals
 
-def stop_on_signals() -> threading.Event:
-    """An event SIGTERM and SIGINT set; call it before the port is announced, so a signal that
-    comes right after the announcement still ends the simulator cleanly."""
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: Any) -> None:
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, on_signal)
-    return stop
+__all__ = ["serve", "stop_on_signals"]
 
 
 def serve(obey: Callable[[str], bool], stop: threading.Event) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from drivers.signals import stop_on_signals
 from station.cli.base import Subparsers, command, group, open_context, split_words
-from station.cli.serve import dispatcher, until_signal
+from station.cli.serve import dispatcher
 from station.config import Settings
 
 
@@ -99,7 +100,7 @@ def cmd_webhooks_worker(args: argparse.Namespace, settings: Settings) -> int:
               file=sys.stderr)
         return 2
     with open_context(settings) as ctx:
-        stop = until_signal()
+        stop = stop_on_signals()
         worker = dispatcher(ctx, args.lease_s)
         print(f"webhook worker {worker.worker_id} running; Ctrl-C stops", file=sys.stderr)
         worker.run_forever(stop, settings.webhooks.poll_interval_s)

@@ -23,13 +23,13 @@ def _interrupt_on_term() -> None:
 
 
 def demo_intro(ctx: StationContext, url: str) -> None:
-    from station.demo import DEMO_ITEMS, WRONG_ITEM_GTIN, product_photo, seed_rmas, seed_users
+    from station.demo import WRONG_ITEM_GTIN, seed_rmas, seed_users
     from station.demo_history import seed_history
 
     print("Demo mode: simulated scale, scanner and camera; demo data:")
     seed_users(ctx, print)
     seed_rmas(ctx, print)
-    seed_history(ctx, print, DEMO_ITEMS, WRONG_ITEM_GTIN, product_photo)
+    seed_history(ctx, print)
     print(f"""
 Open {url} , sign in with the badge and PIN above (type them, or scan the badge).
 The yellow DEMO panel (bottom centre) drives the simulated devices:

@@ -7,11 +7,10 @@ from the station's services and hands it to the WSGI server.
 from __future__ import annotations
 
 import argparse
-import signal
 import socket
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from station.cli.base import Subparsers, command, open_context
 from station.config import Settings
@@ -40,18 +39,6 @@ def listen(host: str, port: int) -> socket.socket:
                        "another station or program uses it; pick another port with --port "
                        "(or STATION_WEB__PORT, or `make run PORT=9000`)") from exc
     return sock
-
-
-def until_signal() -> threading.Event:
-    """An event set by SIGINT or SIGTERM (a worker stops at its next safe point)."""
-    stop = threading.Event()
-
-    def handle(_signum: int, _frame: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, handle)
-    signal.signal(signal.SIGTERM, handle)
-    return stop
 
 
 def dispatcher(ctx: StationContext, lease_s: float | None = None) -> Dispatcher:

@@ -20,18 +20,22 @@ def _ask(link: SerialLink, reader: FrameReader, request: bytes) -> bytes | None:
     return reader.read_frame(2.0)
 
 
-def test_place_fault_and_clear_from_stdin() -> None:
+def _start(stdin: int) -> tuple[subprocess.Popen[str], str]:
+    """The MT-SICS simulator as a process, and the pty it printed."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "drivers.sim.scale", "--profile", "generic-mt-sics"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
+    assert proc.stdout is not None
+    port = proc.stdout.readline().strip()
+    assert port.startswith("/dev/")
+    return proc, port
+
+
+def test_place_fault_and_clear_from_stdin() -> None:
+    proc, port = _start(subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        port = proc.stdout.readline().strip()
-        assert port.startswith("/dev/")
         link = SerialLink(port, _profile())
         reader = FrameReader(link, mt_sics.FRAMING)
         try:
@@ -72,14 +76,8 @@ def test_with_no_terminal_it_keeps_serving_until_sigterm() -> None:
     """Started in the background or by a service manager, stdin is at EOF from the start."""
     import signal
 
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "drivers.sim.scale", "--profile", "generic-mt-sics"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    assert proc.stdout is not None
+    proc, port = _start(subprocess.DEVNULL)
     try:
-        port = proc.stdout.readline().strip()
-        assert port.startswith("/dev/")
         link = SerialLink(port, _profile())
         reader = FrameReader(link, mt_sics.FRAMING)
         try:
