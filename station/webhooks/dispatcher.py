@@ -115,7 +115,7 @@ class Dispatcher:
     ) -> None:
         self.db = db
         self._wake = threading.Event()
-        #: How often the loop found nothing to do and began to wait (tests and /metrics watch it).
+        #: How often the loop found nothing to do and began to wait (tests synchronise on it).
         self.idle_waits = 0
         self.read_timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s if connect_timeout_s is not None else timeout_s
@@ -263,14 +263,12 @@ class Dispatcher:
             row.last_error = "; ".join(failures + gone)[:2000]
             # A receiver that said when to come back (429/503 + Retry-After) does not use up the
             # schedule's attempts; within the schedule's whole span it is simply asked again.
-            if not spends:
-                row.throttled += 1
-            spent = attempt - row.throttled
-            within_span = now < row.created_at + timedelta(seconds=schedule.total_span_s())
             if not spends:  # asked to wait: again after Retry-After, until the span is over
+                row.throttled += 1
+                within_span = now < row.created_at + timedelta(seconds=schedule.total_span_s())
                 due = schedule.next_attempt(now, 1, max(retry_after)) if within_span else None
             else:
-                due = schedule.next_attempt(now, max(spent, 1),
+                due = schedule.next_attempt(now, max(attempt - row.throttled, 1),
                                             max(retry_after) if retry_after else None)
             if due is None:
                 row.status = "dead"
