@@ -22,6 +22,8 @@ from drivers.scanner import decode_stages as st
 from drivers.scanner.aim import Symbology
 from drivers.scanner.events import ScanEvent
 from drivers.scanner.interpret import ScanRejected, check_digit_ok, interpret
+from drivers.scanner.plausibility import DEFAULT_MIN_CHARS, implausible
+from drivers.state import DeviceState, DeviceStatus
 
 Frame = npt.NDArray[np.uint8]
 log = logging.getLogger(__name__)
@@ -41,6 +43,7 @@ class DecoderConfig:
     hold_s: float = 2.0
     max_crops: int = 3
     source: str = "camera"
+    min_chars: int = DEFAULT_MIN_CHARS
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.stages if name not in ALL_STAGES]
@@ -121,10 +124,30 @@ _STAGES: dict[str, Stage] = {
 _READERS = {"zxing": st.read_zxing, "zbar": st.read_zbar}
 
 
+def frame_problem(frame: object) -> str | None:
+    """Why ``frame`` is not an image the decoder reads (None when it is: 8-bit grey/BGR/BGRA)."""
+    if not isinstance(frame, np.ndarray):
+        return f"frame is {type(frame).__name__}, not an image array"
+    if frame.dtype != np.uint8:
+        return f"frame has {frame.dtype} pixels, not 8-bit"
+    if frame.ndim == 3 and frame.shape[2] not in (1, 3, 4):
+        return f"frame has {frame.shape[2]} channels, not 1, 3 or 4"
+    if frame.ndim not in (2, 3):
+        return f"frame has {frame.ndim} dimensions, not 2 or 3"
+    if frame.shape[0] < 8 or frame.shape[1] < 8:
+        return f"frame of {frame.shape[1]}x{frame.shape[0]} pixels is too small"
+    return None
+
+
 def to_grey(frame: Frame) -> st.Grey:
-    """Grey copy of a BGR / BGRA frame (grey frames pass through)."""
+    """Grey copy of a BGR / BGRA frame (grey frames pass through); ValueError for other frames."""
+    problem = frame_problem(frame)
+    if problem is not None:
+        raise ValueError(problem)
     if frame.ndim == 2:
         return frame
+    if frame.shape[2] == 1:
+        return frame[:, :, 0]
     code = cv2.COLOR_BGRA2GRAY if frame.shape[2] == 4 else cv2.COLOR_BGR2GRAY
     return cv2.cvtColor(frame, code)  # type: ignore[return-value]
 
@@ -193,13 +216,19 @@ class CameraDecoder:
         return fresh
 
     def scan(self, frame: Frame, now: float | None = None) -> list[ScanEvent]:
-        """Decode ``frame`` and return ScanEvents for codes new since ``hold_s``."""
+        """Decode ``frame`` and return ScanEvents for codes new since ``hold_s``.
+
+        The same plausibility checks as the hardware scanners apply (length, content, check
+        digits, GS1 data in GS1 symbologies); ValueError when the frame is no readable image.
+        """
         events: list[ScanEvent] = []
         for result in self.fresh(self.decode(frame).results, now):
             try:
-                events.append(interpret(result.raw, self.config.source, str(result.symbology)))
+                event = interpret(result.raw, self.config.source, str(result.symbology))
             except ScanRejected:
                 continue  # binary QR content and the like: not a scan the station can use
+            if implausible(event, self.config.min_chars) is None:
+                events.append(event)
         return events
 
 
@@ -210,26 +239,58 @@ class FrameFeed(Protocol):
         ...
 
 
+@dataclass
+class ScanSourceStats:
+    """What the decode thread did: frames decoded, frames skipped and why, restarts."""
+
+    frames_decoded: int = 0
+    bad_frames: int = 0
+    decode_errors: int = 0
+    restarts: int = 0
+    last_problem: str = ""
+
+
 class CameraScanSource:
     """Decodes the newest camera frame on its own thread and hands new codes to ``on_scan``.
 
     Frames that arrive while one is being decoded are skipped (always the latest, never a queue).
+    A frame the decoder cannot read (16-bit, 2 channels ...) and a decoder exception are counted
+    and skipped; ``bad_frame_limit`` of them in a row, or a failure of the loop itself, reports
+    the camera as ERROR through ``on_status``, and the loop starts again after ``restart_s``.
+    The next decoded frame reports READY again.
     """
 
     def __init__(
         self, feed: FrameFeed, on_scan: Callable[[ScanEvent], None],
-        config: DecoderConfig | None = None,
+        config: DecoderConfig | None = None, *,
+        on_status: Callable[[DeviceStatus], None] | None = None, device: str = "camera",
+        bad_frame_limit: int = 30, restart_s: float = 1.0,
     ) -> None:
         self.decoder = CameraDecoder(config)
         self._feed = feed
         self._on_scan = on_scan
+        self._on_status = on_status
+        self.device = device
+        self.bad_frame_limit = bad_frame_limit
+        self.restart_s = restart_s
+        self.stats = ScanSourceStats()
+        self._failing = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.frames_decoded = 0
+
+    @property
+    def frames_decoded(self) -> int:
+        """Frames decoded so far."""
+        return self.stats.frames_decoded
+
+    @property
+    def alive(self) -> bool:
+        """True while the decode thread runs."""
+        return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> CameraScanSource:
-        """Start decoding (idempotent); returns self."""
-        if self._thread is None:
+        """Start decoding (idempotent; a dead thread is replaced); returns self."""
+        if not self.alive:
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="camera-scan", daemon=True)
             self._thread.start()
@@ -242,15 +303,56 @@ class CameraScanSource:
             self._thread.join(timeout_s)
             self._thread = None
 
+    def _report(self, state: DeviceState, reason: str) -> None:
+        self._failing = state is DeviceState.ERROR
+        if self._on_status is None:
+            return
+        try:
+            self._on_status(DeviceStatus(self.device, state, reason))
+        except Exception:  # a listener's bug must not stop decoding
+            log.exception("camera scan status listener failed")
+
     def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._decode_loop()
+            except Exception as exc:  # the loop itself broke: say so, start it again
+                log.exception("camera barcode reading stopped")
+                self.stats.restarts += 1
+                self.stats.last_problem = f"decoder stopped: {exc!r}"
+                self._report(DeviceState.ERROR, f"barcode reading stopped ({exc!r}); restarting")
+                self._stop.wait(self.restart_s)
+
+    def _decode_loop(self) -> None:
         seq = 0
+        in_a_row = 0
         while not self._stop.is_set():
             newest = self._feed.wait_frame(seq, timeout_s=0.2)
             if newest is None:
                 continue
             seq, frame = newest
-            self.frames_decoded += 1
-            for event in self.decoder.scan(frame):
+            problem = frame_problem(frame)
+            events: list[ScanEvent] = []
+            if problem is not None:
+                self.stats.bad_frames += 1
+            else:
+                try:
+                    events = self.decoder.scan(frame)
+                except Exception as exc:  # one frame the readers choke on is skipped
+                    log.debug("camera frame not decoded", exc_info=True)
+                    problem = f"decoder failed on a frame: {exc!r}"
+                    self.stats.decode_errors += 1
+            if problem is not None:
+                self.stats.last_problem = problem
+                in_a_row += 1
+                if in_a_row >= self.bad_frame_limit and not self._failing:
+                    self._report(DeviceState.ERROR, f"{in_a_row} frames in a row unreadable: {problem}")
+                continue
+            in_a_row = 0
+            self.stats.frames_decoded += 1
+            if self._failing:
+                self._report(DeviceState.READY, "barcode reading again")
+            for event in events:
                 try:
                     self._on_scan(event)
                 except Exception:  # a listener's bug must not stop decoding

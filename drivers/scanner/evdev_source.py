@@ -17,6 +17,7 @@ import time
 import evdev
 from evdev import ecodes
 
+from drivers.scanner.plausibility import DEFAULT_MIN_CHARS
 from drivers.scanner.profile import ScannerProfile
 from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceThread
 from drivers.scanner.wedge import KeyEvent, WedgeDecoder, WedgeSuffix
@@ -57,6 +58,7 @@ class EvdevScannerSource(SourceThread):
         gap_timeout_s: float = 0.1,
         max_age_s: float = 5.0,
         max_chars: int = 4096,
+        min_chars: int = DEFAULT_MIN_CHARS,
         grab: bool = True,
         on_scan: OnScan | None = None,
         on_status: OnStatus | None = None,
@@ -71,7 +73,7 @@ class EvdevScannerSource(SourceThread):
         self.decoder = WedgeDecoder(
             suffix=suffix, gap_timeout_s=gap_timeout_s, max_age_s=max_age_s, max_chars=max_chars
         )
-        self._sink = ScanSink(device or path or f"usb:{usb_id}", on_scan, on_status)
+        self._sink = ScanSink(device or path or f"usb:{usb_id}", on_scan, on_status, min_chars)
         super().__init__()
         self.thread_name = "wedge-scanner"
 
@@ -95,6 +97,7 @@ class EvdevScannerSource(SourceThread):
             suffix=WedgeSuffix(profile.suffix),
             gap_timeout_s=profile.gap_timeout_s,
             max_chars=profile.max_chars,
+            min_chars=profile.min_chars,
             on_scan=on_scan,
             on_status=on_status,
         )

@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from drivers.profiles import StrictProfile, load_profile, shipped_profiles
+from drivers.scanner.plausibility import DEFAULT_MIN_CHARS
 
 _USB_ID = re.compile(r"[0-9a-f]{4}:[0-9a-f]{4}")
 
@@ -50,8 +51,18 @@ class ScannerProfile(StrictProfile):
     aim_ids_default: bool = Field(description="AIM symbology identifiers sent by default")
     gap_timeout_s: float = Field(default=0.1, gt=0, le=5)
     max_chars: int = Field(default=4096, gt=0, le=4096)
+    min_chars: int = Field(
+        default=DEFAULT_MIN_CHARS, ge=1, le=64,
+        description="shorter reads are noise, not scans (a GTIN-8 or return label is longer)",
+    )
     serial: SerialSettings | None = None
     notes: str = ""
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> ScannerProfile:
+        if self.min_chars > self.max_chars:
+            raise ValueError(f"min_chars {self.min_chars} is above max_chars {self.max_chars}")
+        return self
 
     @field_validator("usb_ids")
     @classmethod

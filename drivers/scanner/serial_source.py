@@ -13,6 +13,7 @@ import time
 
 import serial
 
+from drivers.scanner.plausibility import DEFAULT_MIN_CHARS
 from drivers.scanner.profile import SERIAL_SUFFIX_BYTES, ScannerProfile, SerialSettings
 from drivers.scanner.status import OnScan, OnStatus, ScanSink, SourceThread
 from drivers.state import DeviceState
@@ -57,6 +58,8 @@ class LineFramer:
         had = bool(self._buffer) or self._discarding
         if self._buffer:
             self.dropped.append(f"partial line of {len(self._buffer)} bytes dropped: {reason}")
+        elif self._discarding:
+            self.dropped.append(f"rest of an over-long line dropped: {reason}")
         self._buffer.clear()
         self._discarding = False
         return had
@@ -65,6 +68,20 @@ class LineFramer:
     def pending_bytes(self) -> int:
         """Bytes of a line not yet terminated."""
         return len(self._buffer)
+
+    @property
+    def skipping(self) -> bool:
+        """True while the rest of an over-long line is being thrown away."""
+        return self._discarding
+
+    @property
+    def mid_line(self) -> bool:
+        """True while a line is open: bytes buffered, or an over-long line still being skipped.
+
+        The silence timeout must also end the skipping, or the next good scan after an
+        unterminated burst of noise would be swallowed as the noise's tail.
+        """
+        return bool(self._buffer) or self._discarding
 
 
 class SerialScannerSource(SourceThread):
@@ -78,6 +95,7 @@ class SerialScannerSource(SourceThread):
         suffix: bytes = b"\r",
         settings: SerialSettings | None = None,
         max_chars: int = 4096,
+        min_chars: int = DEFAULT_MIN_CHARS,
         on_scan: OnScan | None = None,
         on_status: OnStatus | None = None,
         partial_timeout_s: float = 0.5,
@@ -92,7 +110,7 @@ class SerialScannerSource(SourceThread):
         self.reopen_interval_s = reopen_interval_s
         self.read_timeout_s = read_timeout_s
         self._framer = LineFramer(suffix, max_chars)
-        self._sink = ScanSink(device or url, on_scan, on_status)
+        self._sink = ScanSink(device or url, on_scan, on_status, min_chars)
         super().__init__()
         self.thread_name = f"scanner:{url}"
         self._retarget = threading.Event()
@@ -116,6 +134,7 @@ class SerialScannerSource(SourceThread):
             suffix=profile.suffix_bytes,
             settings=profile.serial,
             max_chars=profile.max_chars,
+            min_chars=profile.min_chars,
             device=device,
             on_scan=on_scan,
             on_status=on_status,
@@ -176,7 +195,9 @@ class SerialScannerSource(SourceThread):
                 last_byte_at = now
                 for line in self._framer.feed(data):
                     self._sink.deliver(line.decode("utf-8", errors="replace"))
-            elif self._framer.pending_bytes and now - last_byte_at > self.partial_timeout_s:
+            elif self._framer.skipping:  # quiet for read_timeout_s: the over-long line ended
+                self._framer.drop_partial("line noise ended")
+            if self._framer.mid_line and now - last_byte_at > self.partial_timeout_s:
                 self._framer.drop_partial(f"no terminator for {self.partial_timeout_s} s")
             self._flush_dropped()
         return ""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from drivers.scanner.events import ScanEvent
 from drivers.scanner.interpret import ScanRejected, interpret
+from drivers.scanner.plausibility import DEFAULT_MIN_CHARS, implausible
 from drivers.state import DeviceState, DeviceStatus
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,12 @@ class SourceStats:
 class ScanSink:
     """Interprets texts into ScanEvents and reports them and state changes to the callbacks."""
 
-    def __init__(self, device: str, on_scan: OnScan | None, on_status: OnStatus | None) -> None:
+    def __init__(
+        self, device: str, on_scan: OnScan | None, on_status: OnStatus | None,
+        min_chars: int = DEFAULT_MIN_CHARS,
+    ) -> None:
         self.device = device
+        self.min_chars = min_chars
         self._on_scan = on_scan
         self._on_status = on_status
         self._lock = threading.Lock()
@@ -57,11 +62,19 @@ class ScanSink:
             self.stats.last_garbage_reason = reason
 
     def deliver(self, text: str, at: float | None = None) -> ScanEvent | None:
-        """Interpret ``text`` and hand the event to on_scan; rejected text is counted as garbage."""
+        """Interpret ``text`` and hand the event to on_scan; rejected text is counted as garbage.
+
+        Text that interprets but is no plausible read (too short, no letter or digit, a bad
+        check digit, a GS1 symbology without GS1 data) is garbage too: line noise never scans.
+        """
         try:
             event = interpret(text, self.device, at=at)
         except ScanRejected as exc:
             self.garbage(str(exc))
+            return None
+        reason = implausible(event, self.min_chars)
+        if reason is not None:
+            self.garbage(reason)
             return None
         with self._lock:
             self.stats.scans += 1

@@ -75,6 +75,10 @@ class SimulatedSerialScanner:
         """Line noise followed by the suffix (a driver must count it, not crash)."""
         self._write(data + self.suffix)
 
+    def send_raw(self, data: bytes) -> None:
+        """Bytes exactly as given, no suffix (noise on a line that never ends)."""
+        self._write(data)
+
     def send_partial(self, text: str) -> None:
         """The start of a code and then silence (cable pulled mid-scan)."""
         self._write(text.encode("utf-8"))

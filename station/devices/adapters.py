@@ -146,7 +146,8 @@ class CameraDevice(ManagedDevice):
         self.name = name
         self.capture = CameraCapture(profile, source, on_status=on_status, name=name)
         self.scan_source = (
-            CameraScanSource(self.capture, on_scan, decoder) if decoder is not None else None
+            CameraScanSource(self.capture, on_scan, decoder, on_status=on_status, device=name)
+            if decoder is not None else None
         )
 
     def start(self) -> None:
@@ -163,6 +164,8 @@ class CameraDevice(ManagedDevice):
         del retry_s  # CameraCapture reopens on its own fixed interval between our attempts
         self.capture.close()
         self.capture.start()
+        if self.scan_source is not None:
+            self.scan_source.start()  # replaces a decode thread that died
 
     def still(self) -> Still | None:
         """An evidence photo, or None while the camera has no frame."""
