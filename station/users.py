@@ -7,11 +7,12 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from station import audit
-from station.db.models import Operator
+from station.db.models import SESSION_END_REASONS, Operator, SigninSession
+from station.db.types import utcnow
 from station.returns.errors import DomainError
 
 ROLES = ("operator", "supervisor", "admin")
@@ -97,11 +98,31 @@ def list_users(session: Session) -> list[Operator]:
     return list(session.execute(select(Operator).order_by(Operator.username)).scalars())
 
 
+def end_sessions(session: Session, operator_id: str, reason: str, *, keep: str | None = None) -> int:
+    """End the person's open sign-in sessions on the server (all but ``keep``); how many ended.
+
+    Their cookies stop working on the next request: the web app finds no open session.
+    """
+    if reason not in SESSION_END_REASONS:
+        raise ValueError(f"unknown end reason {reason}")
+    stmt = update(SigninSession).where(SigninSession.operator_id == operator_id,
+                                       SigninSession.ended_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(SigninSession.id != keep)
+    result = session.execute(stmt.values(ended_at=utcnow(), end_reason=reason)
+                             .execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def reset_secret(
     session: Session, username: str, *, actor: str, pin: str | None = None,
-    password: str | None = None,
+    password: str | None = None, keep_session: str | None = None,
 ) -> Operator:
-    """Give ``username`` a new PIN or password (old sessions end: they are tied to the hash)."""
+    """Give ``username`` a new PIN or password; their sign-in sessions end (``pin_changed``).
+
+    ``keep_session`` (a signin_session id) survives: the person changing their own secret stays
+    signed in on that browser, every other one is signed out.
+    """
     person = session.execute(select(Operator).where(Operator.username == username)).scalar()
     if person is None:
         raise DomainError("user_not_found", f"no user {username}")
@@ -113,6 +134,22 @@ def reset_secret(
         if len(password) < MIN_PASSWORD_LENGTH:
             raise DomainError("weak_password", f"a password needs {MIN_PASSWORD_LENGTH} characters")
         person.password_hash = hash_secret(password)
+    ended = end_sessions(session, person.id, "pin_changed", keep=keep_session)
     audit.append(session, actor=actor, action="user.secret_reset", entity_type="operator",
-                 entity_id=person.id, data={"username": username})
+                 entity_id=person.id, data={"username": username, "sessions_ended": ended})
+    return person
+
+
+def set_active(session: Session, username: str, active: bool, *, actor: str) -> Operator:
+    """Enable or disable ``username``; disabling ends their sign-in sessions (``deactivated``)."""
+    person = session.execute(select(Operator).where(Operator.username == username)).scalar()
+    if person is None:
+        raise DomainError("user_not_found", f"no user {username}")
+    if person.active == active:
+        return person
+    person.active = active
+    ended = 0 if active else end_sessions(session, person.id, "deactivated")
+    audit.append(session, actor=actor, action="user.enabled" if active else "user.disabled",
+                 entity_type="operator", entity_id=person.id,
+                 data={"username": username, "sessions_ended": ended})
     return person

@@ -91,6 +91,46 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None]
 
 
+#: Why a sign-in session ended (``locked_out``: a locked session replaced at the lock screen).
+SESSION_END_REASONS = ("signed_out", "locked_out", "pin_changed", "deactivated", "expired")
+
+
+class SigninSession(Base):
+    """A browser's sign-in, checked on every request; only the SHA-256 of its cookie token is kept."""
+
+    __tablename__ = "signin_session"
+    __table_args__ = (
+        CheckConstraint("end_reason IN ('signed_out','locked_out','pin_changed','deactivated',"
+                        "'expired')", name="end_reason"),
+        Index("ix_signin_session_operator_open", "operator_id", "ended_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    operator_id: Mapped[str] = mapped_column(ForeignKey("operator.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Written at most once a minute (web/auth/sessions.py), so reads rarely write.
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The bench was locked: this cookie reaches only the lock screen.
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+class LoginThrottleEntry(Base):
+    """Sign-in attempts of one scope (``badge:``, ``user:`` or ``ip:`` key) in its window, for every process."""
+
+    __tablename__ = "login_throttle"
+
+    scope: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: Attempts reserved in this window: running (argon2 not done yet) or failed.
+    failures: Mapped[int] = mapped_column(Integer)
+    #: Reservations the window allows before it locks: the limit, then one more per lock-out.
+    allowed: Mapped[int] = mapped_column(Integer)
+    window_start: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
 class ReturnAuthorization(Base):
     """What the platform told us to expect: one RMA with its reason and window."""
 
