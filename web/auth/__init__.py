@@ -1,4 +1,4 @@
-"""Browser sign-in: operators with badge + PIN, supervisors and admins with a password."""
+"""Browser sign-in: operators with badge + PIN, supervisors and admins with a password; sessions kept on the server."""
 
 from __future__ import annotations
 
@@ -16,11 +16,12 @@ def init_app(app: Flask) -> None:
     manager = LoginManager()
     manager.session_protection = "basic"
     manager.init_app(app)
-    app.extensions["login_throttle"] = LoginThrottle()
+    app.extensions["login_throttle"] = LoginThrottle(station_context(app).work)
 
     @manager.user_loader
-    def _load(session_id: str) -> BenchUser | None:
-        return load_user(station_context(app).db, session_id)
+    def _load(cookie_value: str) -> BenchUser | None:
+        # every request: the cookie's token must name an open signin_session row (a read)
+        return load_user(station_context(app), cookie_value)
 
     @manager.unauthorized_handler
     def _unauthorized() -> Response:

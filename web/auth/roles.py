@@ -1,16 +1,20 @@
-"""Who may open which browser route: sign-in, role and idle-lock checks for a whole blueprint."""
+"""Who may open which browser route: sign-in, role and idle-lock checks (kept on the server) for a whole blueprint."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from station.db.types import utcnow
 from web.api.problems import browser_page
+from web.app import station_context
+from web.auth import sessions
 
 #: Endpoints that must not count as operator activity (live streams, background polls).
 PASSIVE_ENDPOINTS: set[str] = set()
@@ -49,16 +53,30 @@ def idle_lock_s() -> int:
 
 
 def check_idle() -> bool:
-    """True when the session is (now) locked; refreshes the activity time otherwise."""
-    now = time.time()
-    if session.get("locked"):
+    """True when the session is (now) locked; refreshes the activity time otherwise.
+
+    Locked means: locked on the server (the lock screen, or idle found on an earlier request),
+    locked or idle in this cookie (``locked``, ``seen``), or not seen by the server for longer than the idle time plus
+    the ``last_seen_at`` resolution (a cookie kept from before). Finding it idle locks it on the
+    server, so no copy of the cookie gets past the lock screen either.
+    """
+    user = current_user
+    if user.locked:
         return True
+    now = time.time()
     seen = float(session.get("seen", now))
-    if now - seen > idle_lock_s():
+    server_idle = user.last_seen_at is not None and (
+        utcnow() - user.last_seen_at > timedelta(seconds=idle_lock_s()) + sessions.TOUCH_EVERY)
+    work = station_context(current_app).work
+    # the cookie's own flag: this browser stays locked even if the server could not be told yet
+    if session.get("locked") or now - seen > idle_lock_s() or server_idle:
         session["locked"] = True
+        sessions.lock(work, user.signin_id)
         return True
     if request.endpoint not in PASSIVE_ENDPOINTS:
         session["seen"] = now
+        if user.last_seen_at is not None:
+            sessions.touch(work, user.signin_id, user.last_seen_at)
     return False
 
 

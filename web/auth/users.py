@@ -1,28 +1,40 @@
-"""The signed-in person as Flask-Login sees it, loaded from the operator table on every request."""
+"""The signed-in person as Flask-Login sees it: an open signin_session row of an active operator, on every request."""
 
 from __future__ import annotations
 
-import hashlib
+import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
+from station.context import StationContext
 from station.db.engine import Database
 from station.db.models import Operator
 from station.users import check_secret
+from web.auth import sessions
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class BenchUser(UserMixin):
-    """An operator, supervisor or admin; ``session_id`` changes when their secret changes."""
+    """An operator, supervisor or admin; signed in while ``signin_id`` names an open session."""
 
     operator_id: str
     username: str
     display_name: str
     role: str
     locale: str
-    session_id: str
+    #: What the cookie holds: ``<operator id>:<token>`` ("" before the session is started).
+    session_id: str = ""
+    #: The signin_session row ("" before the session is started).
+    signin_id: str = ""
+    #: The bench was locked: only the lock screen (and sign-out) answer.
+    locked: bool = False
+    last_seen_at: datetime | None = None
 
     def get_id(self) -> str:
         return self.session_id
@@ -33,25 +45,25 @@ class BenchUser(UserMixin):
         return f"{self.role}:{self.username}"
 
 
-def _session_id(row: Operator) -> str:
-    # Tie the session to BOTH secrets (a supervisor may have a badge PIN and a password): changing
-    # either ends old sessions. Only a digest goes into the (readable) session cookie.
-    secrets = f"{row.pin_hash or ''}|{row.password_hash or ''}"
-    return f"{row.id}:{hashlib.sha256(secrets.encode()).hexdigest()[:24]}"
-
-
 def _user(row: Operator) -> BenchUser:
-    return BenchUser(row.id, row.username, row.display_name, row.role, row.locale,
-                     _session_id(row))
+    return BenchUser(row.id, row.username, row.display_name, row.role, row.locale)
 
 
-def load_user(db: Database, session_id: str) -> BenchUser | None:
-    operator_id = session_id.split(":", 1)[0]
-    with db.reader() as session:
-        row = session.get(Operator, operator_id)
-        if row is None or not row.active or _session_id(row) != session_id:
-            return None
-        return _user(row)
+def load_user(ctx: StationContext, cookie_value: str) -> BenchUser | None:
+    """The person whose open session the cookie names; None (signed out) for an unknown, ended,
+    expired or deactivated one. A read; only an expiry or deactivation found now is written."""
+    found, ended = sessions.find(ctx.db, cookie_value)
+    if found is None:
+        return None
+    if ended is not None:
+        try:
+            sessions.end_now(ctx.work, found.session_id, ended)
+        except OperationalError as exc:  # refused either way; written on a later request
+            log.info("session %s not marked %s (database busy): %s", found.session_id, ended, exc.orig)
+        return None
+    person = found.person
+    return BenchUser(person.id, person.username, person.display_name, person.role, person.locale,
+                     cookie_value, found.session_id, found.locked, found.last_seen_at)
 
 
 def check_badge(db: Database, badge_id: str, pin: str) -> BenchUser | None:

@@ -1,9 +1,10 @@
-"""Sign-in (badge + PIN, or password), sign-out, idle lock and unlock, language switch."""
+"""Sign-in (badge + PIN, or password), sign-out, idle lock and unlock, language switch; sessions end on the server."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from flask import (
@@ -21,6 +22,7 @@ from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from web.app import station_context
+from web.auth import sessions
 from web.auth.forms import ActionForm, BadgeForm, LanguageForm, PasswordForm
 from web.auth.roles import safe_next
 from web.auth.throttle import LoginThrottle
@@ -38,32 +40,36 @@ def _home() -> str:
     return url_for("bench.home")
 
 
-def _start_session(user: BenchUser, how: str) -> None:
+def _clear_cookie_session() -> None:
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    login_user(user)
-    session["seen"] = time.time()
+
+
+def _start_session(user: BenchUser, how: str) -> None:
+    """A new server-side session (and cookie token) for ``user``; the browser's previous session
+    ends: ``locked_out`` when it was locked (the lock screen's unlock), else ``signed_out``."""
+    previous = current_user.signin_id if current_user.is_authenticated else ""
+    previous_locked = bool(current_user.is_authenticated and current_user.locked)
+    token = sessions.new_token()
     ctx = station_context(current_app)
     with ctx.work() as work:
+        if previous:
+            sessions.end(work.session, previous, "locked_out" if previous_locked else "signed_out")
+        signin_id = sessions.start(work.session, user.operator_id, token)
         work.audit(actor=user.actor, action="operator.signed_in", entity_type="operator",
                    entity_id=user.operator_id, data={"how": how, "address": request.remote_addr or ""},
                    station_id=ctx.settings.station.id)
+    _clear_cookie_session()
+    login_user(replace(user, session_id=sessions.cookie_id(user.operator_id, token), signin_id=signin_id))
+    session["seen"] = time.time()
 
 
 def _attempt(keys: tuple[str, ...], check: Callable[[], BenchUser | None]) -> tuple[BenchUser | None, int]:
-    """Run ``check`` unless a key is locked out; returns the person and the seconds to wait."""
-    throttle = _throttle()
-    wait = throttle.retry_after(*keys)
-    if wait:
-        return None, wait
-    user = check()
-    if user is None:
-        throttle.failed(*keys)
-        return None, throttle.retry_after(*keys)
-    throttle.succeeded(keys[0])
-    return user, 0
+    """Run ``check`` (argon2) only when no key is locked out and each has a try left (reserved
+    atomically first); returns the person and the seconds to wait."""
+    return _throttle().attempt(keys, check)
 
 
 def _refusal(wait: int, wrong: str) -> tuple[str, int]:
@@ -119,25 +125,29 @@ def password_sign_in() -> Response:
 
 @bp.post("/sign-out")
 def sign_out() -> Response:
+    """Ends the session on the server (a saved copy of the cookie stops working) and in the cookie."""
     form = ActionForm()
     if form.validate_on_submit() and current_user.is_authenticated:
+        sessions.end_now(station_context(current_app).work, current_user.signin_id, "signed_out")
         logout_user()
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _clear_cookie_session()
     return redirect(url_for("auth.sign_in"))
 
 
 @bp.route("/lock", methods=["GET", "POST"])
 def lock_screen() -> Response | str:
-    """The locked bench: the same (or another) person unlocks with badge + PIN or password."""
+    """The locked bench: the same (or another) person unlocks with badge + PIN or password.
+
+    Locking is kept on the server: until an unlock starts a new session, this session's cookie
+    (and any copy of it) reaches only this screen.
+    """
     if not current_user.is_authenticated:
         return redirect(url_for("auth.sign_in"))
+    session["locked"] = True  # this browser, even if the database is busy right now
+    if not current_user.locked:
+        sessions.lock(station_context(current_app).work, current_user.signin_id)
     if request.method == "POST" and ActionForm().validate_on_submit():
-        session["locked"] = True
         return redirect(url_for("auth.lock_screen"))
-    session["locked"] = True
     return render_template("auth/lock.html", form=BadgeForm(), password_form=PasswordForm(),
                            lang_form=LanguageForm())
 
