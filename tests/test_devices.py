@@ -245,3 +245,32 @@ def test_reconnect_waits_one_second_doubling_to_thirty() -> None:
     manager = DeviceManager(DevicesSection())
     assert [manager.delay_s(n) for n in range(7)] == [1, 2, 4, 8, 16, 30, 30]
     assert manager.delay_s(1000) == 30
+
+
+def test_stop_returns_when_a_reconnect_is_stuck_in_a_blocking_open() -> None:
+    """A driver stuck in the kernel (a USB open that never returns) must not hang shutdown."""
+    from station.devices.adapters import ManagedDevice
+
+    release = threading.Event()
+
+    class StuckOpen(ManagedDevice):
+        name = "stuck"
+
+        def start(self) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+        def reconnect(self, retry_s: float) -> None:
+            release.wait()
+
+    manager = start_manager()
+    try:
+        manager._add(StuckOpen())
+        manager._set("stuck", DeviceStatus("stuck", DeviceState.ERROR, "gone"))
+        assert wait_until(lambda: any(t.name == "reconnect-stuck" for t in threading.enumerate()))
+        assert manager.stop(timeout_s=0.2) == ["reconnect-stuck"]
+        assert {s.state for s in manager.states().values()} == {DeviceState.DISCONNECTED}
+    finally:
+        release.set()

@@ -52,6 +52,8 @@ class ScaleSession:
         self._stability = StabilityFilter(profile.stability)
         self._requests: list[str] = []
         self._lock = threading.Lock()
+        self._life = threading.Lock()  # start / close / thread exit, so one reader at most
+        self._reopen = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._garbage_bytes_seen = 0
@@ -61,20 +63,48 @@ class ScaleSession:
 
     # -- caller side -------------------------------------------------------------------------
     def start(self) -> None:
-        """Start the thread (no-op when running)."""
-        if self._thread is not None and self._thread.is_alive():
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=f"scale-{self.name}", daemon=True)
-        self._thread.start()
+        """Start the thread (no-op when running); never a second reader on the port.
 
-    def close(self, timeout_s: float = 3.0) -> None:
-        """Stop the thread and release the port; the session can be started again."""
+        When an earlier ``close`` gave up waiting (the thread was stuck in a blocking open or
+        read), that same thread is told to go on and to reopen the port, instead of starting
+        another reader next to it.
+        """
+        with self._life:
+            thread = self._thread
+            if thread is not None and thread.is_alive():
+                if self._stop.is_set():
+                    self._stop.clear()
+                    self._reopen.set()
+                return
+            self._stop.clear()
+            self._reopen.clear()
+            self._thread = threading.Thread(
+                target=self._run, name=f"scale-{self.name}", daemon=True
+            )
+            self._thread.start()
+
+    def close(self, timeout_s: float = 3.0) -> bool:
+        """Stop the thread and release the port; True when it ended within ``timeout_s``.
+
+        A thread still blocked after the timeout ends on its own when the call returns (it
+        reads nothing more); a later ``start`` reuses it rather than adding a second reader.
+        """
         self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout_s)
-        self._thread = None
+        with self._life:
+            thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout_s)
+        if thread.is_alive():
+            log.warning("scale %s: reader did not stop within %.1f s", self.name, timeout_s)
+            return False
+        return True
+
+    @property
+    def readers(self) -> int:
+        """Reader threads running for this scale: 0 or 1."""
+        with self._life:
+            return int(self._thread is not None and self._thread.is_alive())
 
     def restart(self, url: str | None = None) -> None:
         """Close and start again, optionally on a new port (after the device came back)."""
@@ -134,10 +164,23 @@ class ScaleSession:
                 log.exception("scale %s: on_reading callback failed", self.name)
 
     def _run(self) -> None:
+        while True:
+            self._serve()
+            with self._life:
+                if not self._stop.is_set():
+                    continue  # started again while this thread was stopping: go on reading
+                self._thread = None
+                return
+
+    def _serve(self) -> None:
         link: Link | None = None
         try:
             while not self._stop.is_set():
+                if link is not None and self._reopen.is_set():
+                    link.close()  # restarted, maybe on a new port: open it afresh
+                    link = None
                 if link is None:
+                    self._reopen.clear()
                     if self.status.state is not DeviceState.ERROR:  # no flapping on retries
                         self._publish_status(DeviceState.CONNECTING, f"opening {self.url}")
                     try:

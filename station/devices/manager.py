@@ -93,14 +93,25 @@ class DeviceManager:
                                             name="device-supervisor", daemon=True)
         self._supervisor.start()
 
-    def stop(self) -> None:
-        """Stop every driver, reconnect and simulator thread; states end DISCONNECTED."""
+    def stop(self, timeout_s: float = 5.0) -> list[str]:
+        """Stop every driver, reconnect and simulator thread; states end DISCONNECTED.
+
+        Finishes within about ``timeout_s`` plus each driver's own close bound even when a
+        reconnect is stuck in a blocking open: threads still alive then are daemon threads
+        that end with the process; their names are logged and returned.
+        """
+        deadline = time.monotonic() + timeout_s
         self._stop.set()
+        stuck: list[str] = []
         if self._supervisor is not None:
-            self._supervisor.join()
+            self._supervisor.join(max(0.0, deadline - time.monotonic()))
+            if self._supervisor.is_alive():
+                stuck.append(self._supervisor.name)
             self._supervisor = None
         for thread in self._reconnects:
-            thread.join()
+            thread.join(max(0.0, deadline - time.monotonic()))
+            if thread.is_alive():
+                stuck.append(thread.name)
         self._reconnects.clear()
         for name, device in self._devices.items():
             try:
@@ -111,6 +122,10 @@ class DeviceManager:
         close_quietly(self.simulators)
         for name in list(self._tracks):
             self._set(name, DeviceStatus(name, DeviceState.DISCONNECTED, "stopped"), force=True)
+        if stuck:
+            log.warning("devices stopped; still blocked (left to end with the process): %s",
+                        ", ".join(stuck))
+        return stuck
 
     def __enter__(self) -> DeviceManager:
         self.start()
