@@ -80,6 +80,9 @@ class EvidenceSection(Section):
     s3_access_key: SecretStr = SecretStr("")
     s3_secret_key: SecretStr = SecretStr("")
     thumbnail_px: int = Field(320, ge=64, le=1024)
+    min_free_mb: int = Field(
+        200, ge=0, description="New photos are refused (and /readyz fails) below this much free space"
+    )
 
 
 class ReturnsSection(Section):

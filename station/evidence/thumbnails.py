@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import cv2
 import numpy as np
 
-from station.evidence.store import EvidenceError, PhotoStore
+from station.evidence.store import EvidenceError, PhotoStore, PhotoStoreError
 
 
 def decode_image(data: bytes) -> np.ndarray:
@@ -34,10 +36,15 @@ def make_thumbnail(data: bytes, max_px: int = 320, quality: int = 80) -> bytes:
 
 
 def cached_thumbnail(store: PhotoStore, sha256: str, storage_key: str, max_px: int) -> bytes:
-    """The thumbnail of one original, made once and kept in the store as a derivative."""
+    """The thumbnail of one original, made once and kept in the store as a derivative.
+
+    A full or read-only store still shows it (made again next time): reading the evidence
+    already confirmed never depends on room for a cache file.
+    """
     name = f"thumb-{max_px}-{sha256}.jpg"
     data = store.get_derivative(name)
     if data is None:
         data = make_thumbnail(store.get_original(storage_key), max_px)
-        store.put_derivative(name, data)
+        with contextlib.suppress(PhotoStoreError):
+            store.put_derivative(name, data)
     return data
