@@ -6,10 +6,11 @@ import argparse
 
 from station.cli.base import Subparsers, command, group, open_context
 from station.config import Settings
+from station.evidence.integrity import DEFAULT_GRACE_S
 
 
 def cmd_evidence_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from station.evidence.integrity import check_all
+    from station.evidence.integrity import check_all, repair, sweep
 
     bad = total = 0
     with open_context(settings) as ctx, ctx.db.reader() as session:
@@ -19,8 +20,23 @@ def cmd_evidence_verify(args: argparse.Namespace, settings: Settings) -> int:
                 bad += 1
                 print(f"{check.status.upper():9} photo {check.photo_id} of inspection "
                       f"{check.inspection_id}: {check.detail}")
-    print(f"{total} photos checked, {bad} problems")
-    return 1 if bad else 0
+        print(f"{total} photos checked, {bad} problems")
+        found = sweep(session, ctx.store, grace_s=args.older_than)
+        for stray in found.strays:
+            what = "no photo row names it" if stray.kind == "orphan" else "left by an interrupted write"
+            print(f"{stray.kind.upper():9} {stray.key} ({stray.size_bytes} B, "
+                  f"{stray.age_s / 60:.0f} min old): {what}")
+        print(f"{found.count('orphan')} files without a row, {found.count('temp')} temp leftovers"
+              + (f"; {found.recent} newer than {args.older_than:g} s left alone" if found.recent
+                 else ""))
+        left = len(found.strays)
+        if args.repair and found.strays:
+            folder, moved = repair(session, ctx.store, found.strays)
+            orphans = sum(1 for s in moved if s.kind == "orphan")
+            print(f"moved {len(moved)} files to {folder} in the photo store ({orphans} without a "
+                  f"row, {len(moved) - orphans} temp leftovers); nothing was deleted")
+            left -= len(moved)
+    return 1 if bad or left else 0
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -39,7 +55,12 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
 def register(sub: Subparsers) -> None:
     """Add this module's commands to the `station` parser."""
     evidence = group(sub, "evidence", "photo evidence")
-    command(evidence, "verify", cmd_evidence_verify, "re-hash every stored photo; report "
-            "mismatches and missing files")
+    verify = command(evidence, "verify", cmd_evidence_verify, "re-hash every stored photo; report "
+                     "mismatches, missing files, files without a row and temp leftovers")
+    verify.add_argument("--repair", action="store_true", help="move files without a row and temp "
+                        "leftovers to <photo_dir>/.quarantine/<UTC time>/ (never deletes)")
+    verify.add_argument("--older-than", type=float, default=DEFAULT_GRACE_S, metavar="SECONDS",
+                        help="leave files younger than this alone: a capture may be writing them "
+                        "(default %(default)g)")
     aud = group(sub, "audit", "audit log")
     command(aud, "verify", cmd_audit_verify, "verify the hash chain and its external anchors")
