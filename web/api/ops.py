@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from drivers.state import DeviceState, DeviceStatus
 from station.db.models import Inspection, WebhookDelivery
 from station.devices import DeviceManager
+from station.evidence.store import PhotoStore, PhotoStoreError
 from station.webhooks.admin import queue_depth
 from web.app import station_context
 
@@ -90,9 +91,31 @@ def device_states() -> dict[str, DeviceStatus]:
         return {}
 
 
+def photo_store_checks(store: PhotoStore, min_free_mb: float) -> dict[str, object]:
+    """Can a photo be taken now: the folder takes a probe file (created, fsynced, removed) and
+    at least ``min_free_mb`` (evidence.min_free_mb) is free; each answered on its own."""
+    detail: dict[str, object] = {"min_free_mb": min_free_mb}
+    try:
+        store.probe_writable()
+        detail["writable"] = "ok"
+    except PhotoStoreError as exc:
+        detail["writable"] = f"error: {exc.message}"
+    except Exception as exc:  # readiness reports any failure, it never raises
+        detail["writable"] = f"error: {type(exc).__name__}: {exc}"[:300]
+    try:
+        free = store.free_mb()
+        detail["free_mb"] = round(free, 1)
+        detail["free_space"] = "ok" if free >= min_free_mb else \
+            f"error: {free:.1f} MB free, below the {min_free_mb:g} MB floor"
+    except Exception as exc:
+        detail["free_space"] = f"error: {type(exc).__name__}"
+    return detail
+
+
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
-    """Database and photo store reachable, audit anchors written; device states reported, not required."""
+    """Database reachable, photo store writable with room, audit anchors written; device states
+    reported, not required. ``photo_store`` says which of its checks failed."""
     ctx = station_context(current_app)
     checks: dict[str, str] = {}
     try:
@@ -101,11 +124,10 @@ def readyz() -> tuple[Response, int]:
         checks["database"] = "ok"
     except Exception as exc:  # readiness reports any failure, it never raises
         checks["database"] = f"error: {type(exc).__name__}"
-    try:
-        ctx.store.exists("readyz-probe")
-        checks["photo_store"] = "ok"
-    except Exception as exc:
-        checks["photo_store"] = f"error: {type(exc).__name__}"
+    store = photo_store_checks(ctx.store, ctx.settings.evidence.min_free_mb)
+    failed = [f"{name}: {value.removeprefix('error: ')}" for name in ("writable", "free_space")
+              if (value := str(store[name])) != "ok"]
+    checks["photo_store"] = "error: " + "; ".join(failed) if failed else "ok"
     # a committed step whose audit head could not be anchored (see station/unit_of_work.py)
     problem = ctx.work.anchor_problem
     checks["audit_anchor"] = "ok" if problem is None else f"error: {problem}"
@@ -114,7 +136,8 @@ def readyz() -> tuple[Response, int]:
         name: {"state": status.state.value, "reason": status.reason}
         for name, status in sorted(device_states().items())
     }
-    body = {"status": "ready" if ready else "not_ready", "checks": checks, "devices": devices}
+    body = {"status": "ready" if ready else "not_ready", "checks": checks, "photo_store": store,
+            "devices": devices}
     return jsonify(body), (200 if ready else 503)
 
 

@@ -12,11 +12,13 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from drivers.scanner.interpret import ScanRejected, interpret
+from station.evidence.store import PhotoStoreError, PhotoStoreFull
 from station.policy import Checklist
 from station.returns.errors import DomainError
 from station.returns.rules.types import ScannedItem
 from station.returns.states import InspectionState
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
+from web.api.problems import browser_page, problem
 from web.app import station_context
 from web.auth.roles import safe_next
 from web.bench import labels
@@ -201,6 +203,19 @@ def items_done(inspection_id: str) -> Response:
                    station_context(current_app).inspections.finish_items)
 
 
+def photo_store_refused(error: PhotoStoreError, back: str) -> Response:
+    """The photo store is full or read-only: nothing was stored or recorded; the operator calls
+    a supervisor. A script (fetch, the API) gets problem+json 507 Insufficient Storage."""
+    if isinstance(error, PhotoStoreFull):
+        title, message = "Photo storage is full", _("Photo storage is full — call a supervisor")
+    else:
+        title, message = "Photo storage is read-only", _("Photo storage is read-only — call a supervisor")
+    if browser_page():
+        flash(message, "error")
+        return redirect(back)
+    return problem(507, error.code, error.message, title=title, ok=False, message=message)
+
+
 @bp.post("/i/<inspection_id>/photo")
 def photo(inspection_id: str) -> Response:
     """Take the photo of one angle; a blurry / dark / overexposed one waits for keep-or-retake."""
@@ -227,11 +242,15 @@ def photo(inspection_id: str) -> Response:
                 services.hold(inspection_id, PendingPhoto(angle, still))  # the screen asks
                 return redirect(back)
         services.drop_pending(inspection_id)
-        ctx.inspections.add_photo(
-            inspection_id, still.jpeg, angle=angle, width=still.width_px, height=still.height_px,
-            actor=actor(), operator_id=current_user.operator_id, camera="bench",
-            quality={"problems": still.problems, **still.metrics.as_dict()},
-        )
+        try:
+            ctx.store.require_room(ctx.settings.evidence.min_free_mb)
+            ctx.inspections.add_photo(
+                inspection_id, still.jpeg, angle=angle, width=still.width_px, height=still.height_px,
+                actor=actor(), operator_id=current_user.operator_id, camera="bench",
+                quality={"problems": still.problems, **still.metrics.as_dict()},
+            )
+        except PhotoStoreError as error:
+            return photo_store_refused(error, back)
         return redirect(back)
 
     return attempt(back, work)
