@@ -1,16 +1,36 @@
-"""Mettler Toledo MT-SICS level 0/1 (S, SI, SIR, Z, T, @): pure command bytes and reply parsing.
+"""Mettler Toledo MT-SICS level 0/1 (S, SI, SIR, Z, ZI, T, TA, TAC, TI, @): commands and replies.
 
-Source: Mettler Toledo AT balances operating instructions, chapter "MT-SICS interface commands"
-(commands and replies ``S S``/``S D``/``S I``/``S +``/``S -``, ``Z A``, ``T S``, ``ES``/``ET``/
-``EL``, every line ends CR LF); cross-checked with the open
-implementations Atlantis-Software/mt-sics and MSLNZ Mass-Circular-Weighing. The weight field
-width is UNCONFIRMED, so replies are split on whitespace, never by column.
+Source: METTLER TOLEDO Standard Interface Command Set, MT-SICS Reference Manual 11780711B:
+§3.2.1 "Format of the response with weight value" (p. 10: ``ID Status WeightValue Unit`` with
+the value right-aligned in 10 characters, the sign directly before the first digit, every line
+ending CR LF), §3.2.3 "Error messages" (p. 12: ``ES``/``ET``/``EL``), §4.1 level 0 commands
+(pp. 13-22: S, SI, SIR, Z, ZI, @, I4) and §4.2 level 1 commands (pp. 23-29: T, TA, TAC, TI);
+the same replies in the Mettler Toledo AT balances operating instructions, chapter "MT-SICS
+interface commands". What each reply means:
+
+* ``S S``/``S D`` stable/dynamic weight; ``S I`` not executable now (busy, or no stability
+  within the timeout); ``S +``/``S -`` balance in overload/underload range.
+* ``Z A`` zero set; ``ZI S``/``ZI D`` re-zero done under stable/dynamic conditions (no weight);
+  ``Z +``/``Z -`` (and ``ZI +``/``ZI -``) upper/lower limit of the zero setting range exceeded.
+* ``T S <tare>``, ``TI S|D <tare>`` and ``TA A <tare>`` acknowledge a tare and carry the TARE,
+  never a net weight; ``T +``/``T -`` upper/lower limit of the taring range exceeded.
+
+Fields are split on spaces (a right-aligned value is preceded by padding), never by column.
 """
 
 from __future__ import annotations
 
+import re
+
 from drivers.scale.framing import Framing
-from drivers.scale.reading import ProtocolError, Reading, ScaleStatus, decode_ascii, to_milligrams
+from drivers.scale.reading import (
+    ProtocolError,
+    Reading,
+    ScaleStatus,
+    canonical_unit,
+    decode_ascii,
+    to_milligrams,
+)
 
 NAME = "mt_sics"
 FRAMING = Framing(terminator=b"\r\n", max_len=80)
@@ -29,11 +49,47 @@ COMMANDS: dict[str, bytes] = {
 }
 
 _ERRORS = {
-    "ES": "syntax error: command not recognised",
-    "ET": "transmission error",
-    "EL": "logical error: command cannot be executed",
+    "ES": "syntax error: the balance has not recognised the command",
+    "ET": "transmission error: faulty command (parity error or interface break)",
+    "EL": "logical error: the balance cannot execute the command",
 }
-_WEIGHT_IDS = {"S", "SI", "SIR", "T", "TA", "ZI"}
+_BUSY = "not executable now (another command is running, or no stability within the timeout)"
+_ZERO_RANGE = {
+    "+": "upper limit of the zero setting range exceeded",
+    "-": "lower limit of the zero setting range exceeded",
+}
+_TARE_RANGE = {
+    "+": "upper limit of the taring range exceeded",
+    "-": "lower limit of the taring range exceeded",
+}
+#: (reply id, status) -> (status, stable, detail) for replies that carry no value.
+_PLAIN: dict[tuple[str, str], tuple[ScaleStatus, bool, str]] = {
+    ("S", "I"): (ScaleStatus.BUSY, False, _BUSY),
+    ("S", "+"): (ScaleStatus.OVERLOAD, False, "balance in overload range"),
+    ("S", "-"): (ScaleStatus.UNDERLOAD, False, "balance in underload range"),
+    ("Z", "A"): (ScaleStatus.ACKNOWLEDGED, True, "zero setting performed"),
+    ("ZI", "S"): (ScaleStatus.ACKNOWLEDGED, True, "re-zero performed under stable conditions"),
+    ("ZI", "D"): (ScaleStatus.ACKNOWLEDGED, False, "re-zero performed under dynamic conditions"),
+    ("TAC", "A"): (ScaleStatus.ACKNOWLEDGED, True, "tare cleared"),
+    ("TAC", "I"): (ScaleStatus.BUSY, False, _BUSY),
+    ("TA", "I"): (ScaleStatus.BUSY, False, _BUSY),
+    ("TA", "L"): (ScaleStatus.COMMAND_ERROR, False, "tare value not accepted (wrong parameter)"),
+    ("TI", "L"): (ScaleStatus.COMMAND_ERROR, False, "tare immediately not allowed here"),
+    ("I4", "I"): (ScaleStatus.BUSY, False, _BUSY),
+}
+for _ident in ("Z", "ZI", "T", "TI"):
+    _PLAIN[(_ident, "I")] = (ScaleStatus.BUSY, False, _BUSY)
+for _sign in "+-":
+    for _ident in ("Z", "ZI"):
+        _PLAIN[(_ident, _sign)] = (ScaleStatus.ZERO_ERROR, False, _ZERO_RANGE[_sign])
+    for _ident in ("T", "TI"):
+        _PLAIN[(_ident, _sign)] = (ScaleStatus.TARE_ERROR, False, _TARE_RANGE[_sign])
+#: (reply id, status) -> stable, for replies carrying a weight value and unit.
+_WEIGHT = {("S", "S"): True, ("S", "D"): False}
+#: (reply id, status) -> stable, for replies carrying the tare value and unit.
+_TARE = {("T", "S"): True, ("TI", "S"): True, ("TI", "D"): False, ("TA", "A"): True}
+#: §3.2.1: sign directly before the first digit, a digit before the decimal point.
+_VALUE = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 
 
 def command(kind: str) -> bytes:
@@ -44,49 +100,63 @@ def command(kind: str) -> bytes:
         raise ProtocolError(f"MT-SICS has no {kind!r} command") from None
 
 
-def _weight(fields: list[str], ident: str, stable: bool) -> Reading:
-    if len(fields) < 3:
-        raise ProtocolError(f"{ident} reply without weight: {' '.join(fields)!r}")
-    value, unit = "".join(fields[2:-1]), fields[-1]
-    if not value:
-        raise ProtocolError(f"{ident} reply without unit: {' '.join(fields)!r}")
-    return Reading(
-        weight_mg=to_milligrams(value, unit),
-        stable=stable,
-        unit_seen=unit,
-        net=ident in {"T", "TA"},
-    )
+def _value(line: str, args: list[str]) -> tuple[int, str]:
+    """(milligrams, unit) from the ``WeightValue Unit`` fields of ``line``."""
+    if len(args) == 3 and args[0] in ("+", "-"):
+        raise ProtocolError(f"MT-SICS sign apart from its digits in {line!r} (§3.2.1: directly before)")
+    if len(args) != 2:
+        raise ProtocolError(f"MT-SICS reply {line!r} needs exactly a weight value and a unit")
+    value, unit_text = args
+    if not _VALUE.fullmatch(value):
+        raise ProtocolError(f"MT-SICS weight value {value!r} malformed in {line!r}")
+    unit = canonical_unit(unit_text)
+    return to_milligrams(value, unit), unit
 
 
 def parse(frame: bytes) -> Reading:
-    """One MT-SICS reply line -> Reading; ProtocolError for anything else."""
-    fields = decode_ascii(frame).split()
+    """One MT-SICS reply line -> Reading; ProtocolError (saying why) for anything else."""
+    text = decode_ascii(frame)
+    if not text.endswith("\r\n"):
+        raise ProtocolError(f"MT-SICS line not terminated by CR LF: {frame!r}")
+    line = text[:-2]
+    if "\r" in line or "\n" in line:
+        raise ProtocolError(f"MT-SICS line with a stray CR or LF: {frame!r}")
+    fields = line.split()
     if not fields:
         raise ProtocolError("empty MT-SICS line")
-    ident = fields[0]
-    if ident in _ERRORS and len(fields) == 1:
-        return Reading(
-            None, False, "", ScaleStatus.COMMAND_ERROR, detail=f"{ident}: {_ERRORS[ident]}"
-        )
-    if len(fields) < 2:
+    ident, rest = fields[0], fields[1:]
+    if ident in _ERRORS:
+        if rest:
+            raise ProtocolError(f"MT-SICS error reply {line!r} with extra fields")
+        detail = f"{ident}: {_ERRORS[ident]}"
+        return Reading(None, False, "", ScaleStatus.COMMAND_ERROR, detail=detail)
+    if not rest:
         raise ProtocolError(f"MT-SICS reply {ident!r} without status")
-    code = fields[1]
-    if ident == "I4" and code == "A":
-        return Reading(None, True, "", ScaleStatus.ACKNOWLEDGED, detail=" ".join(fields[2:]))
-    if ident not in _WEIGHT_IDS | {"Z", "TAC"}:
-        raise ProtocolError(f"unknown MT-SICS reply {ident!r}")
-    if code == "I":
-        return Reading(None, False, "", ScaleStatus.BUSY, detail=f"{ident} I: not executable now")
-    if code == "+":
-        return Reading(None, False, "", ScaleStatus.OVERLOAD, detail=f"{ident} +: over range")
-    if code == "-":
-        return Reading(None, False, "", ScaleStatus.UNDERLOAD, detail=f"{ident} -: under range")
-    if code == "A":
-        if ident in {"Z", "TAC"} and len(fields) == 2:
-            return Reading(None, True, "", ScaleStatus.ACKNOWLEDGED, detail=f"{ident} A")
-        if ident == "TA":
-            return _weight(fields, ident, True)
-        raise ProtocolError(f"unexpected MT-SICS reply {' '.join(fields)!r}")
-    if ident in _WEIGHT_IDS and code in {"S", "D"}:
-        return _weight(fields, ident, code == "S")
-    raise ProtocolError(f"unknown MT-SICS status {code!r} in {' '.join(fields)!r}")
+    key = (ident, rest[0])
+    args = rest[1:]
+    if ident == "I4" and rest[0] == "A":
+        if not args:
+            raise ProtocolError(f"MT-SICS reply {line!r} without the serial number")
+        return Reading(None, True, "", ScaleStatus.ACKNOWLEDGED, detail=" ".join(args))
+    if key in _PLAIN:
+        if args:
+            raise ProtocolError(f"MT-SICS reply {line!r} carries unexpected fields")
+        status, stable, detail = _PLAIN[key]
+        return Reading(None, stable, "", status, detail=f"{ident} {rest[0]}: {detail}")
+    if key in _WEIGHT:
+        weight_mg, unit = _value(line, args)
+        return Reading(weight_mg, _WEIGHT[key], unit)
+    if key in _TARE:
+        tare_mg, unit = _value(line, args)
+        return Reading(
+            None,
+            _TARE[key],
+            unit,
+            ScaleStatus.ACKNOWLEDGED,
+            detail=f"{ident} {rest[0]}: tare {args[0]} {args[1]}",
+            tare_mg=tare_mg,
+        )
+    known = {i for i, _ in _PLAIN} | {"ES", "ET", "EL"}
+    if ident not in known:
+        raise ProtocolError(f"unknown MT-SICS reply {ident!r} in {line!r}")
+    raise ProtocolError(f"unknown MT-SICS status {rest[0]!r} in {line!r}")

@@ -17,18 +17,25 @@ class ScaleStatus(StrEnum):
     OK = "ok"
     OVERLOAD = "overload"
     UNDERLOAD = "underload"
-    ZERO_ERROR = "zero_error"
+    ZERO_ERROR = "zero_error"  # zero not set: outside the zero setting / capture range
+    TARE_ERROR = "tare_error"  # tare not taken: outside the taring range
     BUSY = "busy"
     FAULT = "fault"
     NEEDS_CALIBRATION = "needs_calibration"
     NEEDS_REZERO = "needs_rezero"
     COMMAND_ERROR = "command_error"
-    ACKNOWLEDGED = "acknowledged"  # a command reply carrying no weight (e.g. MT-SICS ``Z A``)
+    ACKNOWLEDGED = "acknowledged"  # a command reply, never a parcel weight (``Z A``, ``T S``)
 
 
 @dataclass(frozen=True)
 class Reading:
-    """One parsed frame: weight in integer milligrams (None when the frame carries none)."""
+    """One parsed frame: weight in integer milligrams (None when the frame carries none).
+
+    ``tare_mg`` is the tare a scale reports when it acknowledges a tare command (MT-SICS
+    ``T S``, ``TA A``, ``TI S``): such a reading has status ACKNOWLEDGED and no ``weight_mg``,
+    so nothing takes a tare for the parcel's weight. ``unit_seen`` is the canonical unit the
+    frame printed (``lb-oz`` for a pound-ounce display).
+    """
 
     weight_mg: int | None
     stable: bool
@@ -37,6 +44,7 @@ class Reading:
     stable_known: bool = True  # False: the frame has no stable flag; the stability filter decides
     net: bool = False
     detail: str = ""
+    tare_mg: int | None = None
 
     @property
     def weight_g(self) -> Decimal | None:
@@ -71,6 +79,7 @@ _ALIASES: dict[str, str] = {
     "tonnes": "t",
     "tons": "ton",
     "grain": "gr",
+    "gn": "gr",  # grain as Mettler Toledo and Ohaus balances print it
 }
 
 

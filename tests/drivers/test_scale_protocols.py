@@ -13,25 +13,27 @@ from drivers.scale.reading import ProtocolError, Reading, ScaleStatus
 
 OK, OVER, UNDER, BUSY = ScaleStatus.OK, ScaleStatus.OVERLOAD, ScaleStatus.UNDERLOAD, ScaleStatus.BUSY
 CMD_ERR, ACK = ScaleStatus.COMMAND_ERROR, ScaleStatus.ACKNOWLEDGED
+ZERO_ERR, TARE_ERR = ScaleStatus.ZERO_ERROR, ScaleStatus.TARE_ERROR
 
-# (frame, weight_mg, stable, status)
+# (frame, weight_mg, stable, status): MT-SICS Reference Manual 11780711B §3.2.1, §4.1, §4.2
 MT_SICS = [
     (b"S S     100.00 g\r\n", 100_000, True, OK),  # MT-SICS chapter example (AT manual)
     (b"S D     129.07 g\r\n", 129_070, False, OK),
     (b"S S    -12.50 g\r\n", -12_500, True, OK),
     (b"S S       1.2345 kg\r\n", 1_234_500, True, OK),
-    (b"S S - 12.50 g\r\n", -12_500, True, OK),  # sign separated from digits
     (b"S +\r\n", None, False, OVER),
     (b"S -\r\n", None, False, UNDER),
     (b"S I\r\n", None, False, BUSY),
     (b"Z A\r\n", None, True, ACK),
     (b"Z I\r\n", None, False, BUSY),
-    (b"Z +\r\n", None, False, OVER),
-    (b"T S      20.00 g\r\n", 20_000, True, OK),
-    (b"T -\r\n", None, False, UNDER),
+    (b"Z +\r\n", None, False, ZERO_ERR),  # upper limit of the zero setting range, not overload
+    (b"Z -\r\n", None, False, ZERO_ERR),
+    (b"T S      20.00 g\r\n", None, True, ACK),  # carries the tare, never a parcel weight
+    (b"T -\r\n", None, False, TARE_ERR),  # lower limit of the taring range
     (b"TAC A\r\n", None, True, ACK),
-    (b"TA A      20.00 g\r\n", 20_000, True, OK),
-    (b"ZI D       0.02 g\r\n", 20, False, OK),
+    (b"TA A      20.00 g\r\n", None, True, ACK),
+    (b"ZI D\r\n", None, False, ACK),  # re-zero done under dynamic conditions: no weight
+    (b"ZI S\r\n", None, True, ACK),
     (b'I4 A "0123456789"\r\n', None, True, ACK),
     (b"ES\r\n", None, False, CMD_ERR),
     (b"ET\r\n", None, False, CMD_ERR),
@@ -48,6 +50,8 @@ MT_SICS_BAD = [
     b"S S 1.00 stone\r\n",
     b"S S \xff1.00 g\r\n",
     b"S S     10",  # truncated
+    b"S S - 12.50 g\r\n",  # §3.2.1: the sign stands directly before the first digit
+    b"ZI D       0.02 g\r\n",  # ZI replies carry no weight
 ]
 
 TOLEDO = [
@@ -121,6 +125,17 @@ def test_mt_sics_replies(frame: bytes, weight_mg: int | None, stable: bool, stat
 def test_mt_sics_junk_is_a_protocol_error(frame: bytes) -> None:
     with pytest.raises(ProtocolError):
         mt_sics.parse(frame)
+
+
+def test_mt_sics_tare_replies_carry_the_tare_and_no_weight() -> None:
+    for frame in (b"T S      20.00 g\r\n", b"TA A      20.00 g\r\n"):
+        reading = mt_sics.parse(frame)
+        assert (reading.weight_mg, reading.tare_mg, reading.status) == (None, 20_000, ACK)
+
+
+def test_mt_sics_zero_range_replies_say_which_limit() -> None:
+    assert "upper limit of the zero setting range" in mt_sics.parse(b"Z +\r\n").detail
+    assert "lower limit of the zero setting range" in mt_sics.parse(b"Z -\r\n").detail
 
 
 def test_mt_sics_error_replies_say_which_error() -> None:
