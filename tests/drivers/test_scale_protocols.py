@@ -74,15 +74,27 @@ NCI = [
     (b"\n  0.00lb\r\n01\r\x03", None, True, UNDER),
     (b"\n  1.00lb\r\n08\r\x03", None, True, ScaleStatus.NEEDS_CALIBRATION),
     (b"\n  1.00lb\r\n40\r\x03", None, True, ScaleStatus.FAULT),  # RAM error
-    (b"\n  1.00lb\r\n000\r\x03", 453_592, True, OK),
-    (b"\n  1.00lb\r\n008\r\x03", None, True, ScaleStatus.ZERO_ERROR),
-    (b"\n  1.00lb\r\n004\r\x03", 453_592, True, OK),  # net flag only
+    # a third status byte is announced by bit 6 of byte 2 ("p" = 0x70)
+    (b"\n  1.00lb\r\n0p0\r\x03", 453_592, True, OK),
+    (b"\n  1.00lb\r\n0p8\r\x03", None, True, ScaleStatus.ZERO_ERROR),
+    (b"\n  1.00lb\r\n0p4\r\x03", 453_592, True, OK),  # net flag only
+    (b"\n  1.00lb\r\n0pp0\r\x03", 453_592, True, OK),  # four status bytes
+    (b"\n01lb 02.5oz\r\n00\r\x03", 524_466, True, OK),  # pounds and ounces: 18.5 oz
     (b"\n00\r\x03", None, True, ACK),
     (b"\n10\r\x03", None, False, OK),
     (b"\n?\r\x03", None, False, CMD_ERR),
     (b"  1.23lb\r00\r\x03", 557_919, True, OK),  # tolerant: no LFs
 ]
-NCI_BAD = [b"\n  1.23lb\r\n  \r\x03", b"\nxx.xxlb\r\n00\r\x03", b"\n  1.23lb\r\n00\r", b"\x03", b"\n\xff\r\x03"]
+NCI_BAD = [
+    b"\n  1.23lb\r\n  \r\x03",
+    b"\nxx.xxlb\r\n00\r\x03",
+    b"\n  1.23lb\r\n00\r",
+    b"\x03",
+    b"\n\xff\r\x03",
+    b"\n  1.00lb\r\n000\r\x03",  # a third byte that byte 2 did not announce
+    b"\n  1.00lb\r\n0p\r\x03",  # byte 2 announces a third byte that never comes
+    b"\n  1.00lb\r\n0\r\x03",  # one status byte
+]
 
 CAS22 = [
     (b"ST,GS,1\x44,0001.234 kg\r\n", 1_234_000, True, OK),
