@@ -1,10 +1,12 @@
 """CAS continuous output (22-byte and 10-byte) and the AND 18-byte variant: line parsing.
 
-Source: CAS CI-600D indicator manual, p. 74 (data formats "CAS 22 byte": ``ST|US|OL`` ``,``
-``GS|NT`` ``,`` id, lamp byte ``,`` 8 weight characters, space, unit, CR LF; lamp byte b6 stable,
-b4 hold, b3 printer, b2 gross, b1 tare, b0 zero; "AND 18 byte": ``ST,GS,`` + 8 + unit + CR LF;
-a 10-byte weight-only format). The indicator streams;
-there are no requests, so ``command`` supports nothing.
+Source: CAS CI-600D indicator manual, chapter 10 "Serial Data Information", p. 74: §10-1 "CAS
+22Bytes Format" (``ST|US|OL`` ``,`` ``GS|NT`` ``,`` device id, lamp condition byte ``,`` 8 data
+bytes such as ``000013.5``, one empty byte, unit ``kg``/``t``, CR LF; lamp byte bit 7 always 1,
+b6 stable, b5 0, b4 hold, b3 printer, b2 gross, b1 tare, b0 zero point), §10-2 "CAS 10Bytes"
+(8 data bytes, CR LF) and §10-3 "AND 18bytes" (``ST,GS,`` + 8 data + unit + CR LF). Every
+format has a fixed length, which is checked. The indicator streams; there are no requests, so
+``command`` supports nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ FRAMING = Framing(terminator=b"\r\n", max_len=40)
 CONTINUOUS = True
 VARIANTS = ("cas22", "and18", "cas10")
 
+LAMP_FIXED = 0x80  # bit 7: always 1
 LAMP_STABLE = 0x40
+LAMP_TARE = 0x02
+LAMP_ZERO = 0x01
+LENGTHS = {"cas22": 22, "and18": 18, "cas10": 10}
 
 _HEADER = {"ST": ScaleStatus.OK, "US": ScaleStatus.OK, "OL": ScaleStatus.OVERLOAD}
 _WEIGHT = re.compile(r"\s*(?P<value>[+-]?\s*[0-9]*\.?[0-9]+)\s*(?P<unit>[A-Za-z]{0,3})\s*")
@@ -58,23 +64,30 @@ def _body(body: str, state: str, kind: str, unit_default: str, lamp: int | None)
 
 def parse(frame: bytes, variant: str = "cas22", unit: str = "kg") -> Reading:
     """One streamed line -> Reading. ``unit`` is used when the line carries none (cas10)."""
+    if variant not in LENGTHS:
+        raise ProtocolError(f"unknown CAS variant {variant!r}")
     if not frame.endswith(b"\r\n"):
         raise ProtocolError(f"CAS line not terminated by CR LF: {frame!r}")
+    if len(frame) != LENGTHS[variant]:
+        raise ProtocolError(
+            f"{variant} line has {len(frame)} bytes, expected {LENGTHS[variant]}: {frame!r}"
+        )
     if variant == "cas22":
         full = _CAS22.fullmatch(frame[:-2])
         if not full:
             raise ProtocolError(f"not a CAS 22-byte line: {frame!r}")
+        lamp = full.group("lamp")[0]
+        if not lamp & LAMP_FIXED:
+            raise ProtocolError(f"CAS lamp byte 0x{lamp:02x} lacks bit 7, always 1: {frame!r}")
         return _body(
             decode_ascii(full.group("body")),
             full.group("state").decode("ascii"),
             full.group("kind").decode("ascii"),
             unit,
-            full.group("lamp")[0],
+            lamp,
         )
     text = decode_ascii(frame[:-2])
     if variant == "cas10":
-        if len(text) != 8:
-            raise ProtocolError(f"CAS 10-byte line has {len(text) + 2} bytes: {frame!r}")
         match = _WEIGHT.fullmatch(text)
         if not match:
             raise ProtocolError(f"CAS weight field {text!r} unreadable")
@@ -82,9 +95,7 @@ def parse(frame: bytes, variant: str = "cas22", unit: str = "kg") -> Reading:
         return Reading(
             to_milligrams(match.group("value"), unit_seen), False, unit_seen, stable_known=False
         )
-    if variant == "and18":
-        short = _AND18.fullmatch(text)
-        if not short:
-            raise ProtocolError(f"not an AND 18-byte line: {frame!r}")
-        return _body(short.group("body"), short.group("state"), short.group("kind"), unit, None)
-    raise ProtocolError(f"unknown CAS variant {variant!r}")
+    short = _AND18.fullmatch(text)
+    if not short:
+        raise ProtocolError(f"not an AND 18-byte line: {frame!r}")
+    return _body(short.group("body"), short.group("state"), short.group("kind"), unit, None)

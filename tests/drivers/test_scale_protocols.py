@@ -97,12 +97,8 @@ NCI_BAD = [
 ]
 
 CAS22 = [
-    (b"ST,GS,1\x44,0001.234 kg\r\n", 1_234_000, True, OK),
-    (b"US,GS,1\x04,0001.234 kg\r\n", 1_234_000, False, OK),
-    (b"ST,GS,1\x04,0001.234 kg\r\n", 1_234_000, False, OK),  # ST but lamp not stable
-    (b"ST,NT,1\x46,-000.500 kg\r\n", -500_000, True, OK),
-    (b"OL,GS,1\x04,  ------ kg\r\n", None, False, OVER),
-    # CAS CI-600D manual, p. 74 (CAS 22 byte): the lamp byte as indicators send it, high bit set
+    # CAS CI-600D manual, p. 74 (CAS 22 byte): the lamp byte as indicators send it, bit 7 always 1
+    (b"ST,GS,1\x84,0001.234 kg\r\n", 1_234_000, False, OK),  # ST but lamp not stable
     (b"ST,GS,1\xc4,0001.234 kg\r\n", 1_234_000, True, OK),
     (b"US,GS,1\x84,0001.234 kg\r\n", 1_234_000, False, OK),
     (b"ST,NT,1\xc6,-000.500 kg\r\n", -500_000, True, OK),
@@ -115,7 +111,9 @@ AND18 = [
     (b"OL,GS,9999999 kg\r\n", None, False, OVER),
 ]
 CAS_BAD = [
-    b"ST,GS,1\x44,0001.234 kg",
+    b"ST,GS,1\x44,0001.234 kg\r\n",  # lamp byte without bit 7, which is always 1
+    b"ST,GS,1\xc4,001.234 kg\r\n",  # 21 bytes
+    b"ST,GS,1\xc4,0001.234 kg",
     b"XX,GS,1\x44,0001.234 kg\r\n",
     b"ST,GS,1\x44,abc kg\r\n",
     b"ST,GS,1\x44,1.0 stone\r\n",
