@@ -106,3 +106,46 @@ def test_any_transport_exception_is_a_failed_attempt_with_its_reason() -> None:
     assert not result.ok and result.status_code is None and "UnicodeError" in result.error
     bad_port = transport.post("http://127.0.0.1:99999x/hook", b"{}", {}, 1.0, 1.0)
     assert not bad_port.ok and "port" in bad_port.error.lower()
+
+
+BAD_BODIES = [
+    pytest.param(b"", "application/json", "empty", id="empty"),
+    pytest.param(b'{"url": ', "application/json", "well-formed", id="malformed"),
+    pytest.param(b"enabled=false", "text/plain", "Content-Type", id="text"),
+    pytest.param(b'{"enabled": false}', "text/plain", "Content-Type", id="json-as-text"),
+    pytest.param(b"null", "application/json", "well-formed", id="null"),
+]
+
+
+@pytest.mark.parametrize(("body", "mimetype", "says"), BAD_BODIES)
+def test_a_patch_without_a_json_object_is_400_and_changes_nothing(
+        ctx: StationContext, client: FlaskClient, platform: dict[str, str],  # noqa: F811
+        body: bytes, mimetype: str, says: str) -> None:
+    made = client.post("/api/v1/webhooks/endpoints", json={"url": "http://127.0.0.1:9/hook"},
+                       headers=platform).get_json()
+    path = f"/api/v1/webhooks/endpoints/{made['id']}"
+    rows = audit_rows(ctx)
+    answer = client.patch(path, data=body, headers={**platform, "Content-Type": mimetype})
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:200]
+    assert answer.mimetype == "application/problem+json" and says in answer.get_json()["detail"]
+    assert audit_rows(ctx) == rows
+    assert client.get(path, headers=platform).get_json()["enabled"] is True
+
+
+def test_an_empty_patch_object_is_422_nothing_to_change(
+        client: FlaskClient, platform: dict[str, str]) -> None:  # noqa: F811
+    made = client.post("/api/v1/webhooks/endpoints", json={"url": "http://127.0.0.1:9/hook"},
+                       headers=platform).get_json()
+    answer = client.patch(f"/api/v1/webhooks/endpoints/{made['id']}", json={}, headers=platform)
+    assert answer.status_code == 422 and answer.get_json()["title"] == "nothing to change"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/returns", "/api/v1/webhooks/endpoints",
+                                  "/api/v1/returns/RMA-X/refund-status"])
+@pytest.mark.parametrize(("body", "mimetype", "says"), BAD_BODIES)
+def test_every_json_endpoint_answers_400_for_a_body_that_is_not_json(
+        client: FlaskClient, platform: dict[str, str], before: int,  # noqa: F811
+        path: str, body: bytes, mimetype: str, says: str) -> None:
+    answer = client.post(path, data=body, headers={**platform, "Content-Type": mimetype})
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:200]
+    assert says in answer.get_json()["detail"]

@@ -46,6 +46,22 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> Response:
     return response
 
 
+def json_body() -> Any:
+    """The request's JSON body; ApiProblem 400 when it is empty, not JSON or not sent as JSON.
+
+    Well-formed JSON of the wrong shape is the schema's business (422), so an array or a
+    string is returned as it is.
+    """
+    if not request.get_data(cache=True):
+        raise ApiProblem(400, "invalid_json", "the request body is empty; send a JSON object")
+    if not request.is_json:
+        raise ApiProblem(400, "invalid_json", "send the body as Content-Type: application/json")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiProblem(400, "invalid_json", "the request body is not well-formed JSON")
+    return data
+
+
 def field_errors(exc: ValidationError) -> list[dict[str, str]]:
     return [
         {"field": ".".join(str(p) for p in err["loc"]) or "<body>", "reason": err["msg"]}

@@ -16,7 +16,7 @@ from station.db.types import utcnow
 from station.returns.errors import NotFound
 from station.returns.intake import cancel_rma, parse_rma, upsert_rma
 from web.api.auth import require
-from web.api.problems import ApiProblem
+from web.api.problems import ApiProblem, json_body
 from web.api.schemas import ExpectedItemOut, RefundStatusIn, ReturnOut, ReturnUpsertOut
 from web.app import station_context
 
@@ -88,10 +88,7 @@ def push_return() -> tuple[Response, int]:
                 raise ApiProblem(422, "idempotency_key_reused",
                                  "this Idempotency-Key was used with a different body")
             return jsonify(seen[2]), seen[1]
-    data = request.get_json(silent=True)
-    if data is None:
-        raise ApiProblem(400, "invalid_json", "the body must be a JSON object")
-    rma = parse_rma(data)
+    rma = parse_rma(json_body())
     ctx = station_context(current_app)
     with ctx.work() as work:
         row, outcome = upsert_rma(
@@ -127,7 +124,7 @@ def delete_return(rma_id: str) -> Response:
 @require("returns:write")
 def refund_status(rma_id: str) -> Response:
     """Store what the refund flow did on the RMA's latest inspection."""
-    report = RefundStatusIn.model_validate(request.get_json(silent=True) or {})
+    report = RefundStatusIn.model_validate(json_body())
     with station_context(current_app).work() as work:
         session = work.session
         row = _load(session, rma_id)

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from station.db.models import WebhookDelivery, WebhookEndpoint
 from station.webhooks import admin
 from web.api.auth import require
+from web.api.problems import ApiProblem, json_body
 from web.api.schemas import (
     DeliveryOut,
     EndpointIn,
@@ -51,7 +52,7 @@ def list_endpoints() -> Response:
 @bp.post("/webhooks/endpoints")
 @require("webhooks:admin")
 def create_endpoint() -> tuple[Response, int]:
-    body = EndpointIn.model_validate(request.get_json(silent=True) or {})
+    body = EndpointIn.model_validate(json_body())
     with station_context(current_app).work() as work:
         session = work.session
         endpoint = admin.create_endpoint(session, body.url, body.event_types)
@@ -68,7 +69,9 @@ def get_endpoint(endpoint_id: str) -> Response:
 @bp.patch("/webhooks/endpoints/<endpoint_id>")
 @require("webhooks:admin")
 def patch_endpoint(endpoint_id: str) -> Response:
-    body = EndpointPatch.model_validate(request.get_json(silent=True) or {})
+    body = EndpointPatch.model_validate(json_body())
+    if not body.model_fields_set:
+        raise ApiProblem(422, "nothing_to_change", "name at least one of url, event_types, enabled")
     with station_context(current_app).work() as work:
         session = work.session
         endpoint = admin.update_endpoint(
