@@ -1,8 +1,9 @@
 """Regex-configured ASCII scale output: the profile's pattern names groups weight/unit/stable.
 
 For scales without a dedicated module, e.g. Ohaus continuous print (Ohaus Explorer instruction
-manual, "Print" section: weight 10 characters right-justified, space, unit, space, ``?`` when
-unstable, CR LF) or Adam-style ``P`` polling (as in the Odoo IoT Adam record). Groups:
+manual, interface output format, p. EN-156: weight 10 characters right-justified, space, unit
+of up to 5 characters, space, ``?`` when unstable, space, legend such as ``TOTAL`` or an
+interval time, CR LF) or Adam-style ``P`` polling (as in the Odoo IoT Adam record). Groups:
 ``weight`` (required), ``unit`` (else the profile's unit), ``stable`` (matched = stable) or
 ``unstable`` (matched = unstable); with neither the frame has no stable flag.
 """

@@ -2,7 +2,8 @@
 
 Run ``python -m drivers.sim.scale --profile dymo-m10``: it prints the port, then reads commands
 from stdin (``place 1234.5 [settle_s] [noise_g]``, ``remove``, ``fault overload``, ``fault slow
-1.5``, ``reconnect``, ``clear``, ``quit``).
+1.5``, ``reconnect``, ``clear``, ``quit``). Zeroing works within ±2 % of the profile's capacity
+around power-on zero (a simulator choice; without a capacity there is no limit).
 """
 
 from __future__ import annotations
@@ -28,17 +29,38 @@ from drivers.sim.scale_replies import reply_to, split_requests
 
 __all__ = ["FAULT_NAMES", "SimulatedScale", "main"]
 
+#: How far from power-on zero the simulated scale can be zeroed, as a fraction of capacity.
+ZERO_RANGE_FRACTION = 0.02
+
 
 class SimulatedScale:
-    """A scale on a pty: ``port`` is what a ScaleSession opens; knobs change what it says."""
+    """A scale on a pty: ``port`` is what a ScaleSession opens; knobs change what it says.
 
-    def __init__(self, profile: ScaleProfile | str | Path, *, seed: int = 0) -> None:
+    ``unit`` overrides the display unit (``lb-oz`` for an SCP-01 pound-ounce display);
+    ``status_bytes`` is how many status bytes an SCP-01 scale sends (2 or more).
+    """
+
+    def __init__(
+        self,
+        profile: ScaleProfile | str | Path,
+        *,
+        seed: int = 0,
+        unit: str | None = None,
+        status_bytes: int = 2,
+    ) -> None:
         if not isinstance(profile, ScaleProfile):
             path = profile if isinstance(profile, Path) else find_scale_profile(profile)
             profile = load_scale_profile(path)
         self.profile = profile
         self.protocol = bind(profile)
-        self.unit = frames.display_unit(profile)
+        self.unit = unit or frames.display_unit(profile)
+        if self.unit == frames.LB_OZ and profile.protocol != "nci_scp01":
+            raise ValueError("only an SCP-01 scale shows pounds and ounces")
+        if status_bytes < 2:
+            raise ValueError("an SCP-01 scale sends at least two status bytes")
+        self.status_bytes = status_bytes
+        capacity = profile.capacity_g
+        self.zero_range_g = None if capacity is None else capacity * ZERO_RANGE_FRACTION
         self.faults = Faults()
         self.requests_seen = 0
         self._random = random.Random(seed)
@@ -50,6 +72,7 @@ class SimulatedScale:
         self._noise_g = 0.0
         self._zero_g = 0.0
         self._tare_g = 0.0
+        self._repeat: bytes | None = None  # MT-SICS SIR: the request answered every period
         self._stop = threading.Event()
         self._link: PtyLink | None = None
         self._thread: threading.Thread | None = None
@@ -117,7 +140,15 @@ class SimulatedScale:
                 # scale without a stable flag never looks settled (random noise sometimes would)
                 gross += 5.0 * ((now * 2.0) % 1.0) + self._random.uniform(-0.1, 0.1)
             shown = gross - self._zero_g - self._tare_g
-            return frames.ScaleState(shown, not moving, self.faults.overload)
+            return frames.ScaleState(
+                shown,
+                not moving,
+                overload=self.faults.overload,
+                underload=self.faults.underload and not self.faults.overload,
+                tare_g=self._tare_g,
+                zero_g=self._zero_g,
+                zero_range_g=self.zero_range_g,
+            )
 
     def close(self) -> None:
         """Stop the thread and close the pty."""
@@ -170,13 +201,15 @@ class SimulatedScale:
             if link is None:
                 self._stop.wait(0.02)
                 continue
-            if self.protocol.continuous:
+            repeat = self._repeat
+            if self.protocol.continuous or repeat is not None:
                 now = time.monotonic()
                 if now >= next_emit:
-                    self._send(self._stream_frame())
+                    self._send(self._stream_frame() if repeat is None else self._reply(repeat))
                     next_emit = max(next_emit + period_s, now)
                 wait_s = max(0.0, min(0.02, next_emit - time.monotonic()))
             else:
+                next_emit = time.monotonic() + period_s  # a SIR repeats one period after
                 wait_s = 0.02
             try:
                 data = link.read(wait_s)
@@ -198,6 +231,8 @@ class SimulatedScale:
         requests, rest = split_requests(self.profile, self.protocol, buffer)
         for request in requests:
             self.requests_seen += 1
+            with self._lock:
+                self._repeat = None  # any request ends an MT-SICS SIR repetition
             reply = self._reply(request)
             if reply:
                 self._send(reply)
@@ -206,12 +241,15 @@ class SimulatedScale:
     def _reply(self, request: bytes) -> bytes:
         with self._lock:
             state = self.state()
-            reply, zero, tare = reply_to(self.profile, self.unit, request, state, self._tare_g)
-            if zero:
-                self._zero_g += state.weight_g
-            if tare is not None:
-                self._tare_g = tare
-        return reply
+            reply = reply_to(self.profile, self.unit, request, state, self.status_bytes)
+            if reply.zero:
+                self._zero_g += state.from_zero_g
+                self._tare_g = 0.0
+            if reply.tare_g is not None:
+                self._tare_g = reply.tare_g
+            if reply.repeat is not None:
+                self._repeat = reply.repeat
+        return reply.data
 
 
 def main(argv: Sequence[str] | None = None) -> int:

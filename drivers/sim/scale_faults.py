@@ -10,6 +10,7 @@ from drivers.scale.framing import Framing
 FAULT_NAMES = (
     "unstable",  # the weight never settles
     "overload",  # the scale reports over capacity
+    "underload",  # the scale reports under range (platter lifted, far below zero)
     "garbage",  # junk bytes instead of frames
     "partial",  # only the first half of every frame
     "silence",  # nothing at all
@@ -25,6 +26,7 @@ class Faults:
 
     unstable: bool = False
     overload: bool = False
+    underload: bool = False
     garbage: bool = False
     partial: bool = False
     silence: bool = False

@@ -54,17 +54,28 @@ MT_SICS_BAD = [
     b"ZI D       0.02 g\r\n",  # ZI replies carry no weight
 ]
 
+# Status bytes have bits 5 and 6 always set (Mettler Toledo PS6L specifications, p. A-5).
 TOLEDO = [
     (b"\x0201.234\r", 1_234, True, OK),  # in kg below (unit param)
     (b"\x02  1.500N\r", 1_500, True, OK),
-    (b"\x02?\x41\r", None, False, OK),  # moving
-    (b"\x02?\x42\r", None, True, OVER),
-    (b"\x02?\x44\r", None, True, UNDER),
-    (b"\x02?\x48\r", None, True, ScaleStatus.ZERO_ERROR),
-    (b"\x02?\x40\r", None, True, ACK),
-    (b"\x02\x01\r", None, False, OK),  # status without the "?"
+    (b"\x02?\x61\r", None, False, OK),  # moving
+    (b"\x02?\x62\r", None, True, OVER),
+    (b"\x02?\x64\r", None, True, UNDER),
+    (b"\x02?\x68\r", None, True, ScaleStatus.ZERO_ERROR),
+    (b"\x02?\x60\r", None, True, ACK),
+    (b"\x02?\x70\r", 0, True, OK),  # center of zero: the empty scale weighs 0
 ]
-TOLEDO_BAD = [b"\x02abc\r", b"\x02\r", b"01.234", b"\x0201.2\xb4\r", b"\x02?\x41\x41\r", b"\r"]
+TOLEDO_BAD = [
+    b"\x02abc\r",
+    b"\x02\r",
+    b"01.234",
+    b"\x0201.2\xb4\r",
+    b"\x02?\x41\x41\r",
+    b"\r",
+    b"\x02\x01\r",  # status without the "?"
+    b"\x02?\x41\r",  # status byte without bit 5
+    b"\x02-01.234\r",  # no sign: below zero is the status byte's "under zero" bit
+]
 
 NCI = [
     (b"\n  1.23lb\r\n00\r\x03", 557_919, True, OK),
