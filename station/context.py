@@ -36,7 +36,7 @@ def make_store(settings: Settings) -> PhotoStore:
     """The configured photo store (local folder; S3-compatible arrives with its issue)."""
     if settings.evidence.backend != "local":
         raise NotImplementedError("the S3-compatible photo store is not built yet; use local")
-    return LocalPhotoStore(Path(settings.evidence.photo_dir))
+    return LocalPhotoStore(Path(settings.evidence.photo_dir), settings.evidence.min_free_mb)
 
 
 def return_settings(settings: Settings) -> ReturnSettings:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import BadRequest, HTTPException, ServiceUnavailable
 
+from station.evidence.store import PhotoStoreError
 from station.returns.errors import DomainError, IllegalTransition, IntakeError, NotFound
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,10 @@ def register(app: Flask) -> None:
     def _validation(exc: ValidationError) -> Response:
         return problem(422, "invalid_body", "the request body is invalid",
                        errors=field_errors(exc))
+
+    @app.errorhandler(PhotoStoreError)
+    def _photo_store(exc: PhotoStoreError) -> Response:
+        return problem(507, exc.code, exc.message)
 
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response:
