@@ -490,3 +490,18 @@ def test_migration_0006_downgrades_and_upgrades_again(database_url: str) -> None
         assert {"signin_session", "login_throttle"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_rows_of_sessions_over_a_month_old_are_deleted_at_a_sign_in(
+    app: Flask, station: StationContext
+) -> None:
+    ended, abandoned, recent = (signin_row(station, signed_in(app, person))
+                                for person in (OPERATOR, SECOND_OPERATOR, SUPERVISOR))
+    long_ago = utcnow() - timedelta(days=31)
+    set_session(station, ended.id, ended_at=long_ago, end_reason="signed_out")
+    set_session(station, abandoned.id, last_seen_at=long_ago)
+    set_session(station, recent.id, ended_at=utcnow() - timedelta(days=29), end_reason="signed_out")
+    signed_in(app, OPERATOR)
+    with station.db.reader() as session:
+        kept = set(session.execute(select(SigninSession.id)).scalars())
+    assert ended.id not in kept and abandoned.id not in kept and recent.id in kept

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 TOUCH_EVERY = timedelta(seconds=60)
 #: A session unused this long ends (``expired``): a bench left locked overnight signs in afresh.
 EXPIRES_AFTER = timedelta(hours=12)
+#: Rows of sessions ended (or unused) this long ago are deleted at a later sign-in.
+KEEP_ROWS = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,14 @@ def start(session: Session, operator_id: str, token: str) -> str:
     session.add(row)
     session.flush()
     return row.id
+
+
+def prune(session: Session) -> None:
+    """Delete rows of sessions that ended, or were last used, ``KEEP_ROWS`` ago."""
+    cutoff = utcnow() - KEEP_ROWS
+    session.execute(delete(SigninSession)
+                    .where(or_(SigninSession.ended_at < cutoff, SigninSession.last_seen_at < cutoff))
+                    .execution_options(synchronize_session=False))
 
 
 def end(session: Session, session_id: str, reason: str) -> bool:

@@ -57,6 +57,7 @@ def _start_session(user: BenchUser, how: str) -> None:
     with ctx.work() as work:
         if previous:
             sessions.end(work.session, previous, "locked_out" if previous_locked else "signed_out")
+        sessions.prune(work.session)
         signin_id = sessions.start(work.session, user.operator_id, token)
         work.audit(actor=user.actor, action="operator.signed_in", entity_type="operator",
                    entity_id=user.operator_id, data={"how": how, "address": request.remote_addr or ""},
