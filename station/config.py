@@ -50,7 +50,11 @@ class DatabaseSection(Section):
         "sqlite:///var/station.db",
         description="SQLAlchemy URL; sqlite:///path (embedded) or postgresql+psycopg://...",
     )
-    busy_timeout_ms: int = Field(5000, ge=0, description="SQLite busy timeout")
+    busy_timeout_ms: int = Field(
+        5000, ge=0,
+        description="how long a write waits for a lock another writer holds (SQLite busy timeout,"
+                    " PostgreSQL lock_timeout) before the bench says the database is busy",
+    )
     echo: bool = False
 
     @field_validator("url")

@@ -101,3 +101,47 @@ def test_an_open_read_never_holds_up_a_bench_write(station: StationContext) -> N
         thread.start()
         assert written.wait(5), "the write waited for the open read"
         thread.join()
+
+
+PG_HOLDER = """
+import sys
+import psycopg
+with psycopg.connect(sys.argv[1]) as db:
+    db.execute("LOCK TABLE inspection IN ACCESS EXCLUSIVE MODE")  # a stuck migration or bulk job
+    print("locked", flush=True)
+    sys.stdin.readline()
+"""
+
+
+@pytest.mark.postgres
+def test_a_table_locked_on_postgresql_is_503_busy_not_a_hang(tmp_path: Path,
+                                                             request: pytest.FixtureRequest) -> None:
+    from tests.conftest import _fresh_postgres_url
+
+    url = _fresh_postgres_url(request.getfixturevalue("postgres_server"))
+    settings = make_settings(tmp_path, url, database={"url": url, "busy_timeout_ms": 300},
+                             web={"secret_key": "test-session-key"})
+    ctx = migrated(settings)
+    try:
+        add_people(ctx)
+        seed_rma(ctx)
+        client = signed_in(bench_app(ctx), OPERATOR)
+        token = csrf(client, "/bench/")
+        holder = subprocess.Popen([sys.executable, "-c", PG_HOLDER, url.replace("+psycopg", "")],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        try:
+            page = client.post("/bench/receive", data={"code": "TRKRMA-1001", "csrf_token": token},
+                               headers={"Accept": "text/html"})
+            assert page.status_code == 503
+            assert "database is busy" in page.get_data(as_text=True)
+        finally:
+            assert holder.stdin is not None
+            holder.stdin.write("\n")
+            holder.stdin.flush()
+            assert holder.wait(10) == 0
+        assert counts(ctx)[0] == 0  # nothing half-done
+        done = client.post("/bench/receive", data={"code": "TRKRMA-1001", "csrf_token": token})
+        assert done.status_code == 302 and counts(ctx)[0] == 1
+    finally:
+        ctx.close()

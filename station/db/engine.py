@@ -49,7 +49,12 @@ def make_engine(url: str, busy_timeout_ms: int = 5000, echo: bool = False) -> En
         event.listen(engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # lock_timeout: a row or table another session holds (a bulk job, a stuck migration) makes
+    # a bench write fail after the same wait as SQLite's busy timeout, and the operator is told
+    # "the station database is busy" (SQLSTATE 55P03 -> OperationalError), instead of hanging.
+    connect_args = {"options": f"-c lock_timeout={int(busy_timeout_ms)}"} if busy_timeout_ms else {}
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         connect_args=connect_args)
 
 
 class Database:
