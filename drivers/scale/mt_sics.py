@@ -62,28 +62,31 @@ _TARE_RANGE = {
     "+": "upper limit of the taring range exceeded",
     "-": "lower limit of the taring range exceeded",
 }
-#: (reply id, status) -> (status, stable, detail) for replies that carry no value.
-_PLAIN: dict[tuple[str, str], tuple[ScaleStatus, bool, str]] = {
-    ("S", "I"): (ScaleStatus.BUSY, False, _BUSY),
-    ("S", "+"): (ScaleStatus.OVERLOAD, False, "balance in overload range"),
-    ("S", "-"): (ScaleStatus.UNDERLOAD, False, "balance in underload range"),
-    ("Z", "A"): (ScaleStatus.ACKNOWLEDGED, True, "zero setting performed"),
-    ("ZI", "S"): (ScaleStatus.ACKNOWLEDGED, True, "re-zero performed under stable conditions"),
-    ("ZI", "D"): (ScaleStatus.ACKNOWLEDGED, False, "re-zero performed under dynamic conditions"),
-    ("TAC", "A"): (ScaleStatus.ACKNOWLEDGED, True, "tare cleared"),
-    ("TAC", "I"): (ScaleStatus.BUSY, False, _BUSY),
-    ("TA", "I"): (ScaleStatus.BUSY, False, _BUSY),
-    ("TA", "L"): (ScaleStatus.COMMAND_ERROR, False, "tare value not accepted (wrong parameter)"),
-    ("TI", "L"): (ScaleStatus.COMMAND_ERROR, False, "tare immediately not allowed here"),
-    ("I4", "I"): (ScaleStatus.BUSY, False, _BUSY),
-}
-for _ident in ("Z", "ZI", "T", "TI"):
-    _PLAIN[(_ident, "I")] = (ScaleStatus.BUSY, False, _BUSY)
-for _sign in "+-":
-    for _ident in ("Z", "ZI"):
-        _PLAIN[(_ident, _sign)] = (ScaleStatus.ZERO_ERROR, False, _ZERO_RANGE[_sign])
-    for _ident in ("T", "TI"):
-        _PLAIN[(_ident, _sign)] = (ScaleStatus.TARE_ERROR, False, _TARE_RANGE[_sign])
+
+
+def _plain_replies() -> dict[tuple[str, str], tuple[ScaleStatus, bool, str]]:
+    """(reply id, status) -> (status, stable, detail) for the replies that carry no value."""
+    replies: dict[tuple[str, str], tuple[ScaleStatus, bool, str]] = {
+        ("S", "+"): (ScaleStatus.OVERLOAD, False, "balance in overload range"),
+        ("S", "-"): (ScaleStatus.UNDERLOAD, False, "balance in underload range"),
+        ("Z", "A"): (ScaleStatus.ACKNOWLEDGED, True, "zero setting performed"),
+        ("ZI", "S"): (ScaleStatus.ACKNOWLEDGED, True, "re-zero performed under stable conditions"),
+        ("ZI", "D"): (ScaleStatus.ACKNOWLEDGED, False, "re-zero performed under dynamic conditions"),
+        ("TAC", "A"): (ScaleStatus.ACKNOWLEDGED, True, "tare cleared"),
+        ("TA", "L"): (ScaleStatus.COMMAND_ERROR, False, "tare value not accepted (wrong parameter)"),
+        ("TI", "L"): (ScaleStatus.COMMAND_ERROR, False, "tare immediately not allowed here"),
+    }
+    for ident in ("S", "Z", "ZI", "T", "TI", "TA", "TAC", "I4"):
+        replies[(ident, "I")] = (ScaleStatus.BUSY, False, _BUSY)
+    for sign in "+-":
+        for ident in ("Z", "ZI"):
+            replies[(ident, sign)] = (ScaleStatus.ZERO_ERROR, False, _ZERO_RANGE[sign])
+        for ident in ("T", "TI"):
+            replies[(ident, sign)] = (ScaleStatus.TARE_ERROR, False, _TARE_RANGE[sign])
+    return replies
+
+
+_PLAIN = _plain_replies()
 #: (reply id, status) -> stable, for replies carrying a weight value and unit.
 _WEIGHT = {("S", "S"): True, ("S", "D"): False}
 #: (reply id, status) -> stable, for replies carrying the tare value and unit.

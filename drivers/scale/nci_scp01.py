@@ -14,7 +14,7 @@ another follows"):
   b4 b5 always 1, b6 another byte follows;
 * byte 3: b0-b1 range (00 low, 11 high), b2 net weight, b3 initial zero error, b4 b5 always 1,
   b6 another byte follows; byte 4: b0 weight change, b1 zero detected, b2 metric, b6 follows;
-* bit 7 of every byte is parity (stripped by a 7-bit line, masked here).
+* bit 7 of every byte is parity: the 7E1 line the profiles set strips it.
 
 The weight field shows ``^`` over capacity, ``_`` under capacity and ``-`` for a zero-point
 error instead of digits (Ohaus Courier 7000 instruction manual §6.3.4 "NCI-SCP01 Protocol").
