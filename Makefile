@@ -13,7 +13,7 @@ PORT ?=
 #: pytest workers (`make test JOBS=1` runs one at a time); every worker has its own PostgreSQL
 JOBS ?= 2
 
-.PHONY: run test lint bench sysdeps-run sysdeps-test clean
+.PHONY: run test lint bench fault sysdeps-run sysdeps-test clean
 
 $(VENV)/bin/python:
 	$(PY) -m venv $(VENV)
@@ -56,3 +56,7 @@ bench: sysdeps-test $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+
+## fault: the fault campaign (SIGKILLs on SQLite and PostgreSQL, hostile input, device noise, full/read-only disk, locked database); JSON in bench/results/fault.json
+fault: sysdeps-test $(DEV_STAMP)
+	$(BIN)/python -m bench.fault_campaign

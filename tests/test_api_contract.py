@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import schemathesis
 from flask import Flask
@@ -87,6 +89,16 @@ def _operation_labels() -> list[str]:
 
 
 OPERATIONS = _operation_labels()
+#: Examples per operation and mode; `make fault` runs many more (STATION_CONTRACT_EXAMPLES).
+EXAMPLES = int(os.environ.get("STATION_CONTRACT_EXAMPLES", "15"))
+
+
+def tally(status: int) -> None:
+    """Count one generated request by status class into STATION_CONTRACT_TALLY (make fault)."""
+    path = os.environ.get("STATION_CONTRACT_TALLY")
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(f"{status}\n")
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
@@ -102,10 +114,11 @@ def test_every_operation_answers_within_its_documented_schema(
     headers = {"Authorization": f"Bearer {platform_key}"}
 
     @given(case=operation.as_strategy(mode))
-    @settings(max_examples=15, deadline=None, database=None,
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
     def check(case: Case) -> None:
         response = case.call(headers=headers)
+        tally(response.status_code)
         case.validate_response(response, headers=headers, transport_kwargs={"headers": headers},
                                excluded_checks=rules_beyond_json_schema(case, response))
 

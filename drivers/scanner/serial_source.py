@@ -140,6 +140,11 @@ class SerialScannerSource(SourceThread):
             on_status=on_status,
         )
 
+    @property
+    def line_open(self) -> bool:
+        """True while an unterminated line is buffered or being skipped (noise, a cut scan)."""
+        return self._framer.mid_line
+
     def retarget(self, url: str) -> None:
         """Read from another port from now on (the device came back under a new name)."""
         self.url = url

@@ -25,7 +25,11 @@ class PtyLink:
         """Send bytes to whoever opened ``port``."""
         view = memoryview(data)
         while view:
-            written = os.write(self.master_fd, view)
+            try:
+                written = os.write(self.master_fd, view)
+            except BlockingIOError:  # the pty buffer is full: wait until the driver reads
+                select.select([], [self.master_fd], [], 1.0)
+                continue
             view = view[written:]
 
     def read(self, timeout_s: float) -> bytes:

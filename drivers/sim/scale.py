@@ -150,6 +150,14 @@ class SimulatedScale:
                 zero_range_g=self.zero_range_g,
             )
 
+    def inject(self, data: bytes) -> None:
+        """Bytes into the line as they are, between the scale's own frames (line noise)."""
+        link = self._link
+        if link is None:
+            raise RuntimeError("simulated scale is disconnected")
+        with self._lock:
+            link.write(data)
+
     def close(self) -> None:
         """Stop the thread and close the pty."""
         self._stop.set()
