@@ -81,6 +81,19 @@ def test_users_are_added_with_hashed_secrets_and_no_defaults(bench: Path) -> Non
     assert hashes[0].startswith("$argon2id$") and "horse" not in hashes[0]
 
 
+def test_a_person_disabled_from_the_command_line_cannot_sign_in_until_enabled(
+        bench: Path) -> None:
+    assert station(bench, "user", "add", "li.wei", "--role", "operator", "--badge", "B-77",
+                   "--pin", "246810").returncode == 0
+    disabled = station(bench, "user", "disable", "li.wei")
+    assert disabled.returncode == 0 and "signed out everywhere" in disabled.stdout
+    assert "disabled" in station(bench, "user", "list").stdout
+    assert station(bench, "user", "enable", "li.wei").returncode == 0
+    assert "active" in station(bench, "user", "list").stdout
+    unknown = station(bench, "user", "disable", "nobody")
+    assert unknown.returncode == 1 and "no user nobody" in unknown.stderr
+
+
 def test_rma_import_is_all_or_nothing(bench: Path) -> None:
     good = bench / "good.json"
     good.write_text(json.dumps([rma_body("RMA-1"), rma_body("RMA-2")]), encoding="utf-8")

@@ -61,6 +61,22 @@ def cmd_user_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_user_active(args: argparse.Namespace, settings: Settings) -> int:
+    """`station user disable|enable NAME`: disabling ends the person's sessions at once."""
+    from station.returns.errors import DomainError
+    from station.users import set_active
+
+    active = args.command_name == "enable"
+    try:
+        with open_context(settings) as ctx, ctx.work() as work:
+            set_active(work.session, args.username, active, actor="cli")
+    except DomainError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+    print(f"{args.username} {'enabled' if active else 'disabled; signed out everywhere'}")
+    return 0
+
+
 def cmd_rma_import(args: argparse.Namespace, settings: Settings) -> int:
     from station.returns.importer import read_rma_file
     from station.returns.intake import upsert_rma
@@ -99,6 +115,11 @@ def register(sub: Subparsers) -> None:
     add.add_argument("--pin", help="PIN, 4-8 digits (operators; generated and shown if omitted)")
     add.add_argument("--locale", default="en", choices=("en", "zh_Hans_CN"))
     command(user, "list", cmd_user_list, "list people")
+    for name, what in (("disable", "stop NAME signing in; ends their sessions at once"),
+                       ("enable", "let a disabled NAME sign in again")):
+        toggle = command(user, name, cmd_user_active, what)
+        toggle.add_argument("username")
+        toggle.set_defaults(command_name=name)
 
     rma = group(sub, "rma", "return authorizations")
     imp = command(rma, "import", cmd_rma_import, "import RMAs from a JSON or CSV file (all or nothing)")
