@@ -162,6 +162,10 @@ class EndpointIn(Strict):
 
 
 class EndpointPatch(Strict):
+    """At least one field: a PATCH that names nothing is refused (422 nothing_to_change)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
+
     url: str | None = Field(None, max_length=MAX_URL_LENGTH, pattern=URL_PATTERN)
     event_types: list[EventType] | None = None
     enabled: bool | None = None
