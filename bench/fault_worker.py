@@ -78,7 +78,10 @@ class Journal:
     """Append-only JSON lines, each fsynced before the next step starts."""
 
     def __init__(self, path: Path) -> None:
+        torn = path.exists() and path.stat().st_size > 0 and not path.read_bytes().endswith(b"\n")
         self._file: IO[str] = path.open("a", encoding="utf-8")
+        if torn:  # the last run died inside a write: end that line so it stays on its own
+            self._file.write("\n")
 
     def write(self, **entry: Any) -> None:
         self._file.write(json.dumps(entry) + "\n")

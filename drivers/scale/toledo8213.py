@@ -35,7 +35,9 @@ CENTRE_OF_ZERO = 0x10
 FIXED_ONES = 0x60  # bits 5 and 6: always 1
 PARITY = 0x80
 
-_WEIGHT = re.compile(r"\x02 *([0-9]+\.?[0-9]*|\.[0-9]+)(N?)\r")
+# The weight field is fixed-width: XXX.XX, XXXX.XX, 0XXXXX (or spaces in front): six to eight
+# characters. A shorter field is no reply a scale sends (line noise "<STX>5<CR>" is refused).
+_WEIGHT = re.compile(r"\x02(?=[ 0-9.]{6,8}N?\r) *([0-9]+\.?[0-9]*|\.[0-9]+)(N?)\r")
 _STATUS = re.compile(rb"\x02\?(.)\r", re.DOTALL)
 
 

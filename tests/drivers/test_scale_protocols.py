@@ -67,6 +67,8 @@ TOLEDO = [
 ]
 TOLEDO_BAD = [
     b"\x02abc\r",
+    b"\x025\r",  # a one-digit field: line noise, not the fixed-width XXX.XX field
+    b"\x02 1.5\r",
     b"\x02\r",
     b"01.234",
     b"\x0201.2\xb4\r",
