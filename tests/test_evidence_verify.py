@@ -14,7 +14,11 @@ from station.context import StationContext
 from station.evidence.store import LocalPhotoStore
 from tests.factories import jpeg, seed_rma, walk_to_graded
 
-HOUR_AGO = time.time() - 3600
+
+
+def hour_ago() -> float:
+    """An hour before now (computed when used: a module constant ages with the test run)."""
+    return time.time() - 3600
 
 
 def write_config(ctx: StationContext, path: Path) -> Path:
@@ -51,7 +55,7 @@ def test_orphans_and_temp_leftovers_are_reported_then_moved_aside_never_deleted(
     fresh.parent.mkdir(parents=True, exist_ok=True)
     fresh.write_bytes(b"x")
     for path in (root / orphan, leftover):
-        os.utime(path, (HOUR_AGO, HOUR_AGO))
+        os.utime(path, (hour_ago(), hour_ago()))
 
     code, out = verify(config, capsys)
     assert code == 1
@@ -86,7 +90,7 @@ def test_repair_leaves_recorded_photos_and_derivatives_where_they_are(
     ctx.store.put_derivative("thumb-64-whatever.jpg", b"\xff\xd8thumb")
     before = sorted(p for p in root.rglob("*") if p.is_file())
     for path in before:
-        os.utime(path, (HOUR_AGO, HOUR_AGO))
+        os.utime(path, (hour_ago(), hour_ago()))
     code, out = verify(write_config(ctx, tmp_path), capsys, "--repair")
     assert code == 0 and "moved" not in out, out
     assert sorted(p for p in root.rglob("*") if p.is_file()) == before
