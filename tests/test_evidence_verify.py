@@ -15,7 +15,6 @@ from station.evidence.store import LocalPhotoStore
 from tests.factories import jpeg, seed_rma, walk_to_graded
 
 
-
 def hour_ago() -> float:
     """An hour before now (computed when used: a module constant ages with the test run)."""
     return time.time() - 3600
