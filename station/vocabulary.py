@@ -46,6 +46,26 @@ class Disposition(StrEnum):
     RETURN_TO_VENDOR = "return_to_vendor"
     LIQUIDATE = "liquidate"
     SCRAP = "scrap"
+    HOLD = "hold"  # quarantine until a supervisor decides (wrong or undeclared items)
+    DONATE = "donate"
+    RECYCLE = "recycle"
+
+
+class UnitKind(StrEnum):
+    """How a unit came to be in an inspection."""
+
+    EXPECTED = "expected"  # a unit of an RMA line, found in the parcel
+    UNDECLARED = "undeclared"  # found in the parcel, not on the return (or more than declared)
+    MISSING = "missing"  # on the return, not found in the parcel
+
+
+class UnitState(StrEnum):
+    """The first question per unit: what state did it arrive in?"""
+
+    SEALED = "sealed"  # factory sealed, as expected: no condition questions, fewer photos
+    OPENED = "opened"
+    DAMAGED = "damaged"
+    MISSING = "missing"
 
 
 class Recommendation(StrEnum):

@@ -246,6 +246,53 @@ class Inspection(Base):
     photos: Mapped[list[Photo]] = relationship(
         back_populates="inspection", order_by="Photo.taken_at"
     )
+    units: Mapped[list[InspectionUnit]] = relationship(
+        back_populates="inspection", order_by="InspectionUnit.position",
+        cascade="all, delete-orphan",
+    )
+
+
+class InspectionUnit(Base):
+    """One physical item of a parcel (or one that should have been in it) and its own outcome.
+
+    ``kind`` is expected (a unit of an RMA line, found), undeclared (found, not on the return)
+    or missing (on the return, not found). The unit carries its scan, state, checklist, grade,
+    disposition and refund; the parcel keeps weight, outer photos and the totals.
+    """
+
+    __tablename__ = "inspection_unit"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "position", name="uq_inspection_unit_position"),
+        Index("ix_inspection_unit_grade", "grade"),
+        Index("ix_inspection_unit_disposition", "disposition"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    inspection_id: Mapped[str] = mapped_column(ForeignKey("inspection.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    expected_item_id: Mapped[str | None] = mapped_column(ForeignKey("expected_item.id"))
+    line_id: Mapped[str | None] = mapped_column(String(100))
+    unit_index: Mapped[int] = mapped_column(Integer, default=1)
+    scan_id: Mapped[str | None] = mapped_column(ForeignKey("scan.id"))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    serial: Mapped[str | None] = mapped_column(String(100))
+    lot: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str] = mapped_column(String(100), default="")
+    price_minor: Mapped[int | None] = mapped_column(BigInteger)
+    state: Mapped[str | None] = mapped_column(String(20))
+    checklist: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    grade: Mapped[str | None] = mapped_column(String(1))
+    disposition: Mapped[str | None] = mapped_column(String(30))
+    recommendation: Mapped[str | None] = mapped_column(String(30))
+    deduction_pct: Mapped[int] = mapped_column(Integer, default=0)
+    refund_minor: Mapped[int | None] = mapped_column(BigInteger)
+    decision: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    flags: Mapped[list[Any]] = mapped_column(default=list)
+    review: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    inspection: Mapped[Inspection] = relationship(back_populates="units")
 
 
 # Median minutes per station / operator walk these in duration order (station/analytics/
@@ -301,6 +348,8 @@ class Scan(Base):
     lot: Mapped[str | None] = mapped_column(String(100))
     matched_item_id: Mapped[str | None] = mapped_column(ForeignKey("expected_item.id"))
     result: Mapped[str] = mapped_column(String(20))
+    #: The unit this scan identified (set when the units are built at "items identified").
+    unit_id: Mapped[str | None] = mapped_column(String(26), index=True)
     scanned_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     inspection: Mapped[Inspection] = relationship(back_populates="scans")
@@ -324,6 +373,8 @@ class Photo(Base):
     storage_key: Mapped[str] = mapped_column(String(200))
     taken_at: Mapped[datetime] = mapped_column(default=utcnow)
     taken_by: Mapped[str | None] = mapped_column(ForeignKey("operator.id"))
+    #: The unit this photo shows; None for parcel photos (outer packaging, label).
+    unit_id: Mapped[str | None] = mapped_column(String(26), index=True)
 
     inspection: Mapped[Inspection] = relationship(back_populates="photos")
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from station.policy.inputs import Checklist, Decision, PolicyInput, severity_rank
-from station.policy.model import GradeCriteria, Policy, When
+from station.policy.model import GradeCriteria, Policy, Sop, When
 from station.vocabulary import (
     MERCHANT_FAULT_REASONS,
     DefectSeverity,
@@ -17,6 +17,8 @@ from station.vocabulary import (
 
 #: Rule id recorded when the code-level guarantee (no deduction on merchant fault) steps in.
 MERCHANT_FAULT_GUARD_ID = "guard.merchant_fault_no_deduction"
+#: Rule id recorded when an undeclared (wrong or extra) item is held and escalated.
+UNDECLARED_GUARD_ID = "guard.undeclared_hold"
 #: Shopify value for an expected item that never arrived (reported by the workflow per line).
 SHOPIFY_MISSING = "MISSING"
 
@@ -98,6 +100,10 @@ def _holds(when: When, facts: _Facts) -> bool:
         checks.append(checklist.function_test in when.function_test)
     if when.worst_defect is not None:
         checks.append(checklist.worst_defect() in when.worst_defect)
+    if when.undeclared is not None:
+        checks.append(item.undeclared == when.undeclared)
+    if when.unit_state is not None:
+        checks.append(item.unit_state in when.unit_state)
     return all(checks)
 
 
@@ -145,8 +151,12 @@ def _first(rules: Sequence[tuple[When, str]], facts: _Facts) -> str:
     return next(value for when, value in rules if _holds(when, facts))
 
 
-def evaluate(policy: Policy, item: PolicyInput) -> Decision:
-    """Grade, flag, dispose, recommend and map to platforms, in that order, from the policy."""
+def evaluate(policy: Policy, item: PolicyInput, sop: Sop | None = None) -> Decision:
+    """Grade, flag, dispose, recommend and map to platforms, in that order, from the policy.
+
+    A unit's ``sop`` may replace the disposition: its default one when the unit is clean (grade
+    A, no flag), its backup one when a check failed; never for an undeclared item (held).
+    """
     essential = set(policy.essential_accessories.get(item.category, ()))
     grade, grade_explain = grade_item(policy, item)
     facts = _Facts(item, grade, within_vendor_terms(policy, item),
@@ -164,14 +174,33 @@ def evaluate(policy: Policy, item: PolicyInput) -> Decision:
 
     disposition_rule = next(r for r in policy.disposition_rules if _holds(r.when, facts))
     fired.append((disposition_rule.id, disposition_rule.explain))
+    disposition = disposition_rule.disposition
+    if item.undeclared:
+        # Code-level guarantee: an item not on the return is held until a supervisor decides.
+        disposition = Disposition.HOLD
+        fired.append((UNDECLARED_GUARD_ID, "An item that is not on the return is held in "
+                      "quarantine until a supervisor decides; it is never restocked without one."))
+        if "undeclared_item" not in flag_reasons:
+            flag_reasons.append("undeclared_item")
+    elif sop is not None:
+        clean = grade is Grade.A and not flag_reasons
+        chosen = sop.default_disposition if clean else sop.backup_disposition
+        if chosen is not None and chosen != disposition:
+            disposition = chosen
+            fired.append(("sop.default_disposition" if clean else "sop.backup_disposition",
+                          "The product's procedure sends this item to {disposition}."))
     facts = _Facts(item, grade, facts.within_vendor_terms, facts.essential_missing,
-                   flagged=facts.flagged, disposition=disposition_rule.disposition)
+                   flagged=facts.flagged, disposition=disposition)
 
     refund_rule = next(r for r in policy.refund_rules if _holds(r.when, facts))
     fired.append((refund_rule.id, refund_rule.explain))
     recommendation = refund_rule.recommendation
     deduction = 0
-    if recommendation == Recommendation.PARTIAL_REFUND:
+    if item.undeclared:
+        recommendation = Recommendation.ESCALATE
+        fired.append((UNDECLARED_GUARD_ID, "A supervisor decides the refund for an item that "
+                      "is not on the return."))
+    elif recommendation == Recommendation.PARTIAL_REFUND:
         deduction = _deduction_pct(policy, item, grade)
         if item.reason in MERCHANT_FAULT_REASONS:
             # Code-level guarantee; the loader already rejects such policies.
@@ -192,12 +221,13 @@ def evaluate(policy: Policy, item: PolicyInput) -> Decision:
         "amazon_condition": _first([(r.when, r.value) for r in platform_rules.amazon_condition],
                                    facts),
         "ctia_grade": _first([(r.when, r.value) for r in platform_rules.ctia_grade], facts),
+        "loop_outcome": _first([(r.when, r.value) for r in platform_rules.loop_outcome], facts),
     }
     failed = item.failed()
     fields = {
         "grade": grade.value,
         "reason": item.reason.value,
-        "disposition": disposition_rule.disposition.value,
+        "disposition": disposition.value,
         "recommendation": recommendation.value,
         "deduction_pct": str(deduction),
         "category": item.category or "uncategorised",
@@ -209,7 +239,7 @@ def evaluate(policy: Policy, item: PolicyInput) -> Decision:
     }
     return Decision(
         grade=grade,
-        disposition=disposition_rule.disposition,
+        disposition=disposition,
         recommendation=recommendation,
         deduction_pct=deduction,
         flag=bool(flag_reasons),
@@ -223,4 +253,4 @@ def evaluate(policy: Policy, item: PolicyInput) -> Decision:
 
 def platform_for_missing_item() -> dict[str, str]:
     """Platform values for an expected item that never arrived (items.missing)."""
-    return {"shopify_disposition": SHOPIFY_MISSING}
+    return {"shopify_disposition": SHOPIFY_MISSING, "loop_outcome": "missing"}

@@ -16,6 +16,7 @@ from station.vocabulary import (
     Grade,
     Recommendation,
     ReturnReason,
+    UnitState,
 )
 
 RequestedResolution = Literal["refund", "exchange"]
@@ -61,6 +62,8 @@ class PolicyInput:
     operator_override: bool = False
     requested_resolution: RequestedResolution = "refund"
     days_since_delivery: int | None = None
+    undeclared: bool = False
+    unit_state: UnitState | None = None
 
     def failed(self) -> tuple[Verdict, ...]:
         """Only the verdicts that actually failed (passing ones are ignored)."""

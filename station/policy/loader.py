@@ -15,6 +15,7 @@ from station.policy.model import (
     CtiaRule,
     DispositionRule,
     FlagRule,
+    LoopOutcomeRule,
     LoopRule,
     Policy,
     RefundRule,
@@ -79,7 +80,7 @@ def _could_be_merchant_fault(when: When) -> bool:
 
 
 AnyRule = FlagRule | DispositionRule | RefundRule
-AnyMapping = ShopifyRule | LoopRule | AmazonRule | CtiaRule
+AnyMapping = ShopifyRule | LoopRule | AmazonRule | CtiaRule | LoopOutcomeRule
 
 
 def _rule_lists(policy: Policy) -> Sequence[tuple[str, Sequence[AnyRule]]]:
@@ -125,6 +126,7 @@ def semantic_problems(policy: Policy) -> list[str]:
         ("loop_condition", policy.platform.loop_condition),
         ("amazon_condition", policy.platform.amazon_condition),
         ("ctia_grade", policy.platform.ctia_grade),
+        ("loop_outcome", policy.platform.loop_outcome),
     )
     for name, mapping in mappings:
         if mapping[-1].when.keys_set():

@@ -15,6 +15,7 @@ from station.vocabulary import (
     Grade,
     Recommendation,
     ReturnReason,
+    UnitState,
 )
 
 StrictBool = Annotated[bool, Strict()]
@@ -52,6 +53,8 @@ class When(PolicyModel):
     incomplete: StrictBool | None = None
     function_test: tuple[FunctionTest, ...] | None = None
     worst_defect: tuple[DefectSeverity, ...] | None = None
+    undeclared: StrictBool | None = None
+    unit_state: tuple[UnitState, ...] | None = None
 
     def keys_set(self) -> set[str]:
         """Names of the conditions this rule actually uses."""
@@ -163,6 +166,13 @@ class AmazonRule(PolicyModel):
     value: Literal["SELLABLE", "DEFECTIVE", "CUSTOMER_DAMAGED", "CARRIER_DAMAGED"]
 
 
+class LoopOutcomeRule(PolicyModel):
+    """Loop Returns outcome of one item (back_to_stock, resale_hold, recycle, donate, missing)."""
+
+    when: When = Field(default_factory=When)
+    value: Literal["back_to_stock", "resale_hold", "recycle", "donate", "missing"]
+
+
 class CtiaRule(PolicyModel):
     """CTIA Wireless Device Grading Scales cosmetic grade."""
 
@@ -177,6 +187,23 @@ class Platform(PolicyModel):
     loop_condition: tuple[LoopRule, ...] = Field(min_length=1)
     amazon_condition: tuple[AmazonRule, ...] = Field(min_length=1)
     ctia_grade: tuple[CtiaRule, ...] = Field(min_length=1)
+    loop_outcome: tuple[LoopOutcomeRule, ...] = (LoopOutcomeRule(value="resale_hold"),)
+
+
+class Sop(PolicyModel):
+    """A standard operating procedure for one SKU or category: what the operator is told and asked.
+
+    ``default_disposition`` replaces the rules' disposition when the unit is clean (grade A, no
+    flag); ``backup_disposition`` when a check failed (grade below A or a flag).
+    """
+
+    instructions: str = ""
+    reference_picture: str | None = None
+    questions: tuple[str, ...] | None = None
+    photo_angles: tuple[str, ...] | None = None
+    sealed_photo_angles: tuple[str, ...] | None = None
+    default_disposition: Disposition | None = None
+    backup_disposition: Disposition | None = None
 
 
 class Policy(PolicyModel):
@@ -192,3 +219,10 @@ class Policy(PolicyModel):
     disposition_rules: tuple[DispositionRule, ...] = Field(min_length=1)
     refund_rules: tuple[RefundRule, ...] = Field(min_length=1)
     platform: Platform
+    #: SOPs by "sku:<SKU>" or "category:<category>"; a SKU's SOP wins over its category's.
+    sops: dict[Annotated[str, Field(pattern=r"^(sku|category):.+$")], Sop] = Field(
+        default_factory=dict)
+
+    def sop_for(self, sku: str | None, category: str | None) -> Sop | None:
+        """The SOP for a unit: its SKU's, else its category's, else none."""
+        return self.sops.get(f"sku:{sku}") or self.sops.get(f"category:{category}")
