@@ -205,37 +205,41 @@ def test_every_reason_and_grade_gets_a_complete_serialisable_decision(
     assert len(decision.explanation) == len(decision.fired_rules)
     assert all(sentence.endswith(".") and "{" not in sentence
                for sentence in decision.explanation)
-    assert decision.policy_version == "2026.11-1"
+    assert decision.policy_version == "2026.12-1"
     assert set(decision.platform) == {"shopify_disposition", "loop_condition",
-                                      "amazon_condition", "ctia_grade"}
+                                      "amazon_condition", "ctia_grade", "loop_outcome"}
     assert json.loads(json.dumps(decision.to_dict())) == decision.to_dict()
 
 
 @pytest.mark.parametrize(
-    ("reason", "checklist", "shopify", "loop", "amazon", "ctia"),
+    ("reason", "checklist", "shopify", "loop", "amazon", "ctia", "outcome"),
     [
-        (R.NO_REASON, NEW, "RESTOCKED", "grade_a", "SELLABLE", "A"),
-        (R.NO_REASON, OPENED, "PROCESSING_REQUIRED", "grade_b", "SELLABLE", "B"),
-        (R.NO_REASON, SCRATCHED, "PROCESSING_REQUIRED", "grade_b", "SELLABLE", "B"),
-        (R.OTHER, STAINED, "NOT_RESTOCKED", "grade_c", "CUSTOMER_DAMAGED", "C"),
-        (R.DAMAGED_IN_TRANSIT, CRACKED, "NOT_RESTOCKED", "grade_d", "CARRIER_DAMAGED", "C"),
-        (R.QUALITY_DEFECT, DEAD, "NOT_RESTOCKED", "grade_d", "DEFECTIVE", "B"),
-        (R.NO_REASON, DEAD, "NOT_RESTOCKED", "grade_d", "DEFECTIVE", "B"),
+        (R.NO_REASON, NEW, "RESTOCKED", "grade_a", "SELLABLE", "A", "back_to_stock"),
+        (R.NO_REASON, OPENED, "PROCESSING_REQUIRED", "grade_b", "SELLABLE", "B", "back_to_stock"),
+        (R.NO_REASON, SCRATCHED, "PROCESSING_REQUIRED", "grade_b", "SELLABLE", "B",
+         "back_to_stock"),
+        (R.OTHER, STAINED, "NOT_RESTOCKED", "grade_c", "CUSTOMER_DAMAGED", "C", "resale_hold"),
+        (R.DAMAGED_IN_TRANSIT, CRACKED, "NOT_RESTOCKED", "grade_d", "CARRIER_DAMAGED", "C",
+         "recycle"),
+        (R.QUALITY_DEFECT, DEAD, "NOT_RESTOCKED", "grade_d", "DEFECTIVE", "B", "recycle"),
+        (R.NO_REASON, DEAD, "NOT_RESTOCKED", "grade_d", "DEFECTIVE", "B", "recycle"),
         (R.SIZE_MISMATCH, Checklist(defects={DefectKind.BREAKAGE: Sev.SEVERE}),
-         "NOT_RESTOCKED", "grade_d", "CUSTOMER_DAMAGED", "D"),
+         "NOT_RESTOCKED", "grade_d", "CUSTOMER_DAMAGED", "D", "recycle"),
     ],
 )
 def test_platform_values_follow_the_mapping_tables(
-    reason: ReturnReason, checklist: Checklist, shopify: str, loop: str, amazon: str, ctia: str
+    reason: ReturnReason, checklist: Checklist, shopify: str, loop: str, amazon: str, ctia: str,
+    outcome: str,
 ) -> None:
     assert decide(reason, checklist)["platform"] == {
         "shopify_disposition": shopify, "loop_condition": loop, "amazon_condition": amazon,
-        "ctia_grade": ctia,
+        "ctia_grade": ctia, "loop_outcome": outcome,
     }
 
 
-def test_a_missing_item_is_missing_on_shopify() -> None:
-    assert platform_for_missing_item() == {"shopify_disposition": "MISSING"}
+def test_a_missing_item_is_missing_on_shopify_and_loop() -> None:
+    assert platform_for_missing_item() == {"shopify_disposition": "MISSING",
+                                           "loop_outcome": "missing"}
 
 
 def test_code_guard_keeps_merchant_fault_free_even_if_a_policy_slipped_past_the_loader() -> None:

@@ -23,7 +23,7 @@ def test_a_completed_inspection_emits_events_that_validate_against_the_schema(
     for event in events:
         parsed = WebhookEvent.model_validate(event.payload)
         assert parsed.type == event.event_type
-        assert parsed.schema_version == "1" and parsed.data.audit_anchor is not None
+        assert parsed.schema_version == "2" and parsed.data.audit_anchor is not None
     assert {"return.received", "inspection.completed"} <= {e.event_type for e in events}
 
     with ctx.db.transaction() as session:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from station.db.models import ExpectedItem, Inspection, Scan
+from station.db.models import ExpectedItem, Inspection, InspectionUnit, Scan
 from station.policy import Checklist, Decision, Policy, PolicyInput
 from station.policy import evaluate as evaluate_policy
 from station.returns.errors import DomainError
@@ -131,7 +131,7 @@ def checklist_answers(checklist: Checklist) -> dict[str, tuple[str, str | None]]
 def evaluate(
     inspection: Inspection, policy: Policy, settings: ReturnSettings, now: datetime
 ) -> tuple[list[Verdict], Decision]:
-    """Every verification verdict and the policy decision for the inspection as it stands."""
+    """Every verification verdict and the parcel's policy decision as the inspection stands."""
     lines = expected_lines(inspection)
     scans = scanned_items(inspection.scans)
     rma = inspection.rma
@@ -150,13 +150,20 @@ def evaluate(
             no_reason_window_days=settings.no_reason_window_days,
             window_days=settings.default_window_days,
         )
+    return verdicts, evaluate_policy(policy, policy_input(inspection, verdicts))
+
+
+def policy_input(inspection: Inspection, verdicts: list[Verdict]) -> PolicyInput:
+    """The parcel as one policy input (its first line's category, all lines' price)."""
+    rma = inspection.rma
+    reason = ReturnReason(rma.reason) if rma else ReturnReason.OTHER
     items = rma.items if rma else []
     prices = [Decimal(i.price_minor) / 100 * i.quantity for i in items if i.price_minor is not None]
     days = (
         (inspection.received_at - rma.delivered_at).days
         if rma is not None and rma.delivered_at is not None else None
     )
-    policy_input = PolicyInput(
+    return PolicyInput(
         reason=reason,
         checklist=checklist_from_dict(inspection.checklist),
         category=items[0].category if items else "",
@@ -169,11 +176,12 @@ def evaluate(
         else "refund",
         days_since_delivery=days,
     )
-    return verdicts, evaluate_policy(policy, policy_input)
 
 
-def apply_decision(inspection: Inspection, decision: Decision) -> None:
-    """Store the policy's proposal on the inspection, with its reasons and policy version."""
+def apply_decision(inspection: Inspection, decision: Decision,
+                   totals: dict[str, Any] | None = None,
+                   units: Sequence[InspectionUnit] = ()) -> None:
+    """Store the proposal on the inspection: the parcel's rules, and its units' totals."""
     inspection.grade = decision.grade.value
     inspection.disposition = decision.disposition.value
     inspection.recommendation = decision.recommendation.value
@@ -181,7 +189,29 @@ def apply_decision(inspection: Inspection, decision: Decision) -> None:
     inspection.decision = decision.to_dict()
     inspection.policy_version = decision.policy_version
     standing = [f for f in inspection.flags if f in ("unexpected_parcel", "manual_weight")]
-    inspection.flags = sorted({*standing, *decision.flag_reasons})
+    unit_flags = {f for u in units for f in u.flags}
+    inspection.flags = sorted({*standing, *decision.flag_reasons, *unit_flags})
+    if totals is not None:
+        inspection.grade = totals["grade"]
+        inspection.disposition = totals["disposition"]
+        inspection.recommendation = totals["recommendation"]
+        inspection.deduction_pct = totals["deduction_pct"]
+        explanation = list(decision.explanation)
+        fired = list(decision.fired_rules)
+        for unit in units:
+            for rule, text in zip(unit.decision.get("fired_rules", []),
+                                  unit.decision.get("explanation", []), strict=False):
+                if rule not in fired:
+                    fired.append(rule)
+                    explanation.append(text)
+        inspection.decision = {**decision.to_dict(), "grade": totals["grade"],
+                               "disposition": totals["disposition"],
+                               "recommendation": totals["recommendation"],
+                               "deduction_pct": totals["deduction_pct"],
+                               "flag": bool(inspection.flags),
+                               "flag_reasons": list(inspection.flags),
+                               "fired_rules": fired, "explanation": explanation,
+                               "totals": totals}
 
 
 def apply_override(inspection: Inspection, override: dict[str, Any], policy: Policy) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.db.models import Inspection
+from station.db.models import Inspection, Photo
+from station.returns.unit_outcomes import unit_data
 
 
 def photo_link(public_url: str, photo_id: str) -> str:
@@ -12,13 +13,25 @@ def photo_link(public_url: str, photo_id: str) -> str:
     return f"{public_url.rstrip('/')}/api/v1/photos/{photo_id}"
 
 
-def event_data(inspection: Inspection, public_url: str = "") -> dict[str, Any]:
-    """The `data` object of every inspection event (schema version 1, docs/webhooks.md).
+def _photo(public_url: str, photo: Photo) -> dict[str, Any]:
+    return {"id": photo.id, "angle": photo.angle, "sha256": photo.sha256,
+            "size_bytes": photo.size_bytes, "url": photo_link(public_url, photo.id)}
 
+
+def event_data(inspection: Inspection, public_url: str = "") -> dict[str, Any]:
+    """The `data` object of every inspection event (schema version 2, docs/webhooks.md).
+
+    Version 2 adds ``units`` (one outcome per physical item) and ``totals``; the parcel-level
+    grade / disposition / recommendation / platform of version 1 stay for one more version.
     Small on purpose: no image bytes, no customer data beyond what the platform sent.
     """
     rma = inspection.rma
     decision = inspection.decision or {}
+    units = [
+        unit_data(unit, [_photo(public_url, p) for p in inspection.photos if p.unit_id == unit.id])
+        for unit in inspection.units
+    ]
+    totals = decision.get("totals")
     return {
         "inspection_id": inspection.id,
         "rma_id": rma.rma_id if rma else None,
@@ -46,16 +59,17 @@ def event_data(inspection: Inspection, public_url: str = "") -> dict[str, Any]:
         "policy_version": inspection.policy_version,
         "override": inspection.override or None,
         "flags": list(inspection.flags),
-        "photos": [
-            {
-                "id": p.id,
-                "angle": p.angle,
-                "sha256": p.sha256,
-                "size_bytes": p.size_bytes,
-                "url": photo_link(public_url, p.id),
-            }
-            for p in inspection.photos
-        ],
+        "photos": [_photo(public_url, p) for p in inspection.photos],
+        "units": units,
+        "totals": {
+            "units": len(units),
+            "missing": totals.get("missing", 0),
+            "undeclared": totals.get("undeclared", 0),
+            "refund_total_minor": totals.get("refund_total_minor"),
+            "price_total_minor": totals.get("price_total_minor"),
+            "currency": rma.currency if rma else None,
+            "auto_refund": bool(totals.get("auto_refund")),
+        } if totals else None,
     }
 
 

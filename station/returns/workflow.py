@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from station.db.models import ChecklistAnswer, Inspection, Photo, Scan, Station
+from station.db.models import ChecklistAnswer, Inspection, InspectionUnit, Photo, Scan, Station
 from station.db.types import utcnow
 from station.evidence.store import PhotoStore
 from station.policy.inputs import Checklist
@@ -20,7 +20,10 @@ from station.returns.rules import match_item
 from station.returns.rules.types import ScannedItem
 from station.returns.states import OPEN_STATES, InspectionState
 from station.returns.transitions import Transitions, load, require_open
+from station.returns.unit_outcomes import decide_unit, parcel_totals
+from station.returns.units import sync_units, unit_of
 from station.unit_of_work import UnitOfWork, Work
+from station.vocabulary import UnitKind, UnitState
 
 S = InspectionState
 
@@ -82,7 +85,7 @@ class InspectionService:
             inspection = session.get(Inspection, inspection_id)
             if inspection is None:
                 raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
-            _ = inspection.rma, inspection.scans, inspection.photos
+            _ = inspection.rma, inspection.scans, inspection.photos, inspection.units
             if inspection.rma is not None:
                 _ = inspection.rma.items
             return inspection
@@ -241,6 +244,9 @@ class InspectionService:
             )
             session.add(scan)
             session.flush()
+            if inspection.state != S.WEIGHED:  # units exist already: the new scan joins them
+                session.refresh(inspection, ["scans"])
+                sync_units(session, inspection)
             self.steps.record(work, inspection, actor, "inspection.item_scanned", scan_id=scan.id,
                          raw=scan.raw, result=result, code=verdict.code)
             needs_serial = bool(matched is not None and matched.expected_serials and not scan.serial)
@@ -270,10 +276,12 @@ class InspectionService:
             session = work.session
             inspection = load(session, inspection_id)
             if inspection.state == S.WEIGHED:
+                units = sync_units(session, inspection)
                 self.steps.move(work, inspection, S.ITEMS_IDENTIFIED, actor,
-                           scans=len(inspection.scans))
+                           scans=len(inspection.scans), units=len(units))
             else:
                 require_open(inspection, S.ITEMS_IDENTIFIED)
+                sync_units(session, inspection)
 
     def required_angles(self, inspection: Inspection) -> tuple[str, ...]:
         """Photo angles the category of the (first) expected item requires."""
@@ -294,8 +302,12 @@ class InspectionService:
         operator_id: str | None = None,
         camera: str = "",
         quality: dict[str, Any] | None = None,
+        unit_id: str | None = None,
     ) -> Photo:
-        """Store the original (hashed, fsynced) first, then record it; nothing is rewritten."""
+        """Store the original (hashed, fsynced) first, then record it; nothing is rewritten.
+
+        ``unit_id`` files the photo under one unit; without it, it is a parcel photo.
+        """
         if not angle or len(angle) > 50:
             raise DomainError("bad_angle", "photo angle must be 1-50 characters")
         with self.db.reader() as session:
@@ -305,8 +317,11 @@ class InspectionService:
             session = work.session
             inspection = load(session, inspection_id)
             require_open(inspection, S.ITEMS_IDENTIFIED)
+            if unit_id is not None:
+                self._unit(inspection, unit_id)
             self._inputs_changed(work, inspection, actor)
             photo = Photo(
+                unit_id=unit_id,
                 inspection_id=inspection.id,
                 sha256=stored.sha256,
                 size_bytes=stored.size_bytes,
@@ -338,17 +353,66 @@ class InspectionService:
             if missing:
                 raise DomainError("photos_missing", "photos still needed: " + ", ".join(missing))
             self.steps.move(work, inspection, S.PHOTOS_TAKEN, actor, photos=len(inspection.photos))
+            self._units_answered(work, inspection, actor)
+
+    def record_unit_state(self, inspection_id: str, unit_id: str, state: str, actor: str) -> None:
+        """The first question per unit: sealed, opened, damaged or missing."""
+        try:
+            chosen = UnitState(state)
+        except ValueError as exc:
+            raise DomainError("bad_unit_state", f"unit state {state!r} is not one of "
+                              + ", ".join(s.value for s in UnitState)) from exc
+        with self.work() as work:
+            inspection = load(work.session, inspection_id)
+            require_open(inspection, S.ITEMS_IDENTIFIED)
+            unit = self._unit(inspection, unit_id)
+            if unit.kind == UnitKind.MISSING and chosen is not UnitState.MISSING:
+                raise DomainError("unit_missing", "a missing unit has no state to record; scan it")
+            self._inputs_changed(work, inspection, actor)
+            unit.state = chosen.value
+            self.steps.record(work, inspection, actor, "inspection.unit_state", unit_id=unit.id,
+                              state=chosen.value)
+            self._units_answered(work, inspection, actor)
+
+    def _units_answered(self, work: Work, inspection: Inspection, actor: str) -> None:
+        """After the photos, once every present unit is sealed or has its checklist: move on."""
+        present = [u for u in inspection.units if u.kind != UnitKind.MISSING]
+        if inspection.state == S.PHOTOS_TAKEN and present and all(
+                u.state == UnitState.SEALED or u.checklist for u in present):
+            self.steps.move(work, inspection, S.CHECKLIST_DONE, actor, per_unit=True)
+
+    @staticmethod
+    def _unit(inspection: Inspection, unit_id: str) -> InspectionUnit:
+        unit = unit_of(inspection, unit_id)
+        if unit is None:
+            raise NotFound("unit_not_found", f"no unit {unit_id} in inspection {inspection.id}")
+        return unit
 
     def record_checklist(
         self, inspection_id: str, checklist: Checklist, actor: str, operator_id: str | None = None,
-        notes: str = "",
+        notes: str = "", unit_id: str | None = None,
     ) -> None:
-        """The condition checklist: packaging, accessories, defects, function test, notes."""
+        """The condition checklist: packaging, accessories, defects, function test, notes.
+
+        With ``unit_id`` it is that unit's own checklist (the step moves on once the parcel's
+        photos are done and every present unit has its state or checklist); without, it is the
+        parcel's, used for every unit that has none of its own.
+        """
         with self.work() as work:
             session = work.session
             inspection = load(session, inspection_id)
             require_open(inspection, S.PHOTOS_TAKEN)
             self._inputs_changed(work, inspection, actor)
+            if unit_id is not None:
+                unit = self._unit(inspection, unit_id)
+                if unit.kind == UnitKind.MISSING:
+                    raise DomainError("unit_missing", "a missing unit has no checklist")
+                unit.checklist = {**grading.checklist_to_dict(checklist), "notes": notes[:2000]}
+                unit.state = unit.state or UnitState.OPENED.value
+                self.steps.record(work, inspection, actor, "inspection.unit_checklist",
+                                  unit_id=unit.id)
+                self._units_answered(work, inspection, actor)
+                return
             answers = grading.checklist_answers(checklist)
             existing = {
                 row.question: row
@@ -378,8 +442,11 @@ class InspectionService:
             if inspection.state not in (S.CHECKLIST_DONE, S.GRADED):
                 raise IllegalTransition(inspection.id, inspection.state, S.GRADED)
             verdicts, decision = grading.evaluate(inspection, self.policy, self.settings, utcnow())
+            units = sync_units(session, inspection)
+            base = grading.policy_input(inspection, verdicts)
+            outcomes = [decide_unit(u, base, self.policy, verdicts) for u in units]
             inspection.verdicts = [v.to_dict() for v in verdicts]
-            grading.apply_decision(inspection, decision)
+            grading.apply_decision(inspection, decision, parcel_totals(outcomes, decision), units)
             if inspection.state == S.CHECKLIST_DONE:
                 self.steps.move(work, inspection, S.GRADED, actor, grade=decision.grade.value,
                            recommendation=decision.recommendation.value)

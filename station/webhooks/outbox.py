@@ -10,7 +10,7 @@ from station.db.models import OutboxEvent
 from station.db.types import new_id, utcnow
 
 #: Version of the payload schema; bump with a CHANGELOG entry when a payload changes.
-PAYLOAD_VERSION = "1"
+PAYLOAD_VERSION = "2"
 
 EVENT_TYPES = (
     "return.received",

@@ -96,7 +96,7 @@ def list_inspections() -> Response:
     state = _choice_arg("state", tuple(str(x) for x in InspectionState))
     grade = _choice_arg("grade", ("A", "B", "C", "D"))
     query = select(Inspection).options(
-        selectinload(Inspection.rma), selectinload(Inspection.photos)
+        selectinload(Inspection.rma), selectinload(Inspection.photos), selectinload(Inspection.units)
     )
     since, until = _time_arg("since"), _time_arg("until")
     if since:

@@ -83,8 +83,52 @@ class AuditAnchor(Strict):
     hash: str
 
 
+class UnitOut(Strict):
+    """One physical item of the parcel and its own outcome (schema version 2)."""
+
+    unit_id: str
+    position: int
+    kind: Literal["expected", "undeclared", "missing"]
+    line_id: str | None
+    unit_index: int
+    sku: str | None
+    gtin: str | None
+    serial: str | None
+    lot: str | None
+    category: str | None
+    state: Literal["sealed", "opened", "damaged", "missing"] | None
+    grade: Literal["A", "B", "C", "D"] | None
+    disposition: str | None
+    recommendation: str | None
+    deduction_pct: int
+    price_minor: int | None = Field(description="Unit price in minor units of the RMA currency")
+    refund_minor: int | None = Field(description="Refund this unit earns; null: a person decides")
+    flags: list[str]
+    platform: dict[str, str] = Field(description="shopify_disposition, loop_condition, "
+                                     "loop_outcome, amazon_condition, ctia_grade")
+    fired_rules: list[str]
+    review: dict[str, object] | None
+    photos: list[PhotoLink]
+
+
+class Totals(Strict):
+    """The parcel's totals over its units."""
+
+    units: int
+    missing: int
+    undeclared: int
+    refund_total_minor: int | None
+    price_total_minor: int | None
+    currency: str | None
+    auto_refund: bool = Field(description="Every unit clean: the refund may run without a person")
+
+
 class InspectionData(BaseModel):
-    """The `data` of every inspection event, version 1 (also GET /inspections/{id})."""
+    """The `data` of every inspection event, version 2 (also GET /inspections/{id}).
+
+    grade, disposition, recommendation, deduction_pct and platform are the parcel's (kept from
+    version 1 for one version); ``units`` carries the outcome of every item.
+    """
 
     inspection_id: str
     rma_id: str | None
@@ -107,6 +151,8 @@ class InspectionData(BaseModel):
     override: dict[str, object] | None
     flags: list[str]
     photos: list[PhotoLink]
+    units: list[UnitOut] = Field(default_factory=list)
+    totals: Totals | None = None
     audit_anchor: AuditAnchor | None = Field(None, description="Audit chain head (events only)")
 
 
@@ -218,7 +264,7 @@ class WebhookEvent(BaseModel):
 
     type: EventType
     timestamp: str
-    schema_version: Literal["1"]
+    schema_version: Literal["2"]
     data: InspectionData
 
 

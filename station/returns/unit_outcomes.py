@@ -1,0 +1,182 @@
+"""Per-unit outcomes: each unit graded by its own SKU and category, refunds per unit, parcel totals.
+
+A unit's checklist is its own when the operator answered one for it, else the parcel's (one
+checklist for every unit). A sealed unit skips the condition questions: it is graded as
+intact, unopened and unused. A missing unit gets no grade: its share of the refund is denied.
+An undeclared unit is held for a supervisor (the policy's ``undeclared`` rules). The parcel's
+return-window and reason verdicts are given to each unit; its weight verdict stays its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from station.db.models import InspectionUnit
+from station.policy import Checklist, Decision, Policy, PolicyInput
+from station.policy import evaluate as evaluate_policy
+from station.policy.evaluator import platform_for_missing_item
+from station.returns.errors import DomainError
+from station.returns.rules.types import Verdict
+from station.vocabulary import (
+    FunctionTest,
+    Grade,
+    Recommendation,
+    ReturnReason,
+    UnitKind,
+    UnitState,
+)
+
+#: Parcel verdicts that decide every unit's refund too. The weight (and a typed weight) stay
+#: the parcel's: they flag it for a supervisor and stop an automatic refund, but a unit's own
+#: outcome is its condition, the return window and the reason.
+PARCEL_RULES_FOR_UNITS = frozenset({"return.window", "return.reason"})
+_GRADE_ORDER = ("A", "B", "C", "D")
+
+
+@dataclass(frozen=True)
+class UnitOutcome:
+    """What the policy proposed for one unit (decision None for a missing unit)."""
+
+    unit: InspectionUnit
+    decision: Decision | None
+
+
+def unit_refund(price_minor: int | None, recommendation: str | None, deduction: int) -> int | None:
+    """The refund (minor units) one unit earns; None while a supervisor must decide."""
+    if recommendation in (Recommendation.DENY, None) or price_minor is None:
+        return 0 if recommendation == Recommendation.DENY else None
+    if recommendation in (Recommendation.FULL_REFUND, Recommendation.EXCHANGE):
+        return price_minor
+    if recommendation == Recommendation.PARTIAL_REFUND:
+        return (price_minor * (100 - deduction) + 50) // 100
+    return None
+
+
+def unit_checklist(unit: InspectionUnit, parcel_checklist: Checklist) -> Checklist:
+    """The checklist the unit is graded on."""
+    from station.returns.grading import checklist_from_dict
+
+    if unit.state == UnitState.SEALED:
+        return Checklist(packaging_intact=True, original_packaging_opened=False,
+                         function_test=FunctionTest.NOT_APPLICABLE)
+    return checklist_from_dict(unit.checklist) if unit.checklist else parcel_checklist
+
+
+def decide_unit(unit: InspectionUnit, base: PolicyInput, policy: Policy,
+                verdicts: list[Verdict]) -> UnitOutcome:
+    """The policy's proposal for one unit, stored on it."""
+    if unit.kind == UnitKind.MISSING:
+        unit.grade, unit.disposition = None, None
+        unit.recommendation, unit.deduction_pct = Recommendation.DENY.value, 0
+        unit.refund_minor = 0 if unit.price_minor is not None else None
+        unit.flags = ["missing"]
+        unit.decision = {"recommendation": "deny", "platform": platform_for_missing_item(),
+                         "explanation": ["The unit was not in the parcel: its share is denied."],
+                         "fired_rules": ["unit.missing"], "flag_reasons": ["missing"]}
+        return UnitOutcome(unit, None)
+    checklist = unit_checklist(unit, base.checklist)
+    state = UnitState(unit.state) if unit.state else None
+    if (base.reason == ReturnReason.QUALITY_DEFECT and unit.kind == UnitKind.EXPECTED
+            and state is not UnitState.SEALED
+            and checklist.function_test == FunctionTest.NOT_TESTED):
+        raise DomainError("function_test_required",
+                          "a quality-defect return needs its function test before grading",
+                          unit=unit.id)
+    item = PolicyInput(
+        reason=base.reason, checklist=checklist, category=unit.category,
+        price=None if unit.price_minor is None else Decimal(unit.price_minor) / 100,
+        unexpected_parcel=base.unexpected_parcel,
+        failed_verdicts=tuple(v for v in verdicts if not v.ok and v.rule in PARCEL_RULES_FOR_UNITS),
+        requested_resolution=base.requested_resolution,
+        days_since_delivery=base.days_since_delivery,
+        undeclared=unit.kind == UnitKind.UNDECLARED, unit_state=state,
+    )
+    decision = evaluate_policy(policy, item, policy.sop_for(unit.sku, unit.category))
+    unit.grade = decision.grade.value
+    unit.disposition = decision.disposition.value
+    unit.recommendation = decision.recommendation.value
+    unit.deduction_pct = decision.deduction_pct
+    unit.refund_minor = unit_refund(unit.price_minor, unit.recommendation, unit.deduction_pct)
+    unit.flags = list(decision.flag_reasons)
+    unit.decision = decision.to_dict()
+    return UnitOutcome(unit, decision)
+
+
+def _worst(grades: list[str]) -> str | None:
+    return max(grades, key=_GRADE_ORDER.index) if grades else None
+
+
+def parcel_totals(outcomes: list[UnitOutcome], parcel: Decision) -> dict[str, Any]:
+    """Grade, disposition, recommendation, refund and auto-refund of the parcel from its units."""
+    units = [o.unit for o in outcomes]
+    present = [u for u in units if u.kind != UnitKind.MISSING]
+    recommendations = {u.recommendation for u in units}
+    if parcel.recommendation in (Recommendation.ESCALATE, Recommendation.DENY):
+        recommendation = parcel.recommendation.value
+    elif Recommendation.ESCALATE.value in recommendations:
+        recommendation = Recommendation.ESCALATE.value
+    elif len(recommendations) == 1:
+        recommendation = next(iter(recommendations)) or parcel.recommendation.value
+    elif recommendations <= {Recommendation.DENY.value}:
+        recommendation = Recommendation.DENY.value
+    else:
+        recommendation = Recommendation.PARTIAL_REFUND.value
+    dispositions = {u.disposition for u in present}
+    priced = [u for u in units if u.price_minor is not None]
+    refunds = [u.refund_minor for u in units]
+    total_price = sum(u.price_minor or 0 for u in priced)
+    refund_total = None if any(r is None for r in refunds) else sum(r or 0 for r in refunds)
+    deduction = max((u.deduction_pct for u in present), default=0)
+    if refund_total is not None and total_price and len(priced) == len(units):
+        deduction = round(100 - refund_total * 100 / total_price)
+    clean = bool(units) and all(
+        u.kind == UnitKind.EXPECTED and u.recommendation == Recommendation.FULL_REFUND.value
+        and not u.flags for u in units) and not parcel.flag
+    return {
+        "grade": _worst([u.grade for u in present if u.grade]),
+        "disposition": next(iter(dispositions)) if len(dispositions) == 1 else "mixed",
+        "recommendation": recommendation,
+        "deduction_pct": max(0, min(100, deduction)),
+        "refund_total_minor": refund_total,
+        "price_total_minor": total_price if priced else None,
+        "auto_refund": clean,
+        "units": len(units),
+        "missing": sum(1 for u in units if u.kind == UnitKind.MISSING),
+        "undeclared": sum(1 for u in units if u.kind == UnitKind.UNDECLARED),
+    }
+
+
+def unit_data(unit: InspectionUnit, photos: list[dict[str, Any]]) -> dict[str, Any]:
+    """One unit as the API and the webhooks show it."""
+    decision = unit.decision or {}
+    return {
+        "unit_id": unit.id,
+        "position": unit.position,
+        "kind": unit.kind,
+        "line_id": unit.line_id,
+        "unit_index": unit.unit_index,
+        "sku": unit.sku,
+        "gtin": unit.gtin,
+        "serial": unit.serial,
+        "lot": unit.lot,
+        "category": unit.category or None,
+        "state": unit.state,
+        "grade": unit.grade,
+        "disposition": unit.disposition,
+        "recommendation": unit.recommendation,
+        "deduction_pct": unit.deduction_pct,
+        "price_minor": unit.price_minor,
+        "refund_minor": unit.refund_minor,
+        "flags": list(unit.flags),
+        "platform": decision.get("platform", {}),
+        "fired_rules": decision.get("fired_rules", []),
+        "review": unit.review or None,
+        "photos": photos,
+    }
+
+
+def grade_rank(grade: Grade | str) -> int:
+    """0 for A ... 3 for D."""
+    return _GRADE_ORDER.index(str(grade))
