@@ -297,9 +297,15 @@ def checklist(inspection_id: str) -> Response:
     back = url_for("bench.step", inspection_id=inspection_id, step="checklist")
 
     def work() -> Response:
-        load(inspection_id)
+        inspection = load(inspection_id)
         answers, notes = checklist_from_form()
         service = station_context(current_app).inspections
+        present = [u for u in inspection.units if u.kind != "missing"]
+        for unit in present:  # the first question per unit: sealed, opened or damaged
+            state = "sealed" if request.form.get("sealed_all") else \
+                request.form.get(f"unit_state:{unit.id}", "")
+            if state:
+                service.record_unit_state(inspection_id, unit.id, state, actor())
         service.record_checklist(inspection_id, answers, actor(), current_user.operator_id, notes)
         service.grade(inspection_id, actor())
         return to_step(inspection_id, "result")

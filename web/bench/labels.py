@@ -23,6 +23,10 @@ DISPOSITIONS: dict[str, LazyString] = {
     "return_to_vendor": _l("Return to vendor"),
     "liquidate": _l("Liquidate"),
     "scrap": _l("Scrap"),
+    "hold": _l("Hold for a supervisor"),
+    "donate": _l("Donate"),
+    "recycle": _l("Recycle"),
+    "mixed": _l("Different for each unit"),
 }
 #: Where the parcel goes after the bench: the cart or bin for each disposition.
 NEXT_STEP: dict[str, LazyString] = {
@@ -32,6 +36,21 @@ NEXT_STEP: dict[str, LazyString] = {
     "return_to_vendor": _l("Put it in the RETURN-TO-VENDOR cage."),
     "liquidate": _l("Put it on the LIQUIDATION pallet."),
     "scrap": _l("Put it in the SCRAP bin (red)."),
+    "hold": _l("Put it on the HOLD shelf (quarantine) for a supervisor."),
+    "donate": _l("Put it in the DONATION box."),
+    "recycle": _l("Put it in the RECYCLING bin."),
+    "mixed": _l("Each unit goes to its own place: see the list of units."),
+}
+UNIT_KINDS: dict[str, LazyString] = {
+    "expected": _l("On the return"),
+    "undeclared": _l("Not on the return"),
+    "missing": _l("Missing"),
+}
+UNIT_STATES: dict[str, LazyString] = {
+    "sealed": _l("Sealed"),
+    "opened": _l("Opened"),
+    "damaged": _l("Damaged"),
+    "missing": _l("Missing"),
 }
 RECOMMENDATIONS: dict[str, LazyString] = {
     "full_refund": _l("Full refund"),
@@ -83,6 +102,8 @@ FLAGS: dict[str, LazyString] = {
     "window_unknown": _l("Return window unknown"),
     "outside_window": _l("Outside the return window"),
     "claimed_defect_not_found": _l("Claimed defect not found"),
+    "undeclared_item": _l("Item not on the return"),
+    "missing": _l("Unit missing"),
 }
 SCAN_RESULTS: dict[str, LazyString] = {
     "match": _l("Match"),
@@ -175,6 +196,10 @@ QUALITY_PROBLEMS: dict[str, LazyString] = {
     "overexposed": _l("The photo is overexposed."),
 }
 ERRORS: dict[str, LazyString] = {
+    "function_test_required": _l("This is a quality-defect return: test the item and answer "
+                                 "the function test before the grade."),
+    "unit_missing": _l("This unit is missing from the parcel: scan it if it is there."),
+    "bad_unit_state": _l("Choose sealed, opened or damaged for each item."),
     "rma_cancelled": _l("This return was cancelled by the platform. Put the parcel aside for a supervisor."),
     "rma_in_progress": _l("This return is being inspected at bench %(station)s."),
     "rma_already_inspected": _l("This return was already inspected. A supervisor can ask for a re-inspection."),
