@@ -1,4 +1,4 @@
-"""Supervisor review: the flagged queue, search, the four-eyes rule and review decisions."""
+"""Supervisor review: the flagged queue, search, the four-eyes rule, parcel and unit decisions."""
 
 from __future__ import annotations
 
@@ -9,19 +9,32 @@ from typing import Any, Literal
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from station.db.models import AuditEvent, ExpectedItem, Inspection, ReturnAuthorization, Scan
+from station.db.models import (
+    AuditEvent,
+    ExpectedItem,
+    Inspection,
+    InspectionUnit,
+    Operator,
+    ReturnAuthorization,
+    Scan,
+)
 from station.db.types import utcnow
 from station.policy.model import Policy
 from station.returns import grading
-from station.returns.errors import DomainError, IllegalTransition
+from station.returns.errors import DomainError, IllegalTransition, NotFound
+from station.returns.payloads import event_data
 from station.returns.states import InspectionState
-from station.returns.transitions import Transitions, load
+from station.returns.transitions import Transitions, load, ordering_key
+from station.returns.units import unit_of
+from station.review_units import apply_unit_changes, retotal, unit_changes, unit_snapshot
 from station.unit_of_work import UnitOfWork
 
 S = InspectionState
 Decision = Literal["approve", "override", "reinspect"]
 DECISIONS: tuple[Decision, ...] = ("approve", "override", "reinspect")
 SlaLevel = Literal["ok", "warn", "breach"]
+#: Audit actions of a review itself: they never make the reviewer someone who worked the bench.
+REVIEW_ACTIONS = ("inspection.reviewed", "review.unit_decided")
 
 
 @dataclass(frozen=True)
@@ -135,7 +148,7 @@ def worked_on(session: Session, inspection: Inspection, supervisor_id: str, acto
     return session.execute(
         select(AuditEvent.seq).where(AuditEvent.entity_type == "inspection")
         .where(AuditEvent.entity_id == inspection.id).where(AuditEvent.actor == actor)
-        .where(AuditEvent.action != "inspection.reviewed").limit(1)
+        .where(AuditEvent.action.notin_(REVIEW_ACTIONS)).limit(1)
     ).first() is not None
 
 
@@ -194,3 +207,55 @@ class ReviewService:
             self.steps.move(work, inspection, S.REVIEWED, actor, note=note, decision=decision,
                             override=override or {})
             return inspection
+
+    def decide_unit(
+        self, inspection_id: str, unit_id: str, supervisor_id: str, actor: str, *,
+        grade: str | None = None, disposition: str | None = None,
+        recommendation: str | None = None, deduction_pct: int | str | None = None,
+        release_hold_to: str | None = None, note: str, four_eyes: bool = False,
+    ) -> InspectionUnit:
+        """A supervisor's decision on one unit: approve it as it is, or change it with a reason.
+
+        A change sets grade / disposition / recommendation / deduction (``release_hold_to`` is the
+        disposition a held unit goes to instead of hold), recomputes the unit's refund and the
+        parcel's totals, and is stored on ``unit.review`` (who by id and name, when, before,
+        after, why). Audited as ``review.unit_decided``; once the parcel is reviewed, each unit
+        decision emits ``inspection.reviewed`` again with ``changed_units``.
+        """
+        note = note.strip()[:2000]
+        with self.work() as work:
+            session = work.session
+            inspection = load(session, inspection_id)
+            unit = unit_of(inspection, unit_id)
+            if unit is None:
+                raise NotFound("unit_not_found", f"no unit {unit_id} in {inspection_id}")
+            if four_eyes and worked_on(session, inspection, supervisor_id, actor):
+                raise DomainError("four_eyes", "you worked on this inspection; another supervisor "
+                                  "must review it")
+            if S(inspection.state) not in (S.COMPLETED, S.FLAGGED, S.REVIEWED):
+                raise IllegalTransition(inspection.id, inspection.state, "a unit decision")
+            changes = unit_changes(unit, grade=grade, disposition=disposition,
+                                   recommendation=recommendation, deduction_pct=deduction_pct,
+                                   release_hold_to=release_hold_to)
+            if changes and not note:
+                raise DomainError("reason_required", "a change to a unit needs a reason")
+            before = unit_snapshot(unit)
+            apply_unit_changes(inspection, unit, changes)
+            after = unit_snapshot(unit)
+            person = session.get(Operator, supervisor_id)
+            outcome = "release_hold" if release_hold_to else "override" if changes else "approve"
+            unit.review = {
+                "outcome": outcome, "by": supervisor_id,
+                "by_name": person.display_name if person is not None else actor,
+                "at": utcnow().isoformat(), "before": before, "after": after, "reason": note,
+            }
+            totals = retotal(inspection)
+            self.steps.record(work, inspection, actor, "review.unit_decided", unit_id=unit.id,
+                              outcome=outcome, before=before, after=after, reason=note,
+                              refund_total_minor=totals["refund_total_minor"])
+            if S(inspection.state) is S.REVIEWED:
+                session.flush()
+                work.emit("inspection.reviewed", ordering_key(inspection),
+                          {**event_data(inspection, self.steps.public_url),
+                           "changed_units": [unit.id]})
+            return unit

@@ -1,9 +1,10 @@
-"""Review pages: queue, inspection (expected vs found, photos, checklist, policy, audit), decisions."""
+"""Review pages: queue, inspection (expected vs found, units, photos, policy, audit), decisions."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -68,6 +69,11 @@ def search_page() -> str:
 
 @bp.get("/inspections/<inspection_id>")
 def inspection_page(inspection_id: str) -> str:
+    return case_page(inspection_id)
+
+
+def case_page(inspection_id: str) -> str:
+    """The inspection page (also shown again, with the reason, when a decision was refused)."""
     inspection = inspection_or_404(inspection_id)
     ctx = station_context(current_app)
     with ctx.db.reader() as session:
@@ -79,7 +85,41 @@ def inspection_page(inspection_id: str) -> str:
         names=operator_names(), labels=labels, blocked=own_work and ctx.settings.review.four_eyes,
         grades=[g.value for g in Grade], dispositions=[d.value for d in Disposition],
         recommendations=[r.value for r in Recommendation],
+        units=sorted(inspection.units, key=lambda u: u.position),
     )
+
+
+#: Messages for refusals only a unit decision gives (the rest come from the bench's table).
+UNIT_ERRORS = {
+    "unit_not_held": _l("This unit is not on hold."),
+    "bad_release": _l("Release the hold to one place other than hold (and not also another disposition)."),
+}
+UNIT_FORM = ("grade", "disposition", "recommendation", "deduction_pct", "release_hold_to")
+
+
+@bp.post("/inspections/<inspection_id>/units/<unit_id>/decision")
+def decide_unit(inspection_id: str, unit_id: str) -> Response | tuple[str, int]:
+    """One unit approved, overridden or released from hold (a reason for any change); audited."""
+    ctx = station_context(current_app)
+    note = request.form.get("note", "")
+    fields = {k: request.form.get(k, "").strip()[:40] or None for k in UNIT_FORM}
+    try:
+        if len(note) > 2000:
+            raise DomainError("bad_input", "note too long")
+        ctx.reviews.decide_unit(
+            inspection_id, unit_id, current_user.operator_id, current_user.actor, note=note,
+            four_eyes=ctx.settings.review.four_eyes, **fields,
+        )
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        known = UNIT_ERRORS.get(error.code)
+        flash(str(known) if known is not None else labels.error_message(error), "error")
+        status = 403 if error.code == "four_eyes" else 409 if error.code == "illegal_transition" \
+            else 400
+        return case_page(inspection_id), status
+    flash(_("Unit decision recorded."), "success")
+    return redirect(url_for("review.inspection_page", inspection_id=inspection_id))
 
 
 @bp.post("/inspections/<inspection_id>/decision")
