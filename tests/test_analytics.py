@@ -18,6 +18,7 @@ from station.context import StationContext
 from station.db.models import (
     ExpectedItem,
     Inspection,
+    InspectionUnit,
     Operator,
     ReturnAuthorization,
     Scan,
@@ -95,6 +96,13 @@ def seed(target: Session | Work, parcels: list[Parcel]) -> list[str]:
         )
         session.add(inspection)
         session.flush()
+        # one unit per line, with the parcel's outcome (as migration 0007 backfills them)
+        for i, item in enumerate(rma.items if rma else []):
+            session.add(InspectionUnit(
+                inspection_id=inspection.id, position=i + 1, kind="expected",
+                expected_item_id=item.id, line_id=item.line_id, sku=item.sku,
+                category=item.category, grade=p.grade, disposition=p.disposition,
+                recommendation=p.recommendation))
         if p.wrong_scan:
             session.add(Scan(inspection_id=inspection.id, raw="0401", source="scanner",
                              result="mismatch"))
@@ -169,8 +177,9 @@ def test_counts_by_reason_grade_disposition_category_and_product(bench: StationC
         skus = [(p.sku, p.inspections, p.category) for p in views.by_sku(session, s)]
         top1 = views.by_sku(session, s, top=1)
     assert reasons == {"quality_defect": 2, "no_reason": 1, "size_mismatch": 1, "unexpected": 1}
-    assert grades == [("A", 1), ("B", 1), ("C", 1), ("D", 1)]
-    assert dispositions == {"restock": 1, "open_box": 1, "refurbish": 1, "scrap": 1}
+    # grades and dispositions count units: I3 has two (S1 and E2), both graded C
+    assert grades == [("A", 1), ("B", 1), ("C", 2), ("D", 1)]
+    assert dispositions == {"restock": 1, "open_box": 1, "refurbish": 2, "scrap": 1}
     assert categories == [("electronics", 3), ("shoes", 2)]  # I3 has both categories
     assert skus == [("E1", 2, "electronics"), ("S1", 2, "shoes"), ("E2", 1, "electronics")]
     assert [p.sku for p in top1] == ["E1"]
@@ -211,8 +220,9 @@ def test_refund_outcomes_against_the_recommendation(bench: StationContext) -> No
     with bench.db.reader() as session:
         outcomes = [(o.recommendation, o.refund, o.inspections)
                     for o in views.refund_outcomes(session, scope_of(session))]
+    # units: I2's one and I3's two are partial refunds
     assert outcomes == [("deny", "none", 1), ("full_refund", "refunded", 1),
-                        ("partial_refund", "none", 2)]
+                        ("partial_refund", "none", 3)]
 
 
 def test_sla_ages_of_the_open_flagged_queue(bench: StationContext) -> None:

@@ -89,8 +89,9 @@ class Filters:
 CHOICES: dict[str, tuple[str, ...]] = {
     "reason": (*(r.value for r in ReturnReason), UNEXPECTED),
     "grade": tuple(g.value for g in Grade),
-    "disposition": tuple(d.value for d in Disposition),
-    "recommendation": tuple(r.value for r in Recommendation),
+    # "missing": a unit that never came (unit views count it apart from the graded ones)
+    "disposition": (*(d.value for d in Disposition), "missing"),
+    "recommendation": (*(r.value for r in Recommendation), "missing"),
     "refund": REFUND_STATUSES,
     "issue": ISSUES,
     "state": tuple(s.value for s in InspectionState),

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from station.analytics import sqlexpr
 from station.analytics.filters import FLAG_REASONS, UNEXPECTED, Filters
-from station.db.models import AnalyticsHour, ExpectedItem, Inspection, ReturnAuthorization, Scan
+from station.db.models import (
+    AnalyticsHour,
+    ExpectedItem,
+    Inspection,
+    InspectionUnit,
+    ReturnAuthorization,
+    Scan,
+)
+
+#: A unit's disposition / recommendation key (and filter value) for a unit that never came.
+MISSING = "missing"
 
 
 @dataclass(frozen=True)
@@ -58,29 +68,57 @@ class Scope:
             return sqlexpr.has_flag(self.dialect, name)
         raise ValueError(f"unknown issue {name!r}")
 
-    def conditions(self) -> list[ColumnElement[bool]]:
-        """The WHERE conditions on inspection for these filters (AND-ed)."""
+    def unit_filters(self) -> list[ColumnElement[bool]]:
+        """The grade / disposition / recommendation / category / SKU filters on one unit
+        (a disposition or recommendation of "missing" means a unit that never came)."""
+        f = self.filters
+        U = InspectionUnit
+        conds: list[ColumnElement[bool]] = []
+        for column, value in ((U.grade, f.grade), (U.category, f.category), (U.sku, f.sku)):
+            if value is not None:
+                conds.append(column == value)
+        for column, value in ((U.disposition, f.disposition),
+                              (U.recommendation, f.recommendation)):
+            if value == MISSING:
+                conds.append(U.kind == MISSING)
+            elif value is not None:
+                conds.append(and_(column == value, U.kind != MISSING))
+        return conds
+
+    def unit_conditions(self) -> list[ColumnElement[bool]]:
+        """The WHERE conditions for unit views (inspection_unit joined to inspection): the
+        parcel's filters, and the unit filters on the unit itself."""
+        return [*self.conditions(parcel_only=True), *self.unit_filters()]
+
+    def conditions(self, parcel_only: bool = False) -> list[ColumnElement[bool]]:
+        """The WHERE conditions on inspection for these filters (AND-ed).
+
+        Grade, disposition and recommendation filters mean parcels having such a unit; category
+        and SKU filters mean parcels whose return listed such a line. ``parcel_only`` leaves
+        those out (unit views apply them to the unit, ``unit_conditions``).
+        """
         f = self.filters
         start, end = self.bounds
         conds: list[ColumnElement[bool]] = [Inspection.received_at >= start,
                                             Inspection.received_at < end]
         for column, value in ((Inspection.station_id, f.station),
                               (Inspection.operator_id, f.operator),
-                              (Inspection.grade, f.grade),
-                              (Inspection.disposition, f.disposition),
-                              (Inspection.recommendation, f.recommendation),
                               (Inspection.state, f.state)):
             if value is not None:
                 conds.append(column == value)
+        if not parcel_only and (f.grade or f.disposition or f.recommendation):
+            unit = Scope(replace(f, category=None, sku=None), self.zone, self.dialect, self.now)
+            conds.append(exists().where(InspectionUnit.inspection_id == Inspection.id,
+                                        *unit.unit_filters()))
         if f.reason == UNEXPECTED:
             conds.append(Inspection.rma_pk.is_(None))
         elif f.reason is not None:
             conds.append(Inspection.rma_pk.in_(
                 select(ReturnAuthorization.id).where(ReturnAuthorization.reason == f.reason)))
-        if f.category is not None:
+        if f.category is not None and not parcel_only:
             conds.append(Inspection.rma_pk.in_(
                 select(ExpectedItem.rma_pk).where(ExpectedItem.category == f.category)))
-        if f.sku is not None:
+        if f.sku is not None and not parcel_only:
             conds.append(Inspection.rma_pk.in_(
                 select(ExpectedItem.rma_pk).where(ExpectedItem.sku == f.sku)))
         if f.refund is not None:

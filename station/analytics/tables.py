@@ -66,7 +66,9 @@ def over_time(session: Session, scope: Scope, o: Options) -> Table:
 
 
 def _shares(name: str, key: str, shares: list[views.Share]) -> Table:
-    return Table(name, (key, "inspections"), [(s.key, s.inspections) for s in shares])
+    """A key and its count; the count's column says what it counts (views.COUNTS)."""
+    counted = "units" if views.COUNTS[name] == "units" else "inspections"
+    return Table(name, (key, counted), [(s.key, s.inspections) for s in shares])
 
 
 def reasons(session: Session, scope: Scope, o: Options) -> Table:
@@ -78,8 +80,8 @@ def categories(session: Session, scope: Scope, o: Options) -> Table:
 
 
 def products(session: Session, scope: Scope, o: Options) -> Table:
-    return Table("products", ("sku", "description", "category", "inspections", "units"),
-                 [(p.sku, p.description, p.category, p.inspections, p.units)
+    return Table("products", ("sku", "description", "category", "units", "inspections"),
+                 [(p.sku, p.description, p.category, p.units, p.inspections)
                   for p in views.by_sku(session, scope, o.top)])
 
 
@@ -116,7 +118,7 @@ def rates(session: Session, scope: Scope, o: Options) -> Table:
 
 
 def refunds(session: Session, scope: Scope, o: Options) -> Table:
-    return Table("refunds", ("recommendation", "refund_status", "inspections"),
+    return Table("refunds", ("recommendation", "refund_status", "units"),
                  [(x.recommendation, x.refund, x.inspections)
                   for x in views.refund_outcomes(session, scope)])
 

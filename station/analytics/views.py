@@ -1,4 +1,4 @@
-"""Dashboard counts by SQL aggregation: over time, by reason, product, category, grade, outcome."""
+"""Dashboard counts by SQL aggregation: parcels over time / by reason, units by product, grade, outcome."""
 
 from __future__ import annotations
 
@@ -13,9 +13,18 @@ from sqlalchemy.orm import Session
 
 from station.analytics import hourly, sqlexpr
 from station.analytics.filters import FLAG_REASONS, UNEXPECTED
-from station.analytics.scope import Scope, wrong_item
+from station.analytics.scope import MISSING, Scope, wrong_item
 from station.analytics.sqlexpr import Bucket
-from station.db.models import ExpectedItem, Inspection, ReturnAuthorization
+from station.db.models import ExpectedItem, Inspection, InspectionUnit, ReturnAuthorization
+
+U = InspectionUnit
+#: What each view counts: physical units (inspection_unit) or parcels (inspection).
+COUNTS: dict[str, str] = {
+    "over_time": "parcels", "reasons": "parcels", "categories": "units", "products": "units",
+    "grades": "units", "dispositions": "units", "stations": "parcels", "operators": "parcels",
+    "rates": "parcels", "refunds": "units", "sla": "parcels", "grading": "parcels",
+    "inspections": "parcels",
+}
 
 
 @dataclass(frozen=True)
@@ -30,15 +39,20 @@ class TimePoint:
 
 @dataclass(frozen=True)
 class Share:
-    """A count for one value of a dimension (reason, grade, disposition, ...)."""
+    """A count for one value of a dimension (reason, grade, disposition, ...): parcels or
+    units, as ``COUNTS`` says for the view."""
 
     key: str
     inspections: int
 
+    @property
+    def count(self) -> int:
+        return self.inspections
+
 
 @dataclass(frozen=True)
 class ProductRank:
-    """One SKU: inspections that had it on their return, units expected, its category."""
+    """One SKU: its units (expected, undeclared or missing), the parcels they were in."""
 
     sku: str
     description: str
@@ -65,11 +79,16 @@ class Rates:
 
 @dataclass(frozen=True)
 class RefundOutcome:
-    """Inspections with this recommendation whose refund flow reported this status."""
+    """Units with this recommendation ('missing': never came) in parcels whose refund flow
+    reported this status."""
 
     recommendation: str
     refund: str
     inspections: int
+
+    @property
+    def units(self) -> int:
+        return self.inspections
 
 
 def _flagged_sum(scope: Scope) -> Any:
@@ -144,52 +163,51 @@ def by_reason(session: Session, scope: Scope) -> list[Share]:
                    joined=(ReturnAuthorization, ReturnAuthorization.id == Inspection.rma_pk))
 
 
+def _units(session: Session, scope: Scope, keys: Sequence[Any], *where: Any,
+           top: int | None = None) -> list[tuple[Any, ...]]:
+    """(keys..., units) over the units of the parcels in scope, biggest first (one GROUP BY)."""
+    n = func.count(U.id)
+    stmt = (select(*keys, n).select_from(U).join(Inspection, Inspection.id == U.inspection_id)
+            .where(*scope.unit_conditions(), *where).group_by(*keys).order_by(n.desc(), *keys))
+    if top is not None:
+        stmt = stmt.limit(top)
+    return [tuple(r) for r in session.execute(stmt).all()]
+
+
+#: A unit's disposition / recommendation, "missing" for a unit that never came.
+def _or_missing(column: Any) -> Any:
+    return case((U.kind == MISSING, MISSING), else_=column)
+
+
 def by_grade(session: Session, scope: Scope) -> list[Share]:
-    """Graded inspections per grade (A..D)."""
-    if hourly.usable(scope):
-        return sorted(_rolled(session, scope, "grade"), key=lambda s: s.key)
-    return sorted(_shares(session, scope, Inspection.grade, Inspection.grade.is_not(None)),
-                  key=lambda s: s.key)
+    """Graded units per grade (A..D); missing units have none."""
+    rows = _units(session, scope, (U.grade,), U.grade.is_not(None))
+    return sorted((Share(str(r[0]), int(r[1])) for r in rows), key=lambda s: s.key)
 
 
 def by_disposition(session: Session, scope: Scope) -> list[Share]:
-    """Where the items went (graded inspections)."""
-    if hourly.usable(scope):
-        return _rolled(session, scope, "disposition")
-    return _shares(session, scope, Inspection.disposition, Inspection.disposition.is_not(None))
+    """Where the units went; units that never came count as 'missing'."""
+    key = _or_missing(U.disposition)
+    rows = _units(session, scope, (key,), key.is_not(None))
+    return [Share(str(r[0]), int(r[1])) for r in rows]
 
 
 def by_category(session: Session, scope: Scope, top: int = 10) -> list[Share]:
-    """Inspections per product category (an RMA with two categories counts in both)."""
-    if hourly.usable(scope):
-        return _rolled(session, scope, "category", top)
-    stmt = (select(ExpectedItem.category, func.count(func.distinct(Inspection.id)))
-            .join(ExpectedItem, ExpectedItem.rma_pk == Inspection.rma_pk)
-            .where(*scope.conditions()).group_by(ExpectedItem.category)
-            .order_by(func.count(func.distinct(Inspection.id)).desc(), ExpectedItem.category)
-            .limit(top))
-    return [Share(str(r[0]), int(r[1])) for r in session.execute(stmt).all()]
+    """Units per product category (each unit's own; units of no known category left out)."""
+    rows = _units(session, scope, (U.category,), U.category != "", top=top)
+    return [Share(str(r[0]), int(r[1])) for r in rows]
 
 
 def by_sku(session: Session, scope: Scope, top: int = 10) -> list[ProductRank]:
-    """The most returned products: inspections whose RMA listed the SKU, and units listed."""
-    if hourly.usable(scope):
-        H = hourly.H
-        n = func.sum(H.inspections)
-        ranked = session.execute(
-            select(H.key, func.max(H.key2), n, func.sum(H.units))
-            .where(*hourly.in_range(scope, "sku")).group_by(H.key)
-            .order_by(n.desc(), H.key).limit(top)).all()
-        described = hourly.sku_descriptions(session, [str(r[0]) for r in ranked])
-        return [ProductRank(str(r[0]), described[str(r[0])], str(r[1] or ""), int(r[2]),
-                            int(r[3] or 0)) for r in ranked]
-    inspections = func.count(func.distinct(Inspection.id))
-    stmt = (select(ExpectedItem.sku, func.max(ExpectedItem.description),
-                   func.max(ExpectedItem.category), inspections, func.sum(ExpectedItem.quantity))
-            .join(ExpectedItem, ExpectedItem.rma_pk == Inspection.rma_pk)
-            .where(*scope.conditions()).group_by(ExpectedItem.sku)
-            .order_by(inspections.desc(), ExpectedItem.sku).limit(top))
-    return [ProductRank(str(r[0]), str(r[1] or ""), str(r[2] or ""), int(r[3]), int(r[4] or 0))
+    """The most returned products: units per SKU (and in how many parcels), biggest first."""
+    n = func.count(U.id)
+    stmt = (select(U.sku, func.max(ExpectedItem.description), func.max(U.category),
+                   func.count(func.distinct(U.inspection_id)), n)
+            .select_from(U).join(Inspection, Inspection.id == U.inspection_id)
+            .outerjoin(ExpectedItem, ExpectedItem.id == U.expected_item_id)
+            .where(*scope.unit_conditions(), U.sku.is_not(None), U.sku != "")
+            .group_by(U.sku).order_by(n.desc(), U.sku).limit(top))
+    return [ProductRank(str(r[0]), str(r[1] or ""), str(r[2] or ""), int(r[3]), int(r[4]))
             for r in session.execute(stmt).all()]
 
 
@@ -220,19 +238,12 @@ def rates(session: Session, scope: Scope) -> Rates:
 
 
 def refund_outcomes(session: Session, scope: Scope) -> list[RefundOutcome]:
-    """Recommendation x what the refund flow did ('none' = not reported yet)."""
-    if hourly.usable(scope):
-        rolled = hourly.totals(session, scope, "refund", by=(hourly.H.key, hourly.H.key2))
-        return sorted((RefundOutcome(str(r[0]), str(r[1]), int(r[2])) for r in rolled),
-                      key=lambda o: (o.recommendation, o.refund))
-    refund = sqlexpr.refund_state(scope.dialect)
-    rows: Sequence[Any] = session.execute(
-        select(Inspection.recommendation, refund, func.count())
-        .where(*scope.conditions(), Inspection.recommendation.is_not(None))
-        .group_by(Inspection.recommendation, refund)
-        .order_by(Inspection.recommendation, refund)
-    ).all()
-    return [RefundOutcome(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+    """Units per recommendation ('missing' for units that never came) x what the parcel's
+    refund flow did ('none' = not reported yet)."""
+    key = _or_missing(U.recommendation)
+    rows = _units(session, scope, (key, sqlexpr.refund_state(scope.dialect)), key.is_not(None))
+    return sorted((RefundOutcome(str(r[0]), str(r[1]), int(r[2])) for r in rows),
+                  key=lambda o: (o.recommendation, o.refund))
 
 
 @dataclass(frozen=True)

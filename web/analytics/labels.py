@@ -10,8 +10,9 @@ from web.bench import labels as bench
 REASONS: dict[str, LazyString] = {**bench.REASONS,
                                   "unexpected": _l("Unexpected parcel (no return expected)")}
 GRADES = bench.GRADES
-DISPOSITIONS = bench.DISPOSITIONS
-RECOMMENDATIONS = bench.RECOMMENDATIONS
+#: Unit views count a unit that never came as "missing" (no grade, no place to go).
+DISPOSITIONS: dict[str, LazyString] = {**bench.DISPOSITIONS, "missing": _l("Missing")}
+RECOMMENDATIONS: dict[str, LazyString] = {**bench.RECOMMENDATIONS, "missing": _l("Missing")}
 STATES = bench.STATES
 REFUNDS: dict[str, LazyString] = {
     "refunded": _l("Refunded"),
@@ -38,6 +39,12 @@ OUTLIERS: dict[str, LazyString] = {
     "flags_high": _l("Flags more than the bench"),
     "flags_low": _l("Flags less than the bench"),
     "overrides_high": _l("Often changed by supervisors"),
+}
+#: What a chart or table counts (views.COUNTS): the word in its title, and a line under it.
+COUNTED: dict[str, LazyString] = {"units": _l("units"), "parcels": _l("parcels")}
+COUNTED_NOTE: dict[str, LazyString] = {
+    "units": _l("Counts units: every item of a parcel on its own, missing ones included."),
+    "parcels": _l("Counts parcels: one per inspection, however many items it held."),
 }
 BUCKETS: dict[str, LazyString] = {"day": _l("Day"), "week": _l("Week"), "month": _l("Month")}
 #: Headings of the exportable tables (file names in tables.TABLES).

@@ -154,39 +154,50 @@ def dashboard() -> str:
         "over_time": line_chart(
             [Datum(p.first.isoformat(), p.inspections, drill(f, date_from=p.first, date_to=p.last),
                    f"{p.first.isoformat()}–{p.last.isoformat()}: {p.inspections}")
-             for p in points], _("Returns over time")),
+             for p in points], _titled("over_time")),
         "reasons": bar_chart([Datum(reason_name(r.key), r.inspections, drill(f, reason=r.key))
-                              for r in reasons], _("Why items came back")),
+                              for r in reasons], _titled("reasons")),
         "categories": bar_chart([Datum(c.key, c.inspections, drill(f, category=c.key))
-                                 for c in categories], _("Returns by category")),
+                                 for c in categories], _titled("categories")),
         "products": bar_chart([Datum(f"{p.sku} {p.description}".strip(), p.inspections,
                                      drill(f, sku=p.sku)) for p in products],
-                              _("Most returned products")),
+                              _titled("products")),
         "grades": donut_chart([Datum(labels.name(labels.GRADES, g.key), g.inspections,
-                                     drill(f, grade=g.key)) for g in grades], _("Grades")),
+                                     drill(f, grade=g.key)) for g in grades], _titled("grades")),
         "dispositions": donut_chart([Datum(labels.name(labels.DISPOSITIONS, d.key),
                                            d.inspections, drill(f, disposition=d.key))
-                                     for d in dispositions], _("Dispositions")),
+                                     for d in dispositions], _titled("dispositions")),
         "stations": bar_chart([Datum(t.name, t.inspections, drill(f, station=t.key))
-                               for t in stations], _("Stations")),
+                               for t in stations], _titled("stations")),
         "operators": bar_chart([Datum(t.name, t.inspections, _operator_drill(f, t.key))
-                                for t in operators], _("Operators")),
+                                for t in operators], _titled("operators")),
         "rates": bar_chart([Datum(labels.name(labels.ISSUES, k), v, drill(f, issue=k))
-                            for k, v in issues], _("Mismatch and flag rates")),
+                            for k, v in issues], _titled("rates")),
         "refunds": bar_chart([Datum(f"{labels.name(labels.RECOMMENDATIONS, r.recommendation)} → "
                                     f"{labels.name(labels.REFUNDS, r.refund)}", r.inspections,
                                     drill(f, recommendation=r.recommendation, refund=r.refund))
-                              for r in refunds], _("Refund outcomes and recommendations")),
+                              for r in refunds], _titled("refunds")),
         "sla": bar_chart([Datum(_age_label(b.from_h, b.to_h), b.inspections,
                                 drill(f, state="flagged", age_from_h=b.from_h, age_to_h=b.to_h))
-                          for b in sla], _("Age of the flagged queue")),
+                          for b in sla], _titled("sla")),
     }
     return render_template(
         "analytics/dashboard.html", f=f, o=o, charts=charts, points=points, reasons=reasons,
         categories=categories, products=products, grades=grades, dispositions=dispositions,
         stations=stations, operators=operators, rates=rates, issues=issues, refunds=refunds,
         sla=sla, drill=drill, csv_url=csv_url, age_label=_age_label,
-        operator_drill=_operator_drill, **choices)
+        operator_drill=_operator_drill, counted=counted, **choices)
+
+
+def _titled(view: str) -> str:
+    """A chart's title with what it counts, e.g. "Grades (units)"."""
+    return _("%(title)s (%(counted)s)", title=str(labels.TABLE_TITLES[view]),
+             counted=str(labels.COUNTED[views.COUNTS[view]]))
+
+
+def counted(view: str) -> str:
+    """The line under a card saying what it counts."""
+    return str(labels.COUNTED_NOTE[views.COUNTS[view]])
 
 
 def _operator_drill(f: Filters, key: str) -> str:
@@ -215,7 +226,7 @@ def grading() -> str:
                        for c in rows if c.graded], title)
     return render_template("analytics/grading.html", f=f, o=o, rows=rows, chart=chart, chart_title=title,
                            drill=drill, csv_url=csv_url, consistency=consistency,
-                           operator_drill=_operator_drill, **choices)
+                           operator_drill=_operator_drill, note=counted("grading"), **choices)
 
 
 @bp.get("/inspections")
@@ -227,7 +238,7 @@ def inspections() -> str | Response:
         page = drilldown.inspections(s, Scope.of(s, f, zone()), o.page)
         choices = form_choices(s)
     return render_template("analytics/inspections.html", f=f, o=o, page=page, zone=zone(),
-                           drill=drill, csv_url=csv_url, **choices)
+                           drill=drill, csv_url=csv_url, note=counted("inspections"), **choices)
 
 
 @bp.get("/<view>.csv")
