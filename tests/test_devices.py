@@ -252,6 +252,7 @@ def test_stop_returns_when_a_reconnect_is_stuck_in_a_blocking_open() -> None:
     from station.devices.adapters import ManagedDevice
 
     release = threading.Event()
+    entered = threading.Event()
 
     class StuckOpen(ManagedDevice):
         name = "stuck"
@@ -263,13 +264,14 @@ def test_stop_returns_when_a_reconnect_is_stuck_in_a_blocking_open() -> None:
             pass
 
         def reconnect(self, retry_s: float) -> None:
+            entered.set()
             release.wait()
 
     manager = start_manager()
     try:
         manager._add(StuckOpen())
         manager._set("stuck", DeviceStatus("stuck", DeviceState.ERROR, "gone"))
-        assert wait_until(lambda: any(t.name == "reconnect-stuck" for t in threading.enumerate()))
+        assert entered.wait(WAIT_S)  # the reconnect thread is inside the blocking call
         assert manager.stop(timeout_s=0.2) == ["reconnect-stuck"]
         assert {s.state for s in manager.states().values()} == {DeviceState.DISCONNECTED}
     finally:
