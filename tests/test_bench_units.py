@@ -69,3 +69,25 @@ def test_all_sealed_is_one_touch_for_every_item(station: StationContext) -> None
     assert (unit.state, unit.grade, unit.recommendation, unit.refund_minor) == (
         "sealed", "A", "full_refund", 8900)
     assert station.inspections.get(iid).decision["totals"]["auto_refund"] is True
+
+
+def test_the_products_procedure_is_shown_with_its_item(tmp_path: Path, database_url: str) -> None:
+    from importlib import resources
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text(resources.files("station.policy").joinpath("default_policy.toml")
+                      .read_text("utf-8") + '\n[sops."category:electronics"]\n'
+                      'instructions = "Power it on and check the charging port."\n',
+                      encoding="utf-8")
+    ctx = migrated(make_settings(tmp_path, database_url, web={"secret_key": "units-test-key"},
+                                 policy={"path": str(policy)}))
+    try:
+        add_people(ctx, (OPERATOR,))
+        seed_rma(ctx, "RMA-SOP", items=[line("1", HEADPHONES, "50.00"),
+                                        line("2", SPEAKER, "80.00", category="electronics")])
+        iid = to_photos(ctx, "RMA-SOP", [HEADPHONES, SPEAKER], 760)
+        client = signed_in(create_app(ctx.settings, ctx, devices=None), OPERATOR)
+        page = html(client, f"/bench/i/{iid}/checklist").get_data(as_text=True)
+        assert page.count("Power it on and check the charging port.") == 1
+    finally:
+        ctx.close()

@@ -108,6 +108,10 @@ def screen_context(inspection: Inspection, step: str) -> dict[str, Any]:
         "severities": [s.value for s in DefectSeverity],
         "function_tests": [f.value for f in FunctionTest],
         "grades": [g.value for g in Grade],
+        "sop_instructions": {
+            u.id: sop.instructions for u in inspection.units
+            if (sop := ctx.policy.sop_for(u.sku, u.category)) is not None and sop.instructions
+        },
         "live": True,
     }
 
