@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import delete
 
 from station.analytics import Filters, Scope, drilldown, hourly, rollup, throughput, views
 from station.context import StationContext
+from station.db.models import AnalyticsHour
 from tests.conftest import make_settings
 from tests.factories import seed_rma
 from tests.support.bench import SUPERVISOR, add_people, bench_app, html, migrated, signed_in
@@ -61,7 +63,28 @@ def test_a_three_unit_parcel_is_three_units_and_one_parcel(ctx: StationContext) 
         assert all(parcels == 1 for _, parcels in products.values())
         assert over_time == 1 and rates.inspections == 1 and stations == [("bench-test", 1)]
     with ctx.db.reader() as s:
-        assert hourly.usable(Scope.of(s, f, "UTC"))  # the parcel views read the rollup
+        assert hourly.usable(Scope.of(s, f, "UTC"), units=True)  # the first scope: the rollup
+
+
+def test_a_rollup_from_before_units_is_not_read_by_unit_views_until_a_rebuild(
+        ctx: StationContext) -> None:
+    three_unit_parcel(ctx)
+    f = around_today()
+    with ctx.db.transaction() as session:
+        rollup.refresh_dirty(session)
+        # what migrations 0004 / 0005 left: hour rows without the unit dims and no marker
+        session.execute(delete(AnalyticsHour).where(AnalyticsHour.dim.like("unit_%")
+                                                    | (AnalyticsHour.dim == rollup.UNITS_READY)))
+    with ctx.db.reader() as s:
+        scope = Scope.of(s, f, "UTC")
+        assert hourly.usable(scope) and not hourly.usable(scope, units=True)
+        assert sum(g.inspections for g in views.by_grade(s, scope)) == 3  # inspection_unit
+    with ctx.db.transaction() as session:
+        rollup.rebuild(session)  # `station analytics rebuild`
+    with ctx.db.reader() as s:
+        scope = Scope.of(s, f, "UTC")
+        assert hourly.usable(scope, units=True)
+        assert sum(g.inspections for g in views.by_grade(s, scope)) == 3
 
 
 def test_a_grade_filter_narrows_units_and_means_parcels_having_such_a_unit(

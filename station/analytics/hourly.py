@@ -33,9 +33,10 @@ def date_only(scope: Scope) -> bool:
     return all(getattr(f, x.name) is None for x in fields(f) if x.name not in _DATE_ONLY)
 
 
-def usable(scope: Scope) -> bool:
-    """Whether the rollup answers this scope exactly (see the module docstring)."""
-    if not scope.rollup or not date_only(scope):
+def usable(scope: Scope, units: bool = False) -> bool:
+    """Whether the rollup answers this scope exactly (see the module docstring); ``units``:
+    for a unit view (the rollup must hold the unit dims, ``rollup.UNITS_READY``)."""
+    if not scope.rollup or not date_only(scope) or (units and not scope.unit_rollup):
         return False
     start, end = scope.bounds
     return all(offset % 3600 == 0 and at.minute == at.second == at.microsecond == 0
@@ -59,6 +60,17 @@ def totals(session: Session, scope: Scope, dim: str, top: int | None = None,
     stmt = (select(*by, n, func.sum(H.completed), func.sum(H.flagged), func.sum(H.overridden),
                    func.sum(H.units))
             .where(*in_range(scope, dim)).group_by(*by).order_by(n.desc(), *by))
+    if top is not None:
+        stmt = stmt.limit(top)
+    return [tuple(r) for r in session.execute(stmt).all()]
+
+
+def unit_totals(session: Session, scope: Scope, dim: str, top: int | None = None,
+                by: tuple[Any, ...] = (H.key,)) -> list[tuple[Any, ...]]:
+    """(keys..., units, parcels) per key of a unit_* dim, most units first."""
+    n = func.sum(H.units)
+    stmt = (select(*by, n, func.sum(H.inspections)).where(*in_range(scope, dim))
+            .group_by(*by).order_by(n.desc(), *by))
     if top is not None:
         stmt = stmt.limit(top)
     return [tuple(r) for r in session.execute(stmt).all()]

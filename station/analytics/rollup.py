@@ -49,6 +49,7 @@ from sqlalchemy import (
     text,
     union_all,
 )
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -58,17 +59,27 @@ from station.db.models import (
     AnalyticsHour,
     ExpectedItem,
     Inspection,
+    InspectionUnit,
     ReturnAuthorization,
     Scan,
 )
 
 #: Dimensions in analytics_hour and what key, key2, key3 hold.
+#: The unit_* dims count units (inspection_unit): ``units`` holds the units, ``inspections``
+#: the parcels they were in; "missing" is the disposition / recommendation of a missing unit.
 DIMS = {
-    "all": "-", "reason": "reason", "grade": "grade", "disposition": "disposition",
-    "station": "station id", "operator": "operator id", "refund": "recommendation, refund status",
-    "issue": "issue (flagged, wrong_item, ..., flag:<reason>)", "category": "category",
-    "sku": "sku, category", "grading": "operator id, first line's category, grade",
+    "all": "-", "reason": "reason", "station": "station id", "operator": "operator id",
+    "issue": "issue (flagged, wrong_item, ..., flag:<reason>)",
+    "grading": "operator id, first line's category, grade",
+    "unit_grade": "grade", "unit_disposition": "disposition",
+    "unit_refund": "recommendation, refund status", "unit_category": "category",
+    "unit_sku": "sku, category",
 }
+#: A row of this dim says every hour row also has its unit_* dims (written by a rebuild, or
+#: by the first recount into an empty rollup); until then unit views read inspection_unit.
+#: Migrations 0004 and 0005 rebuilt the rollup before inspection_unit existed.
+UNITS_READY = "~units"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 NO_OPERATOR = "-"
 NO_CATEGORY = "-"
 #: Inspection columns whose change can move a count.
@@ -170,9 +181,7 @@ def _selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
     rma = (ReturnAuthorization, ReturnAuthorization.id == Inspection.rma_pk)
     first_line = (ExpectedItem, and_(ExpectedItem.rma_pk == Inspection.rma_pk,
                                      ExpectedItem.line_no == 1))
-    any_line = (ExpectedItem, ExpectedItem.rma_pk == Inspection.rma_pk)
     operator = func.coalesce(Inspection.operator_id, NO_OPERATOR)
-    distinct = func.count(func.distinct(Inspection.id))
     issues: list[tuple[str, Any]] = [
         # EXISTS per inspection (ix_scan_inspection_id): an hour has a few dozen inspections,
         # while scope.wrong_item()'s IN list would collect every mismatch scan ever
@@ -189,25 +198,64 @@ def _selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
         dim("all", (blank, blank, blank), measures=(completed, flagged, zero, zero)),
         dim("reason", (func.coalesce(ReturnAuthorization.reason, UNEXPECTED), blank, blank),
             joins=(rma,)),
-        dim("grade", (Inspection.grade, blank, blank), Inspection.grade.is_not(None)),
-        dim("disposition", (Inspection.disposition, blank, blank),
-            Inspection.disposition.is_not(None)),
         dim("station", (Inspection.station_id, blank, blank),
             measures=(completed, zero, zero, zero)),
         dim("operator", (operator, blank, blank), measures=(completed, flagged, overridden, zero)),
-        dim("refund", (Inspection.recommendation, sqlexpr.refund_state(dialect), blank),
-            Inspection.recommendation.is_not(None)),
         *(dim("issue", (literal(name), blank, blank), condition, group=())
           for name, condition in issues),
-        dim("category", (ExpectedItem.category, blank, blank), ExpectedItem.id.is_not(None),
-            joins=(any_line,), inspections=distinct),
-        dim("sku", (ExpectedItem.sku, func.max(ExpectedItem.category), blank),
-            ExpectedItem.id.is_not(None), joins=(any_line,), inspections=distinct,
-            measures=(zero, zero, zero, func.sum(ExpectedItem.quantity)),
-            group=(ExpectedItem.sku,)),
         dim("grading", (operator, func.coalesce(ExpectedItem.category, NO_CATEGORY),
                         Inspection.grade), Inspection.grade.is_not(None), joins=(first_line,)),
     ]
+
+
+def _unit_selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
+    """One SELECT per unit dimension over the units of inspections received in [start, end)."""
+    U = InspectionUnit
+    hour = hour_of(dialect, Inspection.received_at)
+    blank = literal("")
+    missing = literal("missing")
+
+    def or_missing(column: Any) -> Any:
+        return case((U.kind == "missing", missing), else_=column)
+
+    def dim(name: str, keys: tuple[Any, Any, Any], *where: Any,
+            group: tuple[Any, ...] | None = None) -> Select[Any]:
+        grouped = group if group is not None else tuple(k for k in keys if k is not blank)
+        return (select(hour.label("hour"), literal(name).label("dim"),
+                       *(cast(k, String).label(f"k{i}") for i, k in enumerate(keys)),
+                       func.count(func.distinct(U.inspection_id)), literal(0), literal(0),
+                       literal(0), func.count(U.id))
+                .select_from(U).join(Inspection, Inspection.id == U.inspection_id)
+                .where(Inspection.received_at >= start, Inspection.received_at < end, *where)
+                .group_by(hour, *grouped))
+
+    return [
+        dim("unit_grade", (U.grade, blank, blank), U.grade.is_not(None)),
+        dim("unit_disposition", (or_missing(U.disposition), blank, blank),
+            or_missing(U.disposition).is_not(None)),
+        dim("unit_refund", (or_missing(U.recommendation), sqlexpr.refund_state(dialect), blank),
+            or_missing(U.recommendation).is_not(None)),
+        dim("unit_category", (U.category, blank, blank), U.category != ""),
+        dim("unit_sku", (U.sku, func.max(U.category), blank), U.sku.is_not(None), U.sku != "",
+            group=(U.sku,)),
+    ]
+
+
+def has_units(session: Session) -> bool:
+    """Whether inspection_unit exists (not yet while migrations 0004 / 0005 rebuild)."""
+    return sa_inspect(session.connection()).has_table(InspectionUnit.__tablename__)
+
+
+def units_ready(session: Session) -> bool:
+    return session.execute(select(AnalyticsHour.hour).where(AnalyticsHour.dim == UNITS_READY)
+                           .limit(1)).first() is not None
+
+
+def _mark_units_ready(session: Session) -> None:
+    if has_units(session) and not units_ready(session):
+        session.execute(insert(AnalyticsHour).values(
+            dim=UNITS_READY, hour=EPOCH, key="", key2="", key3="",
+            **dict.fromkeys(MEASURES, 0)))
 
 
 def refresh(session: Session, start: datetime, end: datetime) -> None:
@@ -229,7 +277,8 @@ def _recompute_hours(session: Session, start: datetime, end: datetime) -> None:
                                                 AnalyticsHour.hour >= start,
                                                 AnalyticsHour.hour < end))
     columns = [getattr(AnalyticsHour, c) for c in COLUMNS]
-    for stmt in _selects(dialect, start, end):
+    units = _unit_selects(dialect, start, end) if has_units(session) else []
+    for stmt in [*_selects(dialect, start, end), *units]:
         session.execute(insert(AnalyticsHour).from_select(columns, stmt))
 
 
@@ -296,12 +345,13 @@ def rebuild(session: Session) -> int:
     session.execute(delete(AnalyticsHour))
     if first is not None:  # hour rows, then day and month rows over the whole span
         refresh(session, first, last + timedelta(hours=1))
+    _mark_units_ready(session)
     return int(session.execute(select(func.count()).select_from(AnalyticsHour)).scalar_one())
 
 
 def union_query(dialect: str, start: datetime, end: datetime) -> Any:
     """All dimensions as one statement (for checks and EXPLAIN)."""
-    return union_all(*_selects(dialect, start, end))
+    return union_all(*_selects(dialect, start, end), *_unit_selects(dialect, start, end))
 
 
 # -- keeping it current ----------------------------------------------------------------------
@@ -349,6 +399,9 @@ def refresh_dirty(session: Session) -> int:
     ordered = dirty_hours(session)
     if not ordered:
         return 0
+    # the first recount into an empty rollup writes every dim, the unit ones included
+    empty = session.execute(select(AnalyticsHour.hour).where(
+        AnalyticsHour.dim.not_in([DIRTY, UNITS_READY])).limit(1)).first() is None
     if session.get_bind().dialect.name == "postgresql":
         # Month locks, then hour locks, always in that order (no deadlock between refreshers).
         for at in [*sorted({floor_month(h) for h in ordered}), *ordered]:
@@ -362,4 +415,6 @@ def refresh_dirty(session: Session) -> int:
         refresh(session, ordered[0], ordered[-1] + timedelta(hours=1))
     session.execute(delete(AnalyticsHour).where(AnalyticsHour.dim == DIRTY,
                                                 AnalyticsHour.hour.in_(ordered)))
+    if empty:
+        _mark_units_ready(session)
     return len(ordered)

@@ -36,11 +36,13 @@ class Scope:
     #: Let counts come from the hourly rollup when it answers exactly (hourly.usable); False
     #: forces the direct queries on the inspections (tests compare the two).
     rollup: bool = True
+    #: The rollup also holds the unit dims (rollup.UNITS_READY): unit views may read it too.
+    unit_rollup: bool = True
 
     @classmethod
     def of(cls, session: Session, filters: Filters, zone: ZoneInfo | str,
            now: datetime | None = None) -> Scope:
-        from station.analytics.rollup import DIRTY
+        from station.analytics.rollup import DIRTY, units_ready
 
         dialect = session.get_bind().dialect.name
         tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
@@ -48,7 +50,8 @@ class Scope:
         # direct queries answer, so a reader that skipped the refresh still gets exact numbers.
         stale = session.execute(select(AnalyticsHour.hour).where(AnalyticsHour.dim == DIRTY)
                                 .limit(1)).first() is not None
-        return cls(filters, tz, dialect, now or datetime.now(UTC), rollup=not stale)
+        return cls(filters, tz, dialect, now or datetime.now(UTC), rollup=not stale,
+                   unit_rollup=not stale and units_ready(session))
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:

@@ -163,9 +163,13 @@ def by_reason(session: Session, scope: Scope) -> list[Share]:
                    joined=(ReturnAuthorization, ReturnAuthorization.id == Inspection.rma_pk))
 
 
-def _units(session: Session, scope: Scope, keys: Sequence[Any], *where: Any,
+def _units(session: Session, scope: Scope, dim: str, keys: Sequence[Any], *where: Any,
            top: int | None = None) -> list[tuple[Any, ...]]:
-    """(keys..., units) over the units of the parcels in scope, biggest first (one GROUP BY)."""
+    """(keys..., units) over the units of the parcels in scope, biggest first: from the
+    rollup's ``dim`` when it answers, else one GROUP BY over inspection_unit."""
+    if hourly.usable(scope, units=True):
+        return [r[:-1] for r in hourly.unit_totals(session, scope, dim, top,
+                                                    by=(hourly.H.key, hourly.H.key2)[:len(keys)])]
     n = func.count(U.id)
     stmt = (select(*keys, n).select_from(U).join(Inspection, Inspection.id == U.inspection_id)
             .where(*scope.unit_conditions(), *where).group_by(*keys).order_by(n.desc(), *keys))
@@ -181,25 +185,35 @@ def _or_missing(column: Any) -> Any:
 
 def by_grade(session: Session, scope: Scope) -> list[Share]:
     """Graded units per grade (A..D); missing units have none."""
-    rows = _units(session, scope, (U.grade,), U.grade.is_not(None))
+    rows = _units(session, scope, "unit_grade", (U.grade,), U.grade.is_not(None))
     return sorted((Share(str(r[0]), int(r[1])) for r in rows), key=lambda s: s.key)
 
 
 def by_disposition(session: Session, scope: Scope) -> list[Share]:
     """Where the units went; units that never came count as 'missing'."""
     key = _or_missing(U.disposition)
-    rows = _units(session, scope, (key,), key.is_not(None))
+    rows = _units(session, scope, "unit_disposition", (key,), key.is_not(None))
     return [Share(str(r[0]), int(r[1])) for r in rows]
 
 
 def by_category(session: Session, scope: Scope, top: int = 10) -> list[Share]:
     """Units per product category (each unit's own; units of no known category left out)."""
-    rows = _units(session, scope, (U.category,), U.category != "", top=top)
+    rows = _units(session, scope, "unit_category", (U.category,), U.category != "", top=top)
     return [Share(str(r[0]), int(r[1])) for r in rows]
 
 
 def by_sku(session: Session, scope: Scope, top: int = 10) -> list[ProductRank]:
     """The most returned products: units per SKU (and in how many parcels), biggest first."""
+    if hourly.usable(scope, units=True):
+        H = hourly.H
+        units = func.sum(H.units)
+        ranked = session.execute(
+            select(H.key, func.max(H.key2), func.sum(H.inspections), units)
+            .where(*hourly.in_range(scope, "unit_sku")).group_by(H.key)
+            .order_by(units.desc(), H.key).limit(top)).all()
+        described = hourly.sku_descriptions(session, [str(r[0]) for r in ranked])
+        return [ProductRank(str(r[0]), described[str(r[0])], str(r[1] or ""), int(r[2]),
+                            int(r[3])) for r in ranked]
     n = func.count(U.id)
     stmt = (select(U.sku, func.max(ExpectedItem.description), func.max(U.category),
                    func.count(func.distinct(U.inspection_id)), n)
@@ -241,7 +255,8 @@ def refund_outcomes(session: Session, scope: Scope) -> list[RefundOutcome]:
     """Units per recommendation ('missing' for units that never came) x what the parcel's
     refund flow did ('none' = not reported yet)."""
     key = _or_missing(U.recommendation)
-    rows = _units(session, scope, (key, sqlexpr.refund_state(scope.dialect)), key.is_not(None))
+    rows = _units(session, scope, "unit_refund", (key, sqlexpr.refund_state(scope.dialect)),
+                  key.is_not(None))
     return sorted((RefundOutcome(str(r[0]), str(r[1]), int(r[2])) for r in rows),
                   key=lambda o: (o.recommendation, o.refund))
 
