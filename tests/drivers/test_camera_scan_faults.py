@@ -33,6 +33,10 @@ class GlitchingCamera:
         with self._lock:
             self.bad.extend(frames)
 
+    def pending(self) -> int:
+        with self._lock:
+            return len(self.bad)
+
     def read(self) -> tuple[bool, npt.NDArray[np.uint8] | None]:
         ok, frame = self.camera.read()
         with self._lock:
@@ -68,11 +72,17 @@ def test_two_channel_and_16_bit_frames_are_skipped_and_decoding_goes_on(
             bad_frame_limit=1000,
         ).start()
         try:
-            glitching.glitch(
-                np.zeros((360, 480, 2), np.uint8), np.zeros((360, 480), np.uint16),
-                np.zeros((360, 480, 3), np.uint16),
-            )
-            assert wait_for(lambda: source.stats.bad_frames >= 1, timeout_s=10)
+            bad = [np.zeros((360, 480, 2), np.uint8), np.zeros((360, 480), np.uint16),
+                   np.zeros((360, 480, 3), np.uint16)]
+
+            def decoder_saw_bad_frames() -> bool:
+                # the decoder takes the newest frame only: keep glitching until it met some
+                if glitching.pending() < 3:
+                    glitching.glitch(*bad)
+                return source.stats.bad_frames >= 1
+
+            assert wait_for(decoder_saw_bad_frames, timeout_s=10)
+            glitching.bad.clear()
             sim.present("96385074", Symbology.EAN8, module_px=3)
             assert scans.get(timeout=10).gtin == "00000096385074"
             assert source.alive

@@ -115,7 +115,7 @@ def decide_unit(inspection_id: str, unit_id: str) -> Response | tuple[str, int]:
     except DomainError as error:
         known = UNIT_ERRORS.get(error.code)
         flash(str(known) if known is not None else labels.error_message(error), "error")
-        status = 403 if error.code == "four_eyes" else 409 if error.code == "illegal_transition" \
+        status = 409 if error.code in ("four_eyes", "illegal_transition") \
             else 400
         return case_page(inspection_id), status
     flash(_("Unit decision recorded."), "success")
