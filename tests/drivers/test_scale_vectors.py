@@ -2,49 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import pytest
 
 from drivers.scale import mt_sics, nci_scp01, toledo8213
-from drivers.scale.reading import ProtocolError, Reading, ScaleStatus
+from drivers.scale.reading import ScaleStatus
+from tests.drivers.scale_vectors import Bad, W, check, counts
 
 OK, OVER, UNDER, BUSY = ScaleStatus.OK, ScaleStatus.OVERLOAD, ScaleStatus.UNDERLOAD, ScaleStatus.BUSY
 ACK, CMD_ERR = ScaleStatus.ACKNOWLEDGED, ScaleStatus.COMMAND_ERROR
 ZERO_ERR, TARE_ERR, FAULT = ScaleStatus.ZERO_ERROR, ScaleStatus.TARE_ERROR, ScaleStatus.FAULT
-
-
-@dataclass(frozen=True)
-class W:
-    """What the parser must make of a frame (``unit`` checked when given)."""
-
-    weight_mg: int | None
-    stable: bool = True
-    status: ScaleStatus = OK
-    net: bool = False
-    tare_mg: int | None = None
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
-class Bad:
-    """The frame is refused with a ProtocolError whose message contains ``says``."""
-
-    says: str
-
-
-def check(parse: Callable[[bytes], Reading], frame: bytes, want: W | Bad) -> None:
-    """``parse(frame)`` gives the reading ``want`` describes, or the refusal it names."""
-    if isinstance(want, Bad):
-        with pytest.raises(ProtocolError, match=want.says):
-            parse(frame)
-        return
-    reading = parse(frame)
-    got = (reading.weight_mg, reading.stable, reading.status, reading.net, reading.tare_mg)
-    assert got == (want.weight_mg, want.stable, want.status, want.net, want.tare_mg), reading
-    if want.unit is not None:
-        assert reading.unit_seen == want.unit
 
 
 # -- Mettler Toledo MT-SICS ---------------------------------------------------------------------
@@ -115,8 +81,8 @@ def test_mt_sics_vectors(frame: bytes, want: W | Bad, source: str) -> None:
 
 
 def test_mt_sics_has_at_least_ten_vectors_of_each_kind() -> None:
-    assert sum(isinstance(w, W) for _, w, _ in MT_SICS) >= 10
-    assert sum(isinstance(w, Bad) for _, w, _ in MT_SICS) >= 10
+    readings, refusals = counts(MT_SICS)
+    assert readings >= 10 and refusals >= 10
 
 
 # -- Toledo 8213 --------------------------------------------------------------------------------
@@ -227,5 +193,5 @@ def test_nci_scp01_vectors(frame: bytes, want: W | Bad, source: str) -> None:
 
 
 def test_nci_has_at_least_ten_vectors_of_each_kind() -> None:
-    assert sum(isinstance(w, W) for _, w, _ in NCI) >= 10
-    assert sum(isinstance(w, Bad) for _, w, _ in NCI) >= 10
+    readings, refusals = counts(NCI)
+    assert readings >= 10 and refusals >= 10

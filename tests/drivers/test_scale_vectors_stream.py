@@ -2,51 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import pytest
 
 from drivers.scale import cas, generic_stream, hid
-from drivers.scale.reading import ProtocolError, Reading, ScaleStatus
+from drivers.scale.reading import ScaleStatus
+from tests.drivers.scale_vectors import Bad, W, check, counts
 
 OK, OVER, UNDER = ScaleStatus.OK, ScaleStatus.OVERLOAD, ScaleStatus.UNDERLOAD
-
-
-@dataclass(frozen=True)
-class W:
-    """What the parser must make of a frame (``unit`` checked when given)."""
-
-    weight_mg: int | None
-    stable: bool = True
-    status: ScaleStatus = OK
-    net: bool = False
-    stable_known: bool = True
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
-class Bad:
-    """The frame is refused with a ProtocolError whose message contains ``says``."""
-
-    says: str
-
-
-def check(parse: Callable[[bytes], Reading], frame: bytes, want: W | Bad) -> None:
-    """``parse(frame)`` gives the reading ``want`` describes, or the refusal it names."""
-    if isinstance(want, Bad):
-        with pytest.raises(ProtocolError, match=want.says):
-            parse(frame)
-        return
-    reading = parse(frame)
-    got = (reading.weight_mg, reading.stable, reading.status, reading.net, reading.stable_known)
-    assert got == (want.weight_mg, want.stable, want.status, want.net, want.stable_known), reading
-    if want.unit is not None:
-        assert reading.unit_seen == want.unit
-
-
-def counts(table: list[tuple[bytes, W | Bad, str]]) -> tuple[int, int]:
-    return sum(isinstance(w, W) for _, w, _ in table), sum(isinstance(w, Bad) for _, w, _ in table)
 
 
 # -- CAS CI-600D --------------------------------------------------------------------------------
