@@ -130,8 +130,8 @@ def checklist_answers(checklist: Checklist) -> dict[str, tuple[str, str | None]]
 
 def evaluate(
     inspection: Inspection, policy: Policy, settings: ReturnSettings, now: datetime
-) -> tuple[list[Verdict], Decision]:
-    """Every verification verdict and the parcel's policy decision as the inspection stands."""
+) -> tuple[list[Verdict], PolicyInput, Decision]:
+    """Every verification verdict, the parcel as a policy input, and the parcel's decision."""
     lines = expected_lines(inspection)
     scans = scanned_items(inspection.scans)
     rma = inspection.rma
@@ -150,7 +150,8 @@ def evaluate(
             no_reason_window_days=settings.no_reason_window_days,
             window_days=settings.default_window_days,
         )
-    return verdicts, evaluate_policy(policy, policy_input(inspection, verdicts))
+    parcel = policy_input(inspection, verdicts)
+    return verdicts, parcel, evaluate_policy(policy, parcel)
 
 
 def policy_input(inspection: Inspection, verdicts: list[Verdict]) -> PolicyInput:
@@ -178,40 +179,33 @@ def policy_input(inspection: Inspection, verdicts: list[Verdict]) -> PolicyInput
     )
 
 
-def apply_decision(inspection: Inspection, decision: Decision,
-                   totals: dict[str, Any] | None = None,
-                   units: Sequence[InspectionUnit] = ()) -> None:
-    """Store the proposal on the inspection: the parcel's rules, and its units' totals."""
-    inspection.grade = decision.grade.value
-    inspection.disposition = decision.disposition.value
-    inspection.recommendation = decision.recommendation.value
-    inspection.deduction_pct = decision.deduction_pct
-    inspection.decision = decision.to_dict()
-    inspection.policy_version = decision.policy_version
+def apply_decision(inspection: Inspection, decision: Decision, totals: dict[str, Any],
+                   units: Sequence[InspectionUnit]) -> None:
+    """Store the proposal: the parcel's rules and flags, its units' totals and their reasons."""
     standing = [f for f in inspection.flags if f in ("unexpected_parcel", "manual_weight")]
     unit_flags = {f for u in units for f in u.flags}
     inspection.flags = sorted({*standing, *decision.flag_reasons, *unit_flags})
-    if totals is not None:
-        inspection.grade = totals["grade"]
-        inspection.disposition = totals["disposition"]
-        inspection.recommendation = totals["recommendation"]
-        inspection.deduction_pct = totals["deduction_pct"]
-        explanation = list(decision.explanation)
-        fired = list(decision.fired_rules)
-        for unit in units:
-            for rule, text in zip(unit.decision.get("fired_rules", []),
-                                  unit.decision.get("explanation", []), strict=False):
-                if rule not in fired:
-                    fired.append(rule)
-                    explanation.append(text)
-        inspection.decision = {**decision.to_dict(), "grade": totals["grade"],
-                               "disposition": totals["disposition"],
-                               "recommendation": totals["recommendation"],
-                               "deduction_pct": totals["deduction_pct"],
-                               "flag": bool(inspection.flags),
-                               "flag_reasons": list(inspection.flags),
-                               "fired_rules": fired, "explanation": explanation,
-                               "totals": totals}
+    inspection.grade = totals["grade"]
+    inspection.disposition = totals["disposition"]
+    inspection.recommendation = totals["recommendation"]
+    inspection.deduction_pct = totals["deduction_pct"]
+    inspection.policy_version = decision.policy_version
+    explanation = list(decision.explanation)
+    fired = list(decision.fired_rules)
+    for unit in units:
+        for rule, text in zip(unit.decision.get("fired_rules", []),
+                              unit.decision.get("explanation", []), strict=False):
+            if rule not in fired:
+                fired.append(rule)
+                explanation.append(text)
+    inspection.decision = {**decision.to_dict(), "grade": totals["grade"],
+                           "disposition": totals["disposition"],
+                           "recommendation": totals["recommendation"],
+                           "deduction_pct": totals["deduction_pct"],
+                           "flag": bool(inspection.flags),
+                           "flag_reasons": list(inspection.flags),
+                           "fired_rules": fired, "explanation": explanation,
+                           "totals": totals}
 
 
 def apply_override(inspection: Inspection, override: dict[str, Any], policy: Policy) -> None:

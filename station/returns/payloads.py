@@ -6,6 +6,7 @@ from typing import Any
 
 from station.db.models import Inspection, Photo
 from station.returns.unit_outcomes import unit_data
+from station.returns.units import photos_of
 
 
 def photo_link(public_url: str, photo_id: str) -> str:
@@ -28,7 +29,7 @@ def event_data(inspection: Inspection, public_url: str = "") -> dict[str, Any]:
     rma = inspection.rma
     decision = inspection.decision or {}
     units = [
-        unit_data(unit, [_photo(public_url, p) for p in inspection.photos if p.unit_id == unit.id])
+        unit_data(unit, [_photo(public_url, p) for p in photos_of(inspection, unit)])
         for unit in inspection.units
     ]
     totals = decision.get("totals")

@@ -21,7 +21,6 @@ from station.returns.errors import DomainError
 from station.returns.rules.types import Verdict
 from station.vocabulary import (
     FunctionTest,
-    Grade,
     Recommendation,
     ReturnReason,
     UnitKind,
@@ -45,8 +44,10 @@ class UnitOutcome:
 
 def unit_refund(price_minor: int | None, recommendation: str | None, deduction: int) -> int | None:
     """The refund (minor units) one unit earns; None while a supervisor must decide."""
-    if recommendation in (Recommendation.DENY, None) or price_minor is None:
-        return 0 if recommendation == Recommendation.DENY else None
+    if recommendation == Recommendation.DENY:
+        return 0
+    if price_minor is None:
+        return None
     if recommendation in (Recommendation.FULL_REFUND, Recommendation.EXCHANGE):
         return price_minor
     if recommendation == Recommendation.PARTIAL_REFUND:
@@ -176,7 +177,3 @@ def unit_data(unit: InspectionUnit, photos: list[dict[str, Any]]) -> dict[str, A
         "photos": photos,
     }
 
-
-def grade_rank(grade: Grade | str) -> int:
-    """0 for A ... 3 for D."""
-    return _GRADE_ORDER.index(str(grade))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from station.db.models import ExpectedItem, Inspection, InspectionUnit, Photo, Scan
+from station.db.types import new_id
 from station.vocabulary import UnitKind
 
 
@@ -85,35 +86,33 @@ def sync_units(session: Session, inspection: Inspection) -> list[InspectionUnit]
     A dropped unit's photos stay with the parcel (their ``unit_id`` is cleared), never deleted.
     """
     slots = _slots(inspection)
-    existing = {_key(u): u for u in inspection.units}
     wanted = {slot.key for slot in slots}
-    for key, unit in list(existing.items()):
-        if key not in wanted:
-            for photo in inspection.photos:
-                if photo.unit_id == unit.id:
-                    photo.unit_id = None
-            inspection.units.remove(unit)
-    session.flush()  # free the positions of dropped units before renumbering
-    units: list[InspectionUnit] = []
-    for unit in inspection.units:
-        unit.position = -unit.position if unit.position > 0 else unit.position
+    kept: dict[tuple[str, ...], InspectionUnit] = {}
+    for unit in list(inspection.units):
+        if _key(unit) in wanted:
+            kept[_key(unit)] = unit
+            unit.position = -unit.position  # out of the way of the renumbering below
+            continue
+        for photo in inspection.photos:
+            if photo.unit_id == unit.id:
+                photo.unit_id = None
+        inspection.units.remove(unit)
     session.flush()
+    units: list[InspectionUnit] = []
     for position, slot in enumerate(slots, start=1):
-        found = existing.get(slot.key)
-        if found is not None and found in inspection.units:
+        found = kept.get(slot.key)
+        if found is not None:
             unit = found
         else:
-            unit = InspectionUnit(inspection_id=inspection.id, checklist={}, decision={},
-                                  flags=[], review={}, deduction_pct=0)
+            unit = InspectionUnit(id=new_id(), inspection_id=inspection.id, checklist={},
+                                  decision={}, flags=[], review={}, deduction_pct=0)
             inspection.units.append(unit)
         unit.position = position
         _fill(unit, slot)
+        if slot.scan is not None:
+            slot.scan.unit_id = unit.id
         units.append(unit)
     session.flush()
-    for unit in units:
-        if unit.scan_id is not None:
-            scan = next(s for s in inspection.scans if s.id == unit.scan_id)
-            scan.unit_id = unit.id
     return units
 
 

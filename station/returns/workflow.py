@@ -441,9 +441,9 @@ class InspectionService:
             inspection = load(session, inspection_id)
             if inspection.state not in (S.CHECKLIST_DONE, S.GRADED):
                 raise IllegalTransition(inspection.id, inspection.state, S.GRADED)
-            verdicts, decision = grading.evaluate(inspection, self.policy, self.settings, utcnow())
+            verdicts, base, decision = grading.evaluate(inspection, self.policy, self.settings,
+                                                        utcnow())
             units = sync_units(session, inspection)
-            base = grading.policy_input(inspection, verdicts)
             outcomes = [decide_unit(u, base, self.policy, verdicts) for u in units]
             inspection.verdicts = [v.to_dict() for v in verdicts]
             grading.apply_decision(inspection, decision, parcel_totals(outcomes, decision), units)

@@ -108,10 +108,10 @@ def screen_context(inspection: Inspection, step: str) -> dict[str, Any]:
         "severities": [s.value for s in DefectSeverity],
         "function_tests": [f.value for f in FunctionTest],
         "grades": [g.value for g in Grade],
-        "sop_instructions": {
+        "sop_instructions": {  # only the checklist screen shows them
             u.id: sop.instructions for u in inspection.units
             if (sop := ctx.policy.sop_for(u.sku, u.category)) is not None and sop.instructions
-        },
+        } if step == "checklist" else {},
         "live": True,
     }
 
