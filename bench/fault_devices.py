@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from drivers.scale.profile import load_scale_profile, shipped_scale_profiles
@@ -25,6 +23,7 @@ from drivers.scanner.serial_source import SerialScannerSource
 from drivers.sim.scale import SimulatedScale
 from drivers.sim.scanner import SimulatedSerialScanner
 from drivers.state import DeviceState, DeviceStatus
+from tests.support.wait import wait_until
 
 PLACED_G = 1234.5
 TOLERANCE_MG = 600
@@ -69,15 +68,6 @@ def rss_kb() -> int:
     return 0
 
 
-def _wait(check: Callable[[], bool], timeout_s: float = WAIT_S) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.01)  # polling callbacks of a device thread
-    return check()
-
-
 def _near(reading: Reading) -> bool:
     return reading.weight_mg is not None and abs(reading.weight_mg - PLACED_G * 1000) <= TOLERANCE_MG
 
@@ -93,15 +83,16 @@ def scale_noise(path_name: str, noise: bytes) -> DeviceNoise:
         session = ScaleSession(profile, sim.port, name=f"noise-{path_name}",
                                on_reading=readings.append, on_status=statuses.append, retry_s=0.1)
         with session:
-            if not _wait(lambda: any(r.stable and _near(r) for r in readings)):
+            if not wait_until(lambda: any(r.stable and _near(r) for r in readings), WAIT_S):
                 return result
             threads, rss = threading.active_count(), rss_kb()
             mark, status_mark = len(readings), len(statuses)
             for start in range(0, len(noise), CHUNK):
                 sim.inject(noise[start:start + CHUNK])
             ended = len(readings)
-            result.recovered = _wait(lambda: any(r.stable and _near(r) for r in readings[ended:])
-                                     and session.status.state is DeviceState.READY)
+            result.recovered = wait_until(
+                lambda: any(r.stable and _near(r) for r in readings[ended:])
+                and session.status.state is DeviceState.READY, WAIT_S)
             result.error_shown = any(s.state is DeviceState.ERROR for s in statuses[status_mark:])
             result.bad_frames = session.bad_frames
             result.wrong_readings = sum(1 for r in readings[mark:]
@@ -120,14 +111,16 @@ def scanner_noise(noise: bytes) -> DeviceNoise:
         source = SerialScannerSource(sim.port, device="noise-scanner", on_scan=scans.append,
                                      on_status=statuses.append)
         with source:
-            if not _wait(lambda: source.status.state is DeviceState.READY):
+            if not wait_until(lambda: source.status.state is DeviceState.READY, WAIT_S):
                 return result
             threads, rss = threading.active_count(), rss_kb()
             for start in range(0, len(noise), CHUNK):
                 sim.send_raw(noise[start:start + CHUNK])
-            _wait(lambda: source.stats.garbage > 0 and not source.line_open)  # the noise ended
+            # the noise ended
+            wait_until(lambda: source.stats.garbage > 0 and not source.line_open, WAIT_S)
             sim.scan("RMA-2026-NOISE-1")
-            result.recovered = _wait(lambda: any(s.raw == "RMA-2026-NOISE-1" for s in scans))
+            result.recovered = wait_until(
+                lambda: any(s.raw == "RMA-2026-NOISE-1" for s in scans), WAIT_S)
             result.wrong_readings = sum(1 for s in scans if s.raw != "RMA-2026-NOISE-1")
             result.error_shown = source.stats.garbage > 0
             result.bad_frames = source.stats.garbage

@@ -46,6 +46,7 @@ from station.db.models import Inspection, OutboxEvent, Photo
 from station.evidence.integrity import check_all, repair, sweep
 from station.webhooks import admin
 from station.webhooks.dispatcher import Dispatcher
+from tests.support.wait import wait_until
 
 WORKER = [sys.executable, "-m", "bench.fault_worker"]
 ROUND_TIMEOUT_S = 60.0
@@ -117,11 +118,9 @@ def run_round(settings_json: str, journal: Path, rmas: int, rng: random.Random, 
                 raise RuntimeError(f"final worker failed: {err.decode(errors='replace')[-2000:]}")
             return
         target = before + rng.randint(0, 6)
-        deadline = time.monotonic() + ROUND_TIMEOUT_S
-        while len(read_journal(journal)) < target and proc.poll() is None:
-            if time.monotonic() > deadline:
-                raise RuntimeError("worker made no progress")
-            time.sleep(0.002)  # polling a file another process appends to
+        if not wait_until(lambda: len(read_journal(journal)) >= target or proc.poll() is not None,
+                          ROUND_TIMEOUT_S, interval_s=0.002):  # a file another process appends
+            raise RuntimeError("worker made no progress")
         time.sleep(rng.uniform(0, 0.03))  # the random point inside whatever runs now
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGKILL)

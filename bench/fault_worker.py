@@ -30,7 +30,7 @@ from station.policy import Checklist
 from station.returns.errors import DomainError
 from station.returns.intake import parse_rma, upsert_rma
 from station.returns.rules.types import ScannedItem
-from station.returns.states import InspectionState
+from station.returns.states import WORK_PATH, InspectionState
 from station.vocabulary import FunctionTest
 
 S = InspectionState
@@ -61,8 +61,7 @@ def photo(index: int, angle: str) -> bytes:
 
 def steps_done(inspection: Inspection, required: tuple[str, ...]) -> int:
     """How many journalled steps the database shows for ``inspection``."""
-    order = [S.RECEIVED, S.WEIGHED, S.ITEMS_IDENTIFIED, S.PHOTOS_TAKEN, S.CHECKLIST_DONE,
-             S.GRADED, S.COMPLETED]
+    order = [*WORK_PATH, S.COMPLETED]
     state = S(inspection.state)
     reached = order.index(state) if state in order else len(order) - 1
     done = 1  # received

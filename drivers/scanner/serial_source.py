@@ -65,11 +65,6 @@ class LineFramer:
         return had
 
     @property
-    def pending_bytes(self) -> int:
-        """Bytes of a line not yet terminated."""
-        return len(self._buffer)
-
-    @property
     def skipping(self) -> bool:
         """True while the rest of an over-long line is being thrown away."""
         return self._discarding
