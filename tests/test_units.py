@@ -271,3 +271,14 @@ def default_policy_text() -> str:
     from importlib import resources
 
     return resources.files("station.policy").joinpath("default_policy.toml").read_text("utf-8")
+
+
+def test_a_scan_after_the_items_step_joins_the_units_and_answers_stay(ctx: StationContext) -> None:
+    seed_rma(ctx, "RMA-LATE", items=[line("1", HEADPHONES, "20.00", quantity=2)])
+    iid = to_photos(ctx, "RMA-LATE", [HEADPHONES], 400)
+    found, missing = units_of(ctx, iid)
+    ctx.inspections.record_unit_state(iid, found.id, "sealed", "op")
+    ctx.inspections.record_scan(iid, ScannedItem(raw=HEADPHONES, gtin=HEADPHONES), "op")
+    first, second = units_of(ctx, iid)
+    assert (first.id, first.state) == (found.id, "sealed")  # kept, with its answer
+    assert second.kind == "expected" and second.id != missing.id and second.scan_id

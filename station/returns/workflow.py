@@ -242,10 +242,9 @@ class InspectionService:
                 result=result,
                 scanned_at=utcnow(),
             )
-            session.add(scan)
+            inspection.scans.append(scan)
             session.flush()
             if inspection.state != S.WEIGHED:  # units exist already: the new scan joins them
-                session.refresh(inspection, ["scans"])
                 sync_units(session, inspection)
             self.steps.record(work, inspection, actor, "inspection.item_scanned", scan_id=scan.id,
                          raw=scan.raw, result=result, code=verdict.code)
