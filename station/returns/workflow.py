@@ -16,8 +16,8 @@ from station.policy.model import Policy
 from station.returns import grading
 from station.returns.errors import DomainError, IllegalTransition, NotFound
 from station.returns.identify import find_rma
-from station.returns.rules import match_item
 from station.returns.rules.types import ScannedItem
+from station.returns.scan_match import match_scan
 from station.returns.states import OPEN_STATES, InspectionState
 from station.returns.transitions import Transitions, load, require_open
 from station.returns.unit_outcomes import decide_unit, parcel_totals
@@ -216,19 +216,9 @@ class InspectionService:
             inspection = load(session, inspection_id)
             require_open(inspection, S.WEIGHED)
             self._inputs_changed(work, inspection, actor)
-            lines = grading.expected_lines(inspection)
-            verdict = match_item(item, lines)
+            found = match_scan(inspection, item, inspection.scans)
+            verdict, matched, result = found.verdict, found.item, found.result
             line_id = verdict.data.get("line_id") if verdict.ok else None
-            matched = next(
-                (row for row in (inspection.rma.items if inspection.rma else [])
-                 if row.line_id == line_id),
-                None,
-            )
-            if matched is None:
-                result = "mismatch"
-            else:
-                already = sum(1 for s in inspection.scans if s.matched_item_id == matched.id)
-                result = "extra" if already >= matched.quantity else "match"
             scan = Scan(
                 inspection_id=inspection.id,
                 raw=item.raw[:4096],
