@@ -6,19 +6,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from station.policy.inputs import Checklist, Decision, PolicyInput, severity_rank
-from station.policy.model import GradeCriteria, Policy, Sop, When
+from station.policy.model import GradeCriteria, Policy, RestockingFeeRule, Sop, When
 from station.vocabulary import (
     MERCHANT_FAULT_REASONS,
     DefectSeverity,
     Disposition,
     Grade,
     Recommendation,
+    UnitState,
 )
 
 #: Rule id recorded when the code-level guarantee (no deduction on merchant fault) steps in.
 MERCHANT_FAULT_GUARD_ID = "guard.merchant_fault_no_deduction"
 #: Rule id recorded when an undeclared (wrong or extra) item is held and escalated.
 UNDECLARED_GUARD_ID = "guard.undeclared_hold"
+#: Rule id recorded when a restocking-fee rule matched a merchant-fault reason and was refused.
+MERCHANT_FAULT_FEE_GUARD_ID = "guard.merchant_fault_no_restocking_fee"
+#: Recommendations a restocking fee may be charged on (never exchange, deny or escalate).
+FEE_RECOMMENDATIONS = frozenset({Recommendation.FULL_REFUND, Recommendation.PARTIAL_REFUND})
 #: Shopify value for an expected item that never arrived (reported by the workflow per line).
 SHOPIFY_MISSING = "MISSING"
 
@@ -151,6 +156,22 @@ def _first(rules: Sequence[tuple[When, str]], facts: _Facts) -> str:
     return next(value for when, value in rules if _holds(when, facts))
 
 
+def _restocking_fee_rule(policy: Policy, item: PolicyInput, facts: _Facts,
+                        recommendation: Recommendation) -> tuple[RestockingFeeRule | None, bool]:
+    """(the first fee rule that holds or None, whether the merchant-fault guard refused one).
+
+    Code-level guarantees: no fee unless the refund is full or partial, never for an undeclared
+    or a missing unit, never on a merchant-fault reason (the loader refuses such rules too).
+    """
+    if (recommendation not in FEE_RECOMMENDATIONS or item.undeclared
+            or item.unit_state is UnitState.MISSING):
+        return None, False
+    rule = next((r for r in policy.restocking_fees if _holds(r.when, facts)), None)
+    if rule is not None and item.reason in MERCHANT_FAULT_REASONS:
+        return None, True
+    return rule, False
+
+
 def evaluate(policy: Policy, item: PolicyInput, sop: Sop | None = None) -> Decision:
     """Grade, flag, dispose, recommend and map to platforms, in that order, from the policy.
 
@@ -212,6 +233,13 @@ def evaluate(policy: Policy, item: PolicyInput, sop: Sop | None = None) -> Decis
             fired.append(("refund.no_deduction_due", "No deduction is due for grade {grade} "
                           "with nothing missing, so the refund is full."))
 
+    fee_rule, fee_refused = _restocking_fee_rule(policy, item, facts, recommendation)
+    if fee_rule is not None:
+        fired.append((fee_rule.id, fee_rule.explain))
+    elif fee_refused:
+        fired.append((MERCHANT_FAULT_FEE_GUARD_ID, "Reason {reason} is the merchant's fault, so "
+                      "no restocking fee is charged."))
+
     platform_rules = policy.platform
     platform = {
         "shopify_disposition": _first([(r.when, r.value) for r in
@@ -236,6 +264,9 @@ def evaluate(policy: Policy, item: PolicyInput, sop: Sop | None = None) -> Decis
         "flag_reasons": ", ".join(flag_reasons) or "none",
         "worst_defect": item.checklist.worst_defect().value,
         "function_test": item.checklist.function_test.value,
+        "restocking_fee_pct": str(fee_rule.pct or 0) if fee_rule else "0",
+        "restocking_fee_fixed": f"{(fee_rule.fixed_minor or 0) / 100:.2f}" if fee_rule
+        else "0.00",
     }
     return Decision(
         grade=grade,
@@ -248,6 +279,10 @@ def evaluate(policy: Policy, item: PolicyInput, sop: Sop | None = None) -> Decis
         explanation=tuple(template.format_map(fields) for _, template in fired),
         policy_version=policy.version,
         platform=platform,
+        restocking_fee_rule=fee_rule.id if fee_rule else None,
+        restocking_fee_pct=(fee_rule.pct or 0) if fee_rule else 0,
+        restocking_fee_fixed_minor=(fee_rule.fixed_minor or 0) if fee_rule else 0,
+        restocking_fee_max_minor=fee_rule.max_minor if fee_rule else None,
     )
 
 

@@ -32,6 +32,12 @@ def severity_rank(severity: DefectSeverity) -> int:
     return SEVERITY_ORDER.index(severity)
 
 
+def fee_minor(price_minor: int, pct: int, fixed_minor: int, max_minor: int | None) -> int:
+    """A restocking fee in minor units: pct % of the price rounded half up, plus fixed, capped."""
+    fee = (max(price_minor, 0) * pct + 50) // 100 + fixed_minor
+    return fee if max_minor is None else min(fee, max_minor)
+
+
 @dataclass(frozen=True)
 class Checklist:
     """The operator's condition checklist for one item."""
@@ -84,6 +90,11 @@ class Decision:
     explanation: tuple[str, ...]
     policy_version: str
     platform: dict[str, str]
+    #: The restocking-fee rule that applies (None: no fee) and its terms.
+    restocking_fee_rule: str | None = None
+    restocking_fee_pct: int = 0
+    restocking_fee_fixed_minor: int = 0
+    restocking_fee_max_minor: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form (plain strings, ints, bools, lists, dicts)."""
@@ -98,4 +109,8 @@ class Decision:
             "explanation": list(self.explanation),
             "policy_version": self.policy_version,
             "platform": dict(self.platform),
+            "restocking_fee_rule": self.restocking_fee_rule,
+            "restocking_fee_pct": self.restocking_fee_pct,
+            "restocking_fee_fixed_minor": self.restocking_fee_fixed_minor,
+            "restocking_fee_max_minor": self.restocking_fee_max_minor,
         }

@@ -19,6 +19,7 @@ from station.policy.model import (
     LoopRule,
     Policy,
     RefundRule,
+    RestockingFeeRule,
     ShopifyRule,
     When,
 )
@@ -30,6 +31,7 @@ DEFAULT_POLICY_NAME = "default_policy.toml"
 EXPLAIN_FIELDS = frozenset({
     "grade", "reason", "disposition", "recommendation", "deduction_pct", "category",
     "failed", "missing_accessories", "flag_reasons", "worst_defect", "function_test",
+    "restocking_fee_pct", "restocking_fee_fixed",
 })
 
 #: Conditions not yet known at a stage (grade -> flags -> disposition -> refund -> platform).
@@ -37,6 +39,7 @@ _UNKNOWN_AT_STAGE = {
     "flag_rules": {"flagged", "disposition"},
     "disposition_rules": {"disposition"},
     "refund_rules": set(),
+    "restocking_fees": set(),
 }
 
 
@@ -79,7 +82,7 @@ def _could_be_merchant_fault(when: When) -> bool:
     return when.reason is None or bool(set(when.reason) & MERCHANT_FAULT_REASONS)
 
 
-AnyRule = FlagRule | DispositionRule | RefundRule
+AnyRule = FlagRule | DispositionRule | RefundRule | RestockingFeeRule
 AnyMapping = ShopifyRule | LoopRule | AmazonRule | CtiaRule | LoopOutcomeRule
 
 
@@ -88,6 +91,7 @@ def _rule_lists(policy: Policy) -> Sequence[tuple[str, Sequence[AnyRule]]]:
         ("flag_rules", policy.flag_rules),
         ("disposition_rules", policy.disposition_rules),
         ("refund_rules", policy.refund_rules),
+        ("restocking_fees", policy.restocking_fees),
     )
 
 
@@ -114,6 +118,13 @@ def semantic_problems(policy: Policy) -> list[str]:
                 problems.append(
                     f"{key}.recommendation: partial_refund could apply to a merchant-fault reason "
                     f"({', '.join(sorted(MERCHANT_FAULT_REASONS))}), which never gets a deduction;"
+                    " restrict the rule with when.reason or when.merchant_fault = false"
+                )
+            if (isinstance(rule, RestockingFeeRule) and (rule.pct or rule.fixed_minor)
+                    and _could_be_merchant_fault(when)):
+                problems.append(
+                    f"{key}.when: a restocking fee could apply to a merchant-fault reason "
+                    f"({', '.join(sorted(MERCHANT_FAULT_REASONS))}), which never pays one;"
                     " restrict the rule with when.reason or when.merchant_fault = false"
                 )
     for section, rules in (("disposition_rules", policy.disposition_rules),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from station.vocabulary import (
     DefectKind,
@@ -145,6 +145,30 @@ class RefundRule(PolicyModel):
     explain: Sentence
 
 
+class RestockingFeeRule(PolicyModel):
+    """The first restocking-fee rule whose conditions hold sets the fee of one unit.
+
+    The fee is ``pct`` % of the unit's price (rounded half up to the minor unit) plus
+    ``fixed_minor`` (minor units of the return's currency), at most ``max_minor``. A rule needs
+    ``pct``, ``fixed_minor`` or both; ``pct = 0`` with no ``fixed_minor`` is an exemption that
+    stops later rules. It is charged only on a full or partial refund, never on a merchant-fault
+    reason, a missing or an undeclared unit, and never makes a refund negative (code guards).
+    """
+
+    id: RuleId
+    when: When = Field(default_factory=When)
+    pct: Percent | None = None
+    fixed_minor: Count | None = None
+    max_minor: Count | None = None
+    explain: Sentence
+
+    @model_validator(mode="after")
+    def _has_an_amount(self) -> RestockingFeeRule:
+        if self.pct is None and self.fixed_minor is None:
+            raise ValueError("a restocking fee needs pct, fixed_minor or both")
+        return self
+
+
 class ShopifyRule(PolicyModel):
     """Shopify ReverseFulfillmentOrderDispositionType value (GraphQL Admin API enum)."""
 
@@ -218,6 +242,8 @@ class Policy(PolicyModel):
     flag_rules: tuple[FlagRule, ...] = ()
     disposition_rules: tuple[DispositionRule, ...] = Field(min_length=1)
     refund_rules: tuple[RefundRule, ...] = Field(min_length=1)
+    #: Tried in order after the refund rules; the first that holds sets the unit's fee.
+    restocking_fees: tuple[RestockingFeeRule, ...] = ()
     platform: Platform
     #: SOPs by "sku:<SKU>" or "category:<category>"; a SKU's SOP wins over its category's.
     sops: dict[Annotated[str, Field(pattern=r"^(sku|category):.+$")], Sop] = Field(

@@ -67,6 +67,7 @@ def event_data(inspection: Inspection, public_url: str = "") -> dict[str, Any]:
             "missing": totals.get("missing", 0),
             "undeclared": totals.get("undeclared", 0),
             "refund_total_minor": totals.get("refund_total_minor"),
+            "restocking_fee_total_minor": totals.get("restocking_fee_total_minor", 0),
             "price_total_minor": totals.get("price_total_minor"),
             "currency": rma.currency if rma else None,
             "auto_refund": bool(totals.get("auto_refund")),

@@ -5,6 +5,8 @@ checklist for every unit). A sealed unit skips the condition questions: it is gr
 intact, unopened and unused. A missing unit gets no grade: its share of the refund is denied.
 An undeclared unit is held for a supervisor (the policy's ``undeclared`` rules). The parcel's
 return-window and reason verdicts are given to each unit; its weight verdict stays its own.
+A unit's restocking fee (the policy's ``restocking_fees``) is kept in ``unit.decision``
+(``restocking_fee_minor``) and already subtracted from its ``refund_minor``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from station.db.models import InspectionUnit
 from station.policy import Checklist, Decision, Policy, PolicyInput
 from station.policy import evaluate as evaluate_policy
 from station.policy.evaluator import platform_for_missing_item
+from station.policy.inputs import fee_minor
 from station.returns.errors import DomainError
 from station.returns.rules.types import Verdict
 from station.vocabulary import (
@@ -42,17 +45,56 @@ class UnitOutcome:
     decision: Decision | None
 
 
-def unit_refund(price_minor: int | None, recommendation: str | None, deduction: int) -> int | None:
-    """The refund (minor units) one unit earns; None while a supervisor must decide."""
+_FEE_RECOMMENDATIONS = (Recommendation.FULL_REFUND.value, Recommendation.PARTIAL_REFUND.value)
+
+
+def unit_refund(price_minor: int | None, recommendation: str | None, deduction: int,
+                restocking_fee_minor: int = 0) -> int | None:
+    """The refund (minor units) one unit earns; None while a supervisor must decide.
+
+    price x (100 - deduction) %, rounded half up, less the restocking fee on a full or partial
+    refund (never below 0); an exchange is the price, a denial 0.
+    """
     if recommendation == Recommendation.DENY:
         return 0
     if price_minor is None:
         return None
-    if recommendation in (Recommendation.FULL_REFUND, Recommendation.EXCHANGE):
+    if recommendation == Recommendation.EXCHANGE:
         return price_minor
-    if recommendation == Recommendation.PARTIAL_REFUND:
-        return (price_minor * (100 - deduction) + 50) // 100
-    return None
+    if recommendation == Recommendation.FULL_REFUND:
+        refund = price_minor
+    elif recommendation == Recommendation.PARTIAL_REFUND:
+        refund = (price_minor * (100 - deduction) + 50) // 100
+    else:
+        return None
+    return max(0, refund - max(0, restocking_fee_minor))
+
+
+def restocking_fee(unit: InspectionUnit) -> int:
+    """The restocking fee (minor units) the unit pays under its decision's fee terms.
+
+    0 unless an expected unit with a price gets a full or partial refund and a fee rule applied;
+    never more than the refund before the fee, so the refund never turns negative.
+    """
+    decision = unit.decision or {}
+    if (unit.kind != UnitKind.EXPECTED or unit.price_minor is None
+            or not decision.get("restocking_fee_rule")
+            or unit.recommendation not in _FEE_RECOMMENDATIONS):
+        return 0
+    cap = decision.get("restocking_fee_max_minor")
+    due = fee_minor(unit.price_minor, int(decision.get("restocking_fee_pct") or 0),
+                    int(decision.get("restocking_fee_fixed_minor") or 0),
+                    None if cap is None else int(cap))
+    before = unit_refund(unit.price_minor, unit.recommendation, unit.deduction_pct) or 0
+    return max(0, min(due, before))
+
+
+def refund_unit(unit: InspectionUnit) -> None:
+    """Set the unit's refund and keep the restocking fee it pays on ``unit.decision``."""
+    fee = restocking_fee(unit)
+    unit.refund_minor = unit_refund(unit.price_minor, unit.recommendation, unit.deduction_pct,
+                                    fee)
+    unit.decision = {**(unit.decision or {}), "restocking_fee_minor": fee}
 
 
 def unit_checklist(unit: InspectionUnit, parcel_checklist: Checklist) -> Checklist:
@@ -75,7 +117,8 @@ def decide_unit(unit: InspectionUnit, base: PolicyInput, policy: Policy,
         unit.flags = ["missing"]
         unit.decision = {"recommendation": "deny", "platform": platform_for_missing_item(),
                          "explanation": ["The unit was not in the parcel: its share is denied."],
-                         "fired_rules": ["unit.missing"], "flag_reasons": ["missing"]}
+                         "fired_rules": ["unit.missing"], "flag_reasons": ["missing"],
+                         "restocking_fee_minor": 0}
         return UnitOutcome(unit, None)
     checklist = unit_checklist(unit, base.checklist)
     state = UnitState(unit.state) if unit.state else None
@@ -99,10 +142,15 @@ def decide_unit(unit: InspectionUnit, base: PolicyInput, policy: Policy,
     unit.disposition = decision.disposition.value
     unit.recommendation = decision.recommendation.value
     unit.deduction_pct = decision.deduction_pct
-    unit.refund_minor = unit_refund(unit.price_minor, unit.recommendation, unit.deduction_pct)
     unit.flags = list(decision.flag_reasons)
     unit.decision = decision.to_dict()
+    refund_unit(unit)
     return UnitOutcome(unit, decision)
+
+
+def unit_fee(unit: InspectionUnit) -> int:
+    """The restocking fee stored on the unit's decision (0 for rows from before fees)."""
+    return int((unit.decision or {}).get("restocking_fee_minor") or 0)
 
 
 def _worst(grades: list[str]) -> str | None:
@@ -141,6 +189,7 @@ def parcel_totals(outcomes: list[UnitOutcome], parcel: Decision) -> dict[str, An
         "recommendation": recommendation,
         "deduction_pct": max(0, min(100, deduction)),
         "refund_total_minor": refund_total,
+        "restocking_fee_total_minor": sum(unit_fee(u) for u in units),
         "price_total_minor": total_price if priced else None,
         "auto_refund": clean,
         "units": len(units),
@@ -170,6 +219,7 @@ def unit_data(unit: InspectionUnit, photos: list[dict[str, Any]]) -> dict[str, A
         "deduction_pct": unit.deduction_pct,
         "price_minor": unit.price_minor,
         "refund_minor": unit.refund_minor,
+        "restocking_fee_minor": unit_fee(unit),
         "flags": list(unit.flags),
         "platform": decision.get("platform", {}),
         "fired_rules": decision.get("fired_rules", []),

@@ -103,6 +103,8 @@ class UnitOut(Strict):
     deduction_pct: int
     price_minor: int | None = Field(description="Unit price in minor units of the RMA currency")
     refund_minor: int | None = Field(description="Refund this unit earns; null: a person decides")
+    restocking_fee_minor: int = Field(0, description="Restocking fee already subtracted from "
+                                      "refund_minor (minor units; 0: none)")
     flags: list[str]
     platform: dict[str, str] = Field(description="shopify_disposition, loop_condition, "
                                      "loop_outcome, amazon_condition, ctia_grade")
@@ -118,6 +120,7 @@ class Totals(Strict):
     missing: int
     undeclared: int
     refund_total_minor: int | None
+    restocking_fee_total_minor: int = Field(0, description="Sum of the units' restocking fees")
     price_total_minor: int | None
     currency: str | None
     auto_refund: bool = Field(description="Every unit clean: the refund may run without a person")
