@@ -59,7 +59,14 @@ def photo(index: int, angle: str) -> bytes:
     return bytes(data)
 
 
-def steps_done(inspection: Inspection, required: tuple[str, ...]) -> int:
+def photo_count(ctx: StationContext, inspection: Inspection) -> int:
+    """How many photos the parcel and its units need in all."""
+    service = ctx.inspections
+    return len(service.required_angles(inspection)) + sum(
+        len(service.unit_angles(u)) for u in inspection.units)
+
+
+def steps_done(inspection: Inspection, required: int) -> int:
     """How many journalled steps the database shows for ``inspection``."""
     order = [*WORK_PATH, S.COMPLETED]
     state = S(inspection.state)
@@ -68,7 +75,7 @@ def steps_done(inspection: Inspection, required: tuple[str, ...]) -> int:
     done += int(reached >= 1)  # weighed
     done += min(len(inspection.scans), 1)
     done += int(reached >= 2)  # items finished
-    done += min(len({p.angle for p in inspection.photos}), len(required))
+    done += min(len({p.angle for p in inspection.photos}), required)
     done += int(reached >= 3) + int(reached >= 4) + int(reached >= 5) + int(reached >= 6)
     return done
 
@@ -101,12 +108,12 @@ def next_step(ctx: StationContext, inspection: Inspection, index: int
     if state is S.WEIGHED:
         return "items_done", lambda: service.finish_items(iid, "fault")
     if state is S.ITEMS_IDENTIFIED:
-        taken = {p.angle for p in inspection.photos}
-        missing = [a for a in service.required_angles(inspection) if a not in taken]
-        if missing:
-            angle = missing[0]
+        needed = service.photos_needed(inspection)
+        if needed:
+            unit, angle = needed[0]
             return f"photo:{angle}", lambda: service.add_photo(
-                iid, photo(index, angle), angle=angle, width=160, height=120, actor="fault")
+                iid, photo(index, angle), angle=angle, width=160, height=120, actor="fault",
+                unit_id=unit.id if unit is not None else None)
         return "photos_done", lambda: service.finish_photos(iid, "fault")
     if state is S.PHOTOS_TAKEN:
         return "checklist", lambda: service.record_checklist(
@@ -155,7 +162,7 @@ def main(argv: list[str]) -> int:
     try:
         found = ctx.inspections.open_inspection(BENCH)
         if found is not None:
-            required = ctx.inspections.required_angles(found)
+            required = photo_count(ctx, found)
             journal.write(ev="resume", inspection=found.id, state=found.state,
                           steps=steps_done(found, required))
         for index in range(count):

@@ -236,13 +236,15 @@ def _walk(ctx: StationContext, bench: DemoBench, rma: dict[str, Any], station_id
     )
     say(f"  -> {result.result}: {result.detail}")
     service.finish_items(inspection.id, "demo")
-    angles = service.required_angles(service.get(inspection.id))
-    say(f"5. Photos for category {item['category']}: {', '.join(angles)}")
-    for angle in angles:
+    needed = service.photos_needed(service.get(inspection.id))
+    say(f"5. Photos for category {item['category']}: "
+        + ", ".join(angle if unit is None else f"{angle} (item {unit.position})"
+                    for unit, angle in needed))
+    for unit, angle in needed:
         still = bench.photo(f"{item['sku']} {angle}")
         photo = service.add_photo(
             inspection.id, still.jpeg, angle=angle, width=still.width_px, height=still.height_px,
-            actor="demo", camera="sim-camera",
+            actor="demo", camera="sim-camera", unit_id=unit.id if unit is not None else None,
             quality={"sharpness": still.metrics.sharpness, "problems": list(still.problems)},
         )
         say(f"  {angle}: {still.width_px}x{still.height_px}, {photo.size_bytes} bytes, "

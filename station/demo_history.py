@@ -60,9 +60,11 @@ def seed_history(ctx: StationContext, say: Printer) -> int:
         service.record_scan(inspection.id, ScannedItem(raw=gtin, gtin=gtin.zfill(14), serial=serial),
                             "demo", symbology="ean13", source="scanner")
         service.finish_items(inspection.id, "demo")
-        for number, angle in enumerate(service.required_angles(service.get(inspection.id))):
+        needed = service.photos_needed(service.get(inspection.id))
+        for number, (unit, angle) in enumerate(needed):
             service.add_photo(inspection.id, product_photo(f"{item['sku']} {angle}", index * 10 + number),
-                              angle=angle, width=1280, height=720, actor="demo", camera="sim-camera")
+                              angle=angle, width=1280, height=720, actor="demo", camera="sim-camera",
+                              unit_id=unit.id if unit is not None else None)
         service.finish_photos(inspection.id, "demo")
         defects = {DefectKind.SCRATCHES: defect} if defect else {}
         service.record_checklist(inspection.id, Checklist(

@@ -52,6 +52,16 @@ def jpeg(seed: int = 0) -> bytes:
     return product_photo(f"photo {seed}", seed=seed, size=(320, 200))
 
 
+def photograph(ctx: StationContext, inspection_id: str) -> int:
+    """Take every photo the parcel and its units still need; returns how many were taken."""
+    service = ctx.inspections
+    needed = service.photos_needed(service.get(inspection_id))
+    for index, (unit, angle) in enumerate(needed):
+        service.add_photo(inspection_id, jpeg(index), angle=angle, width=320, height=200,
+                          actor="op", unit_id=unit.id if unit is not None else None)
+    return len(needed)
+
+
 def walk_to_graded(ctx: StationContext, label: str = "TRKRMA-1001", weight_g: int = 550,
                    checklist: Checklist | None = None) -> str:
     """A whole, normal inspection up to the proposal; returns the inspection id."""
@@ -61,8 +71,7 @@ def walk_to_graded(ctx: StationContext, label: str = "TRKRMA-1001", weight_g: in
     service.record_scan(inspection.id, ScannedItem(raw="x", gtin=HEADPHONES_GTIN, serial="SN-001"),
                         "op")
     service.finish_items(inspection.id, "op")
-    for index, angle in enumerate(service.required_angles(service.get(inspection.id))):
-        service.add_photo(inspection.id, jpeg(index), angle=angle, width=320, height=200, actor="op")
+    photograph(ctx, inspection.id)
     service.finish_photos(inspection.id, "op")
     service.record_checklist(
         inspection.id, checklist or Checklist(function_test=FunctionTest.PASSED), "op")

@@ -112,7 +112,7 @@ def test_an_operator_inspects_a_parcel_through_the_bench_routes(
     base = f"/bench/i/{inspection_id}"
 
     # -- screens: unknown step, step not reached yet, unknown inspection -----------------------
-    for step in ("nonsense", "result", "checklist"):
+    for step in ("nonsense", "result", "units"):
         response = html(bench.client, f"{base}/{step}")
         assert response.status_code == 302 and response.location == f"{base}/parcel", step
     assert html(bench.client, "/bench/i/NO-SUCH-INSPECTION/parcel").status_code == 404
@@ -171,23 +171,53 @@ def test_an_operator_inspects_a_parcel_through_the_bench_routes(
     for photo in photos:
         original = station.store.get_original(photo.storage_key)
         assert hashlib.sha256(original).hexdigest() == photo.sha256 and original[:2] == b"\xff\xd8"
-    assert bench.post(f"{base}/photos/done").location == f"{base}/checklist"
+    assert bench.post(f"{base}/photos/done").location == f"{base}/units"
 
     # -- resume: a new app on the same database lands on the open inspection's screen ----------
     restarted = Bench(create_app(station.settings, station, devices=None), station)
     home = html(restarted.client, "/bench/")
-    assert home.status_code == 302 and home.location == f"{base}/checklist"
+    assert home.status_code == 302 and home.location == f"{base}/units"
+    assert html(restarted.client, f"{base}/units").location == f"{base}/units/1"
+    units = restarted.inspection(inspection_id).units
+    assert [u.kind for u in units] == ["expected", "undeclared", "undeclared"]
+    first = units[0]
+    assert "Item 1 of 3" in restarted.page(f"{base}/units/1")
 
-    # -- checklist: answers outside the known ones are refused ---------------------------------
-    good = {"packaging_intact": "yes", "original_packaging_opened": "yes", "signs_of_use": "no",
-            "function_test": "passed", "defect_scratches": "minor", "notes": "light scuff"}
+    # -- one unit: its state, then its answers (asked ones must be answered), then its photo --
+    restarted.refused(f"{base}/units/{first.id}/state", "/units/1?phase=state", "bad_unit_state",
+                      state="exploded")
+    opened = restarted.post(f"{base}/units/{first.id}/state", state="opened")
+    assert opened.location == f"{base}/units/1"
+    assert 'id="unit-form"' in restarted.page(opened.location)  # the checklist is next
+    good = {"packaging_intact": "yes", "signs_of_use": "no", "function_test": "passed",
+            "defect_scratches": "minor", "notes": "light scuff"}
+    checklist = f"{base}/units/{first.id}/checklist"
     for bad in ({"defect_scratches": "catastrophic"}, {"packaging_intact": "maybe"},
-                {"function_test": "exploded"}, {"signs_of_use": ""},
-                {"notes": "n" * 2001}):
-        restarted.refused(f"{base}/checklist", "/checklist", "bad_input", **{**good, **bad})
-    graded = restarted.post(f"{base}/checklist", **good)
-    assert graded.status_code == 302 and graded.location == f"{base}/result"
-    assert restarted.inspection(inspection_id).state == "graded"
+                {"function_test": "exploded"}, {"notes": "n" * 2001}):
+        restarted.refused(checklist, "/units/1?phase=checklist", "bad_input", **{**good, **bad})
+    for unanswered in ("signs_of_use", "function_test", "packaging_intact"):
+        restarted.refused(checklist, "/units/1?phase=checklist", "answers_missing",
+                          **{k: v for k, v in good.items() if k != unanswered})
+    answered = restarted.post(checklist, **good)
+    assert answered.location == f"{base}/units/1"  # its photo is still to take
+    assert restarted.inspection(inspection_id).state == "photos_taken"
+    camera = Bench(create_app(station.settings, station, devices), station)
+    for unit in units:
+        if unit is not first:
+            camera.post(f"{base}/units/{unit.id}/state", state="sealed")
+        for angle in station.inspections.unit_angles(camera.inspection(inspection_id).units[
+                unit.position - 1]):
+            shot = camera.post(f"{base}/units/{unit.id}/photo", angle=angle)
+            if services_pending(camera.app, inspection_id):
+                shot = camera.post(f"{base}/units/{unit.id}/photo", angle=angle, keep="1")
+        expected_next = f"{base}/units/{unit.position + 1}" if unit.position < 3 \
+            else f"{base}/result"
+        assert shot.location == expected_next, (unit.position, shot.location)
+    graded = restarted.inspection(inspection_id)
+    assert graded.state == "graded"
+    assert [(u.state, u.disposition) for u in graded.units] == [
+        ("opened", graded.units[0].disposition), ("sealed", "hold"), ("sealed", "hold")]
+    assert all(p.unit_id for p in graded.photos if p.angle not in ("parcel", "label"))
     assert restarted.page(f"{base}/result")
 
     # -- complete: an override needs a reason ---------------------------------------------------

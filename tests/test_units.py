@@ -17,7 +17,7 @@ from station.returns.rules.types import ScannedItem
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
 from station.webhooks import admin
 from station.webhooks.dispatcher import Dispatcher
-from tests.factories import jpeg, seed_rma
+from tests.factories import photograph, seed_rma
 
 HEADPHONES = "05012345678900"
 SPEAKER = "04006381333931"
@@ -40,9 +40,7 @@ def to_photos(ctx: StationContext, rma_label: str, scans: list[str], weight_g: i
     for code in scans:
         service.record_scan(inspection.id, ScannedItem(raw=code, gtin=code.zfill(14)), "op")
     service.finish_items(inspection.id, "op")
-    for index, angle in enumerate(service.required_angles(service.get(inspection.id))):
-        service.add_photo(inspection.id, jpeg(index), angle=angle, width=320, height=200,
-                          actor="op")
+    photograph(ctx, inspection.id)
     service.finish_photos(inspection.id, "op")
     return inspection.id
 
@@ -170,10 +168,11 @@ def test_a_quality_defect_return_cannot_be_graded_untested(ctx: StationContext) 
     seed_rma(ctx, "RMA-QD", reason="quality_defect", items=[line("1", HEADPHONES, "40.00")])
     iid = to_photos(ctx, "RMA-QD", [HEADPHONES], 450)
     (unit,) = units_of(ctx, iid)
-    ctx.inspections.record_checklist(iid, Checklist(original_packaging_opened=True), "op",
-                                     unit_id=unit.id)
-    with pytest.raises(DomainError, match="function test"):
-        ctx.inspections.grade(iid, "op")
+    with pytest.raises(DomainError, match="function test"):  # the checklist asks for the test
+        ctx.inspections.record_checklist(iid, Checklist(original_packaging_opened=True), "op",
+                                         unit_id=unit.id)
+    (unit,) = units_of(ctx, iid)
+    assert unit.checklist == {} and ctx.inspections.get(iid).state == "photos_taken"
     ctx.inspections.record_checklist(iid, Checklist(
         original_packaging_opened=True, function_test=FunctionTest.FAILED), "op", unit_id=unit.id)
     ctx.inspections.grade(iid, "op")

@@ -10,9 +10,11 @@ from sqlalchemy import func, select
 from station import audit
 from station.context import StationContext, build
 from station.db.models import AuditEvent, Inspection, OutboxEvent
+from station.policy import Checklist
 from station.returns.errors import DomainError, IllegalTransition
 from station.returns.rules.types import ScannedItem
 from station.returns.states import LEGAL_TRANSITIONS, WORK_PATH, InspectionState, is_legal
+from station.vocabulary import FunctionTest
 from tests.factories import HEADPHONES_GTIN, jpeg, seed_rma, walk_to_graded
 
 S = InspectionState
@@ -242,7 +244,18 @@ def test_missing_photo_angles_block_the_checklist(ctx: StationContext) -> None:
     service = ctx.inspections
     inspection = service.receive("RMA-1001", "bench-test", None, "op")
     service.record_weight(inspection.id, 550_000, "scale", "op")
+    service.record_scan(inspection.id, ScannedItem(raw="x", gtin=HEADPHONES_GTIN, serial="S1"), "op")
     service.finish_items(inspection.id, "op")
     service.add_photo(inspection.id, jpeg(), angle="parcel", width=320, height=200, actor="op")
-    with pytest.raises(DomainError, match="item, label"):
+    with pytest.raises(DomainError, match=r"still needed: label$"):  # item photos are the unit's
         service.finish_photos(inspection.id, "op")
+    service.add_photo(inspection.id, jpeg(1), angle="label", width=320, height=200, actor="op")
+    service.finish_photos(inspection.id, "op")
+    with pytest.raises(DomainError, match="unit photos still needed: 1:item"):
+        service.record_checklist(inspection.id, Checklist(function_test=FunctionTest.PASSED), "op")
+    assert service.get(inspection.id).state == "photos_taken"  # refused: nothing moved
+    (unit,) = service.get(inspection.id).units
+    service.add_photo(inspection.id, jpeg(2), angle="item", width=320, height=200, actor="op",
+                      unit_id=unit.id)
+    service.record_checklist(inspection.id, Checklist(function_test=FunctionTest.PASSED), "op")
+    assert service.get(inspection.id).state == "checklist_done"

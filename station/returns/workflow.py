@@ -8,12 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from station.db.models import ChecklistAnswer, Inspection, InspectionUnit, Photo, Scan, Station
+from station.db.models import ChecklistAnswer, Inspection, Photo, Scan, Station
 from station.db.types import utcnow
 from station.evidence.store import PhotoStore
 from station.policy.inputs import Checklist
 from station.policy.model import Policy
-from station.returns import grading
+from station.returns import angles, grading
 from station.returns.errors import DomainError, IllegalTransition, NotFound
 from station.returns.identify import find_rma
 from station.returns.rules.types import ScannedItem
@@ -21,9 +21,9 @@ from station.returns.scan_match import match_scan
 from station.returns.states import OPEN_STATES, InspectionState
 from station.returns.transitions import Transitions, load, require_open
 from station.returns.unit_outcomes import decide_unit, parcel_totals
-from station.returns.units import sync_units, unit_of
+from station.returns.unit_steps import UnitSteps
+from station.returns.units import sync_units
 from station.unit_of_work import UnitOfWork, Work
-from station.vocabulary import UnitKind, UnitState
 
 S = InspectionState
 
@@ -54,7 +54,7 @@ class ScanResult:
     needs_serial: bool = False
 
 
-class InspectionService:
+class InspectionService(UnitSteps):
     """Runs the bench steps against the database, photo store and policy, one unit of work each."""
 
     def __init__(
@@ -236,6 +236,7 @@ class InspectionService:
             session.flush()
             if inspection.state != S.WEIGHED:  # units exist already: the new scan joins them
                 sync_units(session, inspection)
+                self._units_answered(work, inspection, actor)
             self.steps.record(work, inspection, actor, "inspection.item_scanned", scan_id=scan.id,
                          raw=scan.raw, result=result, code=verdict.code)
             needs_serial = bool(matched is not None and matched.expected_serials and not scan.serial)
@@ -273,11 +274,14 @@ class InspectionService:
                 sync_units(session, inspection)
 
     def required_angles(self, inspection: Inspection) -> tuple[str, ...]:
-        """Photo angles the category of the (first) expected item requires."""
-        angles = self.settings.photo_angles
-        category = inspection.rma.items[0].category if inspection.rma and inspection.rma.items \
-            else "general"
-        return angles.get(category, angles.get("general", ("parcel", "item", "label")))
+        """The parcel's own photo angles (its outside, its label); units have theirs."""
+        return angles.parcel_angles(self.settings.photo_angles, inspection)
+
+    def _require_unit_photos(self, inspection: Inspection) -> None:
+        missing = [f"{unit.position}:{angle}" for unit, angle in self.photos_needed(inspection)
+                   if unit is not None]
+        if missing:
+            raise DomainError("photos_missing", "unit photos still needed: " + ", ".join(missing))
 
     def add_photo(
         self,
@@ -326,7 +330,9 @@ class InspectionService:
             session.add(photo)
             session.flush()
             self.steps.record(work, inspection, actor, "inspection.photo_added", photo_id=photo.id,
-                         sha256=stored.sha256, size_bytes=stored.size_bytes, angle=angle)
+                              sha256=stored.sha256, size_bytes=stored.size_bytes, angle=angle,
+                              unit_id=unit_id)
+            self._units_answered(work, inspection, actor)  # the last unit photo moves it on
             return photo
 
     def finish_photos(self, inspection_id: str, actor: str) -> None:
@@ -337,45 +343,12 @@ class InspectionService:
             if inspection.state != S.ITEMS_IDENTIFIED:
                 require_open(inspection, S.PHOTOS_TAKEN)
                 return
-            taken = {photo.angle for photo in inspection.photos}
+            taken = {photo.angle for photo in inspection.photos if photo.unit_id is None}
             missing = [a for a in self.required_angles(inspection) if a not in taken]
             if missing:
                 raise DomainError("photos_missing", "photos still needed: " + ", ".join(missing))
             self.steps.move(work, inspection, S.PHOTOS_TAKEN, actor, photos=len(inspection.photos))
             self._units_answered(work, inspection, actor)
-
-    def record_unit_state(self, inspection_id: str, unit_id: str, state: str, actor: str) -> None:
-        """The first question per unit: sealed, opened, damaged or missing."""
-        try:
-            chosen = UnitState(state)
-        except ValueError as exc:
-            raise DomainError("bad_unit_state", f"unit state {state!r} is not one of "
-                              + ", ".join(s.value for s in UnitState)) from exc
-        with self.work() as work:
-            inspection = load(work.session, inspection_id)
-            require_open(inspection, S.ITEMS_IDENTIFIED)
-            unit = self._unit(inspection, unit_id)
-            if unit.kind == UnitKind.MISSING and chosen is not UnitState.MISSING:
-                raise DomainError("unit_missing", "a missing unit has no state to record; scan it")
-            self._inputs_changed(work, inspection, actor)
-            unit.state = chosen.value
-            self.steps.record(work, inspection, actor, "inspection.unit_state", unit_id=unit.id,
-                              state=chosen.value)
-            self._units_answered(work, inspection, actor)
-
-    def _units_answered(self, work: Work, inspection: Inspection, actor: str) -> None:
-        """After the photos, once every present unit is sealed or has its checklist: move on."""
-        present = [u for u in inspection.units if u.kind != UnitKind.MISSING]
-        if inspection.state == S.PHOTOS_TAKEN and present and all(
-                u.state == UnitState.SEALED or u.checklist for u in present):
-            self.steps.move(work, inspection, S.CHECKLIST_DONE, actor, per_unit=True)
-
-    @staticmethod
-    def _unit(inspection: Inspection, unit_id: str) -> InspectionUnit:
-        unit = unit_of(inspection, unit_id)
-        if unit is None:
-            raise NotFound("unit_not_found", f"no unit {unit_id} in inspection {inspection.id}")
-        return unit
 
     def record_checklist(
         self, inspection_id: str, checklist: Checklist, actor: str, operator_id: str | None = None,
@@ -383,25 +356,18 @@ class InspectionService:
     ) -> None:
         """The condition checklist: packaging, accessories, defects, function test, notes.
 
-        With ``unit_id`` it is that unit's own checklist (the step moves on once the parcel's
-        photos are done and every present unit has its state or checklist); without, it is the
-        parcel's, used for every unit that has none of its own.
+        With ``unit_id`` it is that unit's own checklist (``record_unit_checklist``); without,
+        it is the parcel's, used for every unit that has none of its own. The parcel moves on
+        once every unit has the photos it needs.
         """
+        if unit_id is not None:
+            self.record_unit_checklist(inspection_id, unit_id, checklist, actor, notes)
+            return
         with self.work() as work:
             session = work.session
             inspection = load(session, inspection_id)
             require_open(inspection, S.PHOTOS_TAKEN)
             self._inputs_changed(work, inspection, actor)
-            if unit_id is not None:
-                unit = self._unit(inspection, unit_id)
-                if unit.kind == UnitKind.MISSING:
-                    raise DomainError("unit_missing", "a missing unit has no checklist")
-                unit.checklist = {**grading.checklist_to_dict(checklist), "notes": notes[:2000]}
-                unit.state = unit.state or UnitState.OPENED.value
-                self.steps.record(work, inspection, actor, "inspection.unit_checklist",
-                                  unit_id=unit.id)
-                self._units_answered(work, inspection, actor)
-                return
             answers = grading.checklist_answers(checklist)
             existing = {
                 row.question: row
@@ -419,6 +385,7 @@ class InspectionService:
                 session.add(row)
             inspection.checklist = {**grading.checklist_to_dict(checklist), "notes": notes[:2000]}
             if inspection.state == S.PHOTOS_TAKEN:
+                self._require_unit_photos(inspection)
                 self.steps.move(work, inspection, S.CHECKLIST_DONE, actor)
             else:
                 self.steps.record(work, inspection, actor, "inspection.checklist_changed")

@@ -205,8 +205,8 @@ class BenchPage:
         self.page.locator("form[action$='/items/done'] button").click()
         self.wait_step("photos")
 
-    def take_photos(self) -> None:
-        """Capture every required angle; a photo the quality check doubts is kept anyway."""
+    def capture_all(self) -> None:
+        """Capture every angle this screen asks for; a photo the quality check doubts is kept."""
         expect(self.page.locator("#preview")).to_be_visible()
         for _ in range(20):
             keep = self.page.locator("button[name=keep][value='1']")
@@ -215,22 +215,51 @@ class BenchPage:
                 self.page.wait_for_load_state()
                 continue
             todo = self.page.locator(".angle:not(.taken) button")
-            if todo.count() == 0:
+            if todo.count() == 0 or not todo.first.is_visible():
                 break
             todo.first.click()
             self.page.wait_for_load_state()
+
+    def take_photos(self) -> None:
+        """The parcel's own photos, then on to its first item."""
+        self.capture_all()
         expect(self.page.locator(".angle:not(.taken)")).to_have_count(0)
         self.screen("photos")
         self.page.locator("form[action$='/photos/done'] button").click()
-        self.wait_step("checklist")
+        self.wait_step(r"units/\d+")
+
+    def answer(self, name: str, value: str) -> None:
+        self.page.locator(f"label[for={name}-{value}]").click()
+
+    def work_units(self, state: str = "opened") -> None:
+        """Each item in turn: its state, its answers (when opened), its photos; then the summary."""
+        for _ in range(12):
+            if re.search(r"/result$", self.page.url):
+                break
+            self.page.wait_for_url(re.compile(r"/bench/i/\w+/units/\d+"), timeout=STEP_TIMEOUT_MS)
+            if self.page.locator("#state-sealed").count():
+                self.screen("unit-state")
+                self.page.locator(f"#state-{state}").click()
+                self.page.wait_for_load_state()
+            if self.page.locator("#unit-form").count():
+                self.screen("unit-checklist")
+                for question in ("packaging_intact", "signs_of_use"):
+                    if self.page.locator(f"label[for={question}-yes]").count():
+                        self.answer(question, "yes" if question == "packaging_intact" else "no")
+                # the item was tried out: a quality-defect return is not graded without it
+                if self.page.locator("label[for=ft-passed]").count():
+                    self.page.locator("label[for=ft-passed]").click()
+                self.page.locator("#answers-done").click()
+                self.page.wait_for_load_state()
+            if self.page.locator(".angle:not(.taken) button").count():
+                self.screen("unit-photos")
+                self.capture_all()
+                self.page.wait_for_load_state()
+        self.wait_step("result")
 
     def checklist(self) -> None:
-        expect(self.page.locator("#checklist-form")).to_be_visible()
-        self.screen("checklist")
-        # the item was tried out: a quality-defect return is not graded without its function test
-        self.page.locator("label[for=ft-passed]").click()
-        self.page.locator("button.primary[form=checklist-form]").click()
-        self.wait_step("result")
+        """The items of the parcel, opened and clean, up to the summary."""
+        self.work_units("opened")
 
     def confirm(self) -> str:
         expect(self.page.locator("#grade")).to_have_text(re.compile(r"^[A-D]$"))

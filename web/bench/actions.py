@@ -1,4 +1,4 @@
-"""The bench's actions (POST): receive, weigh, scan items, photos, checklist, confirm, flag."""
+"""The bench's actions (POST): receive, weigh, scan items, photos, confirm, flag."""
 
 from __future__ import annotations
 
@@ -13,11 +13,9 @@ from werkzeug.wrappers import Response
 
 from drivers.scanner.interpret import ScanRejected, interpret
 from station.evidence.store import PhotoStoreError, PhotoStoreFull
-from station.policy import Checklist
 from station.returns.errors import DomainError
 from station.returns.rules.types import ScannedItem
 from station.returns.states import InspectionState
-from station.vocabulary import DefectKind, DefectSeverity, FunctionTest
 from web.api.problems import browser_page, problem
 from web.app import station_context
 from web.auth.roles import safe_next
@@ -216,101 +214,63 @@ def photo_store_refused(error: PhotoStoreError, back: str) -> Response:
     return problem(507, error.code, error.message, title=title, ok=False, message=message)
 
 
+def take_photo(inspection_id: str, angle: str, back: str, unit_id: str | None = None
+               ) -> Response | None:
+    """Take (or keep) the photo of one angle of the parcel or of one unit.
+
+    None when it is stored; a redirect to ``back`` when the still waits for keep-or-retake
+    (blurry / dark / overexposed) or the photo store refused it.
+    """
+    services = bench_services(current_app)
+    ctx = station_context(current_app)
+    inspection = load(inspection_id)
+    if unit_id is None:
+        allowed = ctx.inspections.required_angles(inspection)
+    else:
+        unit = next((u for u in inspection.units if u.id == unit_id), None)
+        if unit is None:
+            raise DomainError("unit_not_found", f"no unit {unit_id}")
+        allowed = ctx.inspections.unit_angles(unit)
+    if angle not in allowed:
+        raise DomainError("bad_angle", f"angle {angle!r} is not asked for here")
+    if request.form.get("keep") == "1":
+        pending = services.take_pending(inspection_id, angle)
+        if pending is None or pending.unit_id != unit_id:
+            raise DomainError("no_pending_photo", "nothing held for this angle")
+        still = pending.still
+    else:
+        taken = services.devices.still() if services.devices is not None else None
+        if taken is None:
+            raise DomainError("camera_down", "the camera gave no picture")
+        still = taken
+        if still.problems:
+            services.hold(inspection_id, PendingPhoto(angle, still, unit_id))  # the screen asks
+            return redirect(back)
+    services.drop_pending(inspection_id)
+    try:
+        ctx.store.require_room(ctx.settings.evidence.min_free_mb)
+        ctx.inspections.add_photo(
+            inspection_id, still.jpeg, angle=angle, width=still.width_px, height=still.height_px,
+            actor=actor(), operator_id=current_user.operator_id, camera="bench",
+            quality={"problems": still.problems, **still.metrics.as_dict()}, unit_id=unit_id,
+        )
+    except PhotoStoreError as error:
+        return photo_store_refused(error, back)
+    return None
+
+
 @bp.post("/i/<inspection_id>/photo")
 def photo(inspection_id: str) -> Response:
-    """Take the photo of one angle; a blurry / dark / overexposed one waits for keep-or-retake."""
+    """Take the photo of one angle of the parcel."""
     back = url_for("bench.step", inspection_id=inspection_id, step="photos")
-    services = bench_services(current_app)
-
-    def work() -> Response:
-        inspection = load(inspection_id)
-        ctx = station_context(current_app)
-        angle = field("angle", 50)
-        if angle not in ctx.inspections.required_angles(inspection):
-            raise DomainError("bad_angle", f"angle {angle!r} is not asked for here")
-        if request.form.get("keep") == "1":
-            pending = services.take_pending(inspection_id, angle)
-            if pending is None:
-                raise DomainError("no_pending_photo", "nothing held for this angle")
-            still = pending.still
-        else:
-            taken = services.devices.still() if services.devices is not None else None
-            if taken is None:
-                raise DomainError("camera_down", "the camera gave no picture")
-            still = taken
-            if still.problems:
-                services.hold(inspection_id, PendingPhoto(angle, still))  # the screen asks
-                return redirect(back)
-        services.drop_pending(inspection_id)
-        try:
-            ctx.store.require_room(ctx.settings.evidence.min_free_mb)
-            ctx.inspections.add_photo(
-                inspection_id, still.jpeg, angle=angle, width=still.width_px, height=still.height_px,
-                actor=actor(), operator_id=current_user.operator_id, camera="bench",
-                quality={"problems": still.problems, **still.metrics.as_dict()},
-            )
-        except PhotoStoreError as error:
-            return photo_store_refused(error, back)
-        return redirect(back)
-
-    return attempt(back, work)
+    return attempt(back, lambda: take_photo(inspection_id, field("angle", 50), back)
+                   or redirect(back))
 
 
 @bp.post("/i/<inspection_id>/photos/done")
 def photos_done(inspection_id: str) -> Response:
-    return advance(inspection_id, "photos", "checklist",
+    return advance(inspection_id, "photos", "units",
                    station_context(current_app).inspections.finish_photos)
-
-
-def checklist_from_form() -> tuple[Checklist, str]:
-    """The checklist form -> policy input; anything outside the known answers is refused."""
-    try:
-        defects = {
-            kind: DefectSeverity(request.form.get(f"defect_{kind.value}", "none"))
-            for kind in DefectKind
-        }
-        function_test = FunctionTest(request.form.get("function_test", "not_tested"))
-    except ValueError as exc:
-        raise DomainError("bad_input", str(exc)) from exc
-    yes_no = {"yes": True, "no": False}
-    answers = {}
-    for name in ("packaging_intact", "original_packaging_opened", "signs_of_use"):
-        value = request.form.get(name, "")
-        if value not in yes_no:
-            raise DomainError("bad_input", f"{name}: answer yes or no")
-        answers[name] = yes_no[value]
-    missing = tuple(m[:200] for m in request.form.getlist("accessory_missing")[:50])
-    checklist = Checklist(
-        packaging_intact=answers["packaging_intact"],
-        original_packaging_opened=answers["original_packaging_opened"],
-        accessories_missing=missing,
-        defects={k: v for k, v in defects.items() if v is not DefectSeverity.NONE},
-        function_test=function_test,
-        signs_of_use=answers["signs_of_use"],
-    )
-    return checklist, field("notes", MAX_FIELD)
-
-
-@bp.post("/i/<inspection_id>/checklist")
-def checklist(inspection_id: str) -> Response:
-    """Record the checklist, then let the policy propose grade, disposition and refund."""
-    back = url_for("bench.step", inspection_id=inspection_id, step="checklist")
-
-    def work() -> Response:
-        inspection = load(inspection_id)
-        answers, notes = checklist_from_form()
-        service = station_context(current_app).inspections
-        present = [u for u in inspection.units if u.kind != "missing"]
-        for unit in present:  # the first question per unit: sealed, opened or damaged
-            state = "sealed" if request.form.get("sealed_all") else \
-                request.form.get(f"unit_state:{unit.id}", "")
-            if state:
-                service.record_unit_state(inspection_id, unit.id, state, actor())
-        service.record_checklist(inspection_id, answers, actor(), current_user.operator_id, notes)
-        service.grade(inspection_id, actor())
-        return to_step(inspection_id, "result")
-
-    return attempt(back, work)
 
 
 @bp.post("/i/<inspection_id>/grade")

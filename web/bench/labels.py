@@ -129,6 +129,8 @@ VERDICT_RULES: dict[str, LazyString] = {
     "return.reason": _l("The return reason is not valid."),
 }
 POLICY_RULES: dict[str, LazyString] = {
+    "restocking.opened_electronics": _l("Opened electronics: a restocking fee of 15 percent."),
+    "guard.merchant_fault_no_restocking_fee": _l("The merchant is at fault: no restocking fee."),
     "grade.A": _l("Grade A: unused, intact, complete, no defects."),
     "grade.B": _l("Grade B: opened or lightly used, minor defects at most."),
     "grade.C": _l("Grade C: used, moderate defects or non-essential parts missing."),
@@ -192,8 +194,8 @@ STEPS: dict[str, LazyString] = {
     "weigh": _l("Weigh"),
     "items": _l("Items"),
     "photos": _l("Photos"),
-    "checklist": _l("Checklist"),
-    "result": _l("Result"),
+    "units": _l("Each item"),
+    "result": _l("Summary"),
 }
 QUALITY_PROBLEMS: dict[str, LazyString] = {
     "too_blurry": _l("The photo is blurry."),
@@ -205,6 +207,8 @@ ERRORS: dict[str, LazyString] = {
                                  "the function test before the grade."),
     "unit_missing": _l("This unit is missing from the parcel: scan it if it is there."),
     "bad_unit_state": _l("Choose sealed, opened or damaged for each item."),
+    "answers_missing": _l("Answer every question first: the open ones are marked."),
+    "damage_not_described": _l("Say what is damaged and how badly."),
     "rma_cancelled": _l("This return was cancelled by the platform. Put the parcel aside for a supervisor."),
     "rma_in_progress": _l("This return is being inspected at bench %(station)s."),
     "rma_already_inspected": _l("This return was already inspected. A supervisor can ask for a re-inspection."),

@@ -13,7 +13,7 @@ from station.db.models import ExpectedItem, Inspection, Photo
 from station.returns import grading
 from station.returns.errors import NotFound
 from station.returns.states import OPEN_STATES, InspectionState
-from station.vocabulary import DefectKind, DefectSeverity, FunctionTest, Grade
+from station.vocabulary import Grade
 from web.app import station_context
 from web.auth.forms import ActionForm
 from web.auth.roles import OPERATOR_ROLES, protect
@@ -48,18 +48,25 @@ def line_views(inspection: Inspection) -> list[LineView]:
 
 
 def latest_photos(inspection: Inspection) -> dict[str, Photo]:
-    """The newest photo of each angle (a retake replaces the older one on screen, not in the store)."""
+    """The newest parcel photo of each angle (a retake replaces the older one on screen only)."""
     newest: dict[str, Photo] = {}
     for photo in sorted(inspection.photos, key=lambda p: p.taken_at):
-        newest[photo.angle] = photo
+        if photo.unit_id is None:
+            newest[photo.angle] = photo
     return newest
 
 
-def accessories(inspection: Inspection) -> list[str]:
-    seen: list[str] = []
-    for item in inspection.rma.items if inspection.rma else []:
-        seen.extend(a for a in item.accessories if a not in seen)
-    return seen
+def next_unit_position(inspection: Inspection, after: int = 0) -> int:
+    """The first present unit after ``after`` still to work on (else the first present one)."""
+    service = station_context(current_app).inspections
+    present = [u for u in inspection.units if u.kind != "missing"]
+    for unit in present:
+        if unit.position > after and not service.unit_complete(inspection, unit):
+            return unit.position
+    for unit in present:
+        if not service.unit_complete(inspection, unit):
+            return unit.position
+    return present[0].position if present else 1
 
 
 def open_inspection() -> Inspection | None:
@@ -102,16 +109,7 @@ def screen_context(inspection: Inspection, step: str) -> dict[str, Any]:
         inspection.unexpected else (),
         "photos": latest_photos(inspection),
         "pending": bench_services(current_app).pending(inspection.id),
-        "accessories": accessories(inspection),
-        "checklist": inspection.checklist or {},
-        "defect_kinds": [k.value for k in DefectKind],
-        "severities": [s.value for s in DefectSeverity],
-        "function_tests": [f.value for f in FunctionTest],
         "grades": [g.value for g in Grade],
-        "sop_instructions": {  # only the checklist screen shows them
-            u.id: sop.instructions for u in inspection.units
-            if (sop := ctx.policy.sop_for(u.sku, u.category)) is not None and sop.instructions
-        } if step == "checklist" else {},
         "live": True,
     }
 
@@ -138,6 +136,9 @@ def step(inspection_id: str, step: str) -> Response | str:
         return redirect(url_for("bench.finished", inspection_id=inspection.id))
     if not reachable(state, step):
         return redirect(url_for("bench.step", inspection_id=inspection.id, step=landing(state)))
+    if step == "units":
+        return redirect(url_for("bench.unit", inspection_id=inspection.id,
+                                position=next_unit_position(inspection)))
     return render_template(f"bench/{step}.html", **screen_context(inspection, step))
 
 

@@ -27,6 +27,7 @@ class PendingPhoto:
 
     angle: str
     still: Still
+    unit_id: str | None = None  # None: a photo of the parcel
 
 
 @dataclass

@@ -6,14 +6,14 @@ from station.returns.states import InspectionState
 
 S = InspectionState
 
-STEPS = ("parcel", "weigh", "items", "photos", "checklist", "result")
+STEPS = ("parcel", "weigh", "items", "photos", "units", "result")
 
 #: The furthest screen an inspection in this state may show.
 FURTHEST: dict[InspectionState, str] = {
     S.RECEIVED: "weigh",
     S.WEIGHED: "items",
     S.ITEMS_IDENTIFIED: "photos",
-    S.PHOTOS_TAKEN: "checklist",
+    S.PHOTOS_TAKEN: "units",
     S.CHECKLIST_DONE: "result",
     S.GRADED: "result",
 }
