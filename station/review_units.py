@@ -7,7 +7,7 @@ from typing import Any
 from station.db.models import Inspection, InspectionUnit
 from station.policy import Decision
 from station.returns.errors import DomainError
-from station.returns.unit_outcomes import UnitOutcome, parcel_totals, unit_refund
+from station.returns.unit_outcomes import UnitOutcome, parcel_totals, refund_unit
 from station.vocabulary import (
     MERCHANT_FAULT_REASONS,
     Disposition,
@@ -66,7 +66,7 @@ def unit_changes(
 
 def apply_unit_changes(inspection: Inspection, unit: InspectionUnit,
                        changes: dict[str, Any]) -> None:
-    """Set the changes on the unit and recompute its refund with ``unit_refund``."""
+    """Set the changes on the unit and recompute its refund and restocking fee."""
     rma = inspection.rma
     merchant_fault = rma is not None and ReturnReason(rma.reason) in MERCHANT_FAULT_REASONS
     if merchant_fault and changes.get("deduction_pct", 0) > 0:
@@ -76,7 +76,7 @@ def apply_unit_changes(inspection: Inspection, unit: InspectionUnit,
         setattr(unit, key, value)
     if unit.recommendation != Recommendation.PARTIAL_REFUND.value:
         unit.deduction_pct = 0
-    unit.refund_minor = unit_refund(unit.price_minor, unit.recommendation, unit.deduction_pct)
+    refund_unit(unit)  # the refund and the restocking fee for the new recommendation
 
 
 def retotal(inspection: Inspection) -> dict[str, Any]:
