@@ -34,7 +34,7 @@ Decision = Literal["approve", "override", "reinspect"]
 DECISIONS: tuple[Decision, ...] = ("approve", "override", "reinspect")
 SlaLevel = Literal["ok", "warn", "breach"]
 #: Audit actions of a review itself: they never make the reviewer someone who worked the bench.
-REVIEW_ACTIONS = ("inspection.reviewed", "review.unit_decided")
+REVIEW_ACTIONS = ("inspection.reviewed", "review.unit_decided", "inspection.attached_to_rma")
 
 
 @dataclass(frozen=True)

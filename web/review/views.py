@@ -16,6 +16,7 @@ from station.evidence.pack import build_pack
 from station.evidence.thumbnails import cached_thumbnail
 from station.returns.errors import DomainError, NotFound
 from station.review import QueueFilters, audit_trail, flagged_queue, override_from_form, search, worked_on
+from station.review_attach import attach_to_rma
 from station.vocabulary import Disposition, Grade, Recommendation
 from web.app import station_context
 from web.auth.roles import SUPERVISOR_ROLES, protect
@@ -119,6 +120,43 @@ def decide_unit(inspection_id: str, unit_id: str) -> Response | tuple[str, int]:
             else 400
         return case_page(inspection_id), status
     flash(_("Unit decision recorded."), "success")
+    return redirect(url_for("review.inspection_page", inspection_id=inspection_id))
+
+
+#: Messages for refusals of "Attach to return" (a supervisor's words, not the bench's).
+ATTACH_ERRORS = {
+    "bad_rma_ref": _l("Type the RMA number, tracking number or order number of the return."),
+    "rma_not_found": _l("No return has that RMA, tracking or order number."),
+    "rma_cancelled": _l("That return was cancelled by the platform: it cannot take this parcel."),
+    "rma_already_inspected": _l("That return was already inspected with another parcel."),
+    "not_unexpected_parcel": _l("Only an unexpected parcel (one without a return) can be attached."),
+    "attach_not_flagged": _l("Only a parcel waiting for a supervisor can be attached to a return."),
+}
+ATTACH_CONFLICTS = {"rma_cancelled", "rma_in_progress", "rma_already_inspected", "four_eyes",
+                    "not_unexpected_parcel", "attach_not_flagged"}
+
+
+@bp.post("/inspections/<inspection_id>/attach")
+def attach(inspection_id: str) -> Response | tuple[str, int]:
+    """Attach an unexpected parcel to its return (RMA, tracking or order number); audited."""
+    ctx = station_context(current_app)
+    ref = request.form.get("rma", "")
+    try:
+        if len(ref) > 200:
+            raise DomainError("bad_rma_ref", "too long")
+        attach_to_rma(ctx.work, ctx.inspections.policy, ctx.inspections.settings, inspection_id, ref,
+                      supervisor_id=current_user.operator_id, actor=current_user.actor,
+                      four_eyes=ctx.settings.review.four_eyes,
+                      public_url=ctx.settings.web.public_url)
+    except DomainError as error:
+        if error.code == "inspection_not_found":
+            abort(404)
+        known = ATTACH_ERRORS.get(error.code)
+        flash(str(known) if known is not None else labels.error_message(error), "error")
+        status = 409 if error.code in ATTACH_CONFLICTS else 400
+        return case_page(inspection_id), status
+    flash(_("The parcel is attached to its return: its items were matched and graded again. "
+            "Decide its units now."), "success")
     return redirect(url_for("review.inspection_page", inspection_id=inspection_id))
 
 
