@@ -103,3 +103,8 @@ class FunctionTest(StrEnum):
     FAILED = "failed"
     NOT_TESTED = "not_tested"
     NOT_APPLICABLE = "not_applicable"
+
+
+#: The unit checklist's questions, in the order the bench asks them; an SOP picks from these.
+CHECKLIST_QUESTIONS = ("packaging_intact", "original_packaging_opened", "signs_of_use",
+                       "function_test", "accessories", "defects")

@@ -203,7 +203,7 @@ def test_the_bench_pages_render_for_a_signed_in_operator(
     client = sessions["operator"]
     inspection = station.inspections.open_inspection("bench-test")
     assert inspection is not None
-    for step in ("parcel", "weigh", "items", "photos", "checklist", "result"):
+    for step in ("parcel", "weigh", "items", "photos", "units/1", "result"):
         page = client.get(f"/bench/i/{inspection.id}/{step}", headers=HTML)
         assert page.status_code == 200, (step, page.status_code)
         assert page.mimetype == "text/html"
@@ -263,11 +263,13 @@ def good_form(endpoint: str, station: StationContext) -> dict[str, str]:
         "bench.receive": {"code": "TRKRMA-2002"},
         "bench.weight": {"source": "manual", "grams": "512"},
         "bench.item": {"code": "05012345678900"},
-        "bench.checklist": {"packaging_intact": "yes", "original_packaging_opened": "no",
-                            "signs_of_use": "no", "function_test": "passed"},
+        "bench.unit_state": {"state": "opened"},
+        "bench.unit_checklist": {"packaging_intact": "yes", "signs_of_use": "no",
+                                 "function_test": "passed"},
+        "bench.unit_photo": {"angle": "item"},
         "bench.complete": {},
         "bench.flag": {"reason": "looks odd"},
-        "bench.photo": {"angle": "item"},
+        "bench.photo": {"angle": "parcel"},
         "sim.scan": {"code": "05012345678900"},
         "sim.scale": {"grams": "700"},
         "sim.camera": {"code": "05012345678900"},

@@ -231,7 +231,7 @@ def test_every_inspection_screen_and_a_refused_action_are_chinese(ctx: StationCo
         data = data_shown(ctx) | {"RMA-1001", "SO-RMA-1001", "TRKRMA-1001", "HP-200-BLK",
                                   "05012345678900", "SN-001", "cable"}
         data |= {item.description for item in session.execute(select(ExpectedItem)).scalars()}
-    for step in ("parcel", "weigh", "items", "photos", "checklist", "result"):
+    for step in ("parcel", "weigh", "items", "photos", "units/1", "result"):
         page = client.get(f"/bench/i/{inspection_id}/{step}").get_data(as_text=True)
         assert html_lang(page) == "zh-CN", step
         assert english_left(page, data) == [], step

@@ -214,6 +214,11 @@ class Platform(PolicyModel):
     loop_outcome: tuple[LoopOutcomeRule, ...] = (LoopOutcomeRule(value="resale_hold"),)
 
 
+#: The checklist questions an SOP can pick (``station.vocabulary.CHECKLIST_QUESTIONS``).
+Question = Literal["packaging_intact", "original_packaging_opened", "signs_of_use",
+                   "function_test", "accessories", "defects"]
+
+
 class Sop(PolicyModel):
     """A standard operating procedure for one SKU or category: what the operator is told and asked.
 
@@ -222,12 +227,19 @@ class Sop(PolicyModel):
     """
 
     instructions: str = ""
+    #: The instructions in other UI languages, by locale ("zh_Hans_CN"); English is ``instructions``.
+    instructions_by_locale: dict[Annotated[str, Field(pattern=r"^[a-z]{2}(_[A-Za-z]+)*$")], str] = Field(
+        default_factory=dict)
     reference_picture: str | None = None
-    questions: tuple[str, ...] | None = None
+    questions: tuple[Question, ...] | None = None
     photo_angles: tuple[str, ...] | None = None
     sealed_photo_angles: tuple[str, ...] | None = None
     default_disposition: Disposition | None = None
     backup_disposition: Disposition | None = None
+
+    def instructions_for(self, locale: str) -> str:
+        """The instructions in ``locale`` (falling back to English)."""
+        return self.instructions_by_locale.get(locale) or self.instructions
 
 
 class Policy(PolicyModel):

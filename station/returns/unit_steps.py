@@ -24,16 +24,20 @@ from station.returns.transitions import Transitions, load, require_open
 from station.returns.unit_outcomes import decide_unit
 from station.returns.units import unit_of
 from station.unit_of_work import UnitOfWork, Work
-from station.vocabulary import DefectSeverity, UnitKind, UnitState
+from station.vocabulary import (
+    CHECKLIST_QUESTIONS,
+    DefectSeverity,
+    FunctionTest,
+    ReturnReason,
+    UnitKind,
+    UnitState,
+)
 
 if TYPE_CHECKING:
     from station.returns.workflow import ReturnSettings
 
 S = InspectionState
 
-#: The checklist questions an SOP can pick from (``Sop.questions``); all of them without one.
-QUESTIONS = ("packaging_intact", "original_packaging_opened", "signs_of_use", "function_test",
-             "accessories", "defects")
 
 
 def _clear_outcome(unit: InspectionUnit) -> None:
@@ -58,7 +62,7 @@ class UnitSteps:
     def questions(self, unit: InspectionUnit) -> tuple[str, ...]:
         """The checklist questions this unit's SOP asks (all of them without an SOP)."""
         sop = self.policy.sop_for(unit.sku, unit.category)
-        return tuple(q for q in QUESTIONS if sop is None or sop.questions is None
+        return tuple(q for q in CHECKLIST_QUESTIONS if sop is None or sop.questions is None
                      or q in sop.questions)
 
     def unit_angles(self, unit: InspectionUnit) -> tuple[str, ...]:
@@ -116,6 +120,12 @@ class UnitSteps:
                     s is not DefectSeverity.NONE for s in checklist.defects.values()):
                 raise DomainError("damage_not_described",
                                   "a damaged item needs what is damaged and how badly")
+            if (inspection.rma is not None and inspection.rma.reason == ReturnReason.QUALITY_DEFECT
+                    and unit.kind == UnitKind.EXPECTED
+                    and checklist.function_test is FunctionTest.NOT_TESTED):
+                raise DomainError("function_test_required",
+                                  "a quality-defect return needs its function test",
+                                  unit=unit.id)
             self._inputs_changed(work, inspection, actor)
             unit.checklist = {**grading.checklist_to_dict(checklist), "notes": notes[:2000]}
             unit.state = state.value
