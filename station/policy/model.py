@@ -242,6 +242,32 @@ class Sop(PolicyModel):
         return self.instructions_by_locale.get(locale) or self.instructions
 
 
+#: A UI language of the bench, as the catalogs name it ("zh_Hans_CN").
+LocaleName = Annotated[str, Field(pattern=r"^[a-z]{2}(_[A-Za-z]+)*$")]
+#: A short preset reason shown on a chip: not empty, not only spaces.
+ChipText = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+
+
+class PresetReason(PolicyModel):
+    """One preset reason the bench offers as a chip; ``text`` (English) is what is stored."""
+
+    id: RuleId
+    text: ChipText
+    #: The chip's text in other UI languages, by locale; shown only, never stored.
+    text_by_locale: dict[LocaleName, ChipText] = Field(default_factory=dict)
+
+    def text_for(self, locale: str) -> str:
+        """The chip's text in ``locale`` (falling back to English)."""
+        return self.text_by_locale.get(locale) or self.text
+
+
+class Reasons(PolicyModel):
+    """Preset reasons: for calling a supervisor (``flag``) and for overriding a proposal."""
+
+    flag: tuple[PresetReason, ...] = ()
+    override: tuple[PresetReason, ...] = ()
+
+
 class Policy(PolicyModel):
     """A whole policy file."""
 
@@ -260,6 +286,8 @@ class Policy(PolicyModel):
     #: SOPs by "sku:<SKU>" or "category:<category>"; a SKU's SOP wins over its category's.
     sops: dict[Annotated[str, Field(pattern=r"^(sku|category):.+$")], Sop] = Field(
         default_factory=dict)
+    #: The preset reasons (chips) of the bench's "Call a supervisor" and override forms.
+    reasons: Reasons = Field(default_factory=Reasons)
 
     def sop_for(self, sku: str | None, category: str | None) -> Sop | None:
         """The SOP for a unit: its SKU's, else its category's, else none."""

@@ -19,7 +19,7 @@ from station.returns.states import InspectionState
 from web.api.problems import browser_page, problem
 from web.app import station_context
 from web.auth.roles import safe_next
-from web.bench import labels
+from web.bench import labels, reasons
 from web.bench.screens import bp, line_views, load
 from web.bench.services import PendingPhoto, bench_services
 from web.bench.steps import landing
@@ -287,7 +287,7 @@ def complete(inspection_id: str) -> Response:
         override = None
         if request.form.get("override") == "1":
             override = {key: field(key, 40) for key in ("grade", "disposition", "recommendation")}
-            override["reason"] = field("reason", MAX_FIELD)
+            override["reason"] = reasons.form_reason("override")
             if not override["reason"]:
                 raise DomainError("reason_required", "an override needs a reason")
         station_context(current_app).inspections.complete(inspection_id, actor(), override)
@@ -304,7 +304,7 @@ def flag(inspection_id: str) -> Response:
 
     def work() -> Response:
         load(inspection_id)
-        station_context(current_app).inspections.flag(inspection_id, field("reason", MAX_FIELD),
+        station_context(current_app).inspections.flag(inspection_id, reasons.form_reason("flag"),
                                                       actor())
         return redirect(url_for("bench.finished", inspection_id=inspection_id))
 
