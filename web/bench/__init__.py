@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from station.devices import DeviceManager
 from web.bench import actions, labels, live, screens, sim, unit_actions, unit_screens
+from web.bench.codes import readable
 from web.bench.services import BenchServices
 
 __all__ = ["actions", "live", "unit_actions", "unit_screens"]  # their routes are on screens.bp
@@ -19,6 +20,7 @@ def init_app(app: Flask, devices: DeviceManager | None) -> None:
     app.extensions["devices"] = devices
     app.config["IDLE_LOCK_S"] = settings.web.idle_lock_s
     app.register_blueprint(screens.bp)
+    app.add_template_filter(readable, "readable_code")
     if simulated:
         sim.init_app(app)
     else:

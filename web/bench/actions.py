@@ -19,7 +19,7 @@ from station.returns.states import InspectionState
 from web.api.problems import browser_page, problem
 from web.app import station_context
 from web.auth.roles import safe_next
-from web.bench import labels, reasons
+from web.bench import codes, labels, reasons
 from web.bench.screens import bp, line_views, load
 from web.bench.services import PendingPhoto, bench_services
 from web.bench.steps import landing
@@ -170,6 +170,7 @@ def item(inspection_id: str) -> Response:
             "ok": result.result == "match", "result": result.result,
             "title": labels.label(labels.SCAN_RESULTS, result.result), "message": message,
             "scan_id": result.scan_id, "needs_serial": result.needs_serial, "code": event.raw,
+            "readable": codes.readable(event.raw),
         })
 
     return attempt(back, work)
