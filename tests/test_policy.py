@@ -205,7 +205,7 @@ def test_every_reason_and_grade_gets_a_complete_serialisable_decision(
     assert len(decision.explanation) == len(decision.fired_rules)
     assert all(sentence.endswith(".") and "{" not in sentence
                for sentence in decision.explanation)
-    assert decision.policy_version == "2026.12-3"
+    assert decision.policy_version == "2026.12-4"
     assert set(decision.platform) == {"shopify_disposition", "loop_condition",
                                       "amazon_condition", "ctia_grade", "loop_outcome"}
     assert json.loads(json.dumps(decision.to_dict())) == decision.to_dict()

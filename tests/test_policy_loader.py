@@ -25,7 +25,7 @@ def write_variant(tmp_path: Path, old: str, new: str, count: int = 1) -> Path:
 
 def test_shipped_policy_loads_from_the_package_and_from_its_file() -> None:
     packaged = default_policy()
-    assert packaged.version == "2026.12-3"
+    assert packaged.version == "2026.12-4"
     assert load_policy(SHIPPED) == packaged
     assert tomllib.loads(SHIPPED.read_text(encoding="utf-8"))["version"] == packaged.version
 
@@ -46,7 +46,7 @@ def test_shipped_policy_loads_from_the_package_and_from_its_file() -> None:
          "policy.toml: deductions.max_pct: Input should be less than or equal to 100"),
         ("max_pct = 60", "max_pct = 60.5",
          "policy.toml: deductions.max_pct: Input should be a valid integer"),
-        ('version = "2026.12-3"', 'version = "latest"',
+        ('version = "2026.12-4"', 'version = "latest"',
          "policy.toml: version: String should match pattern"),
         ("grade_pct = { A = 0, B = 10, C = 25, D = 50 }", "grade_pct = { A = 0, B = 10, C = 25 }",
          "policy.toml: deductions.grade_pct.D: Field required"),

@@ -143,6 +143,13 @@ def semantic_problems(policy: Policy) -> list[str]:
         if mapping[-1].when.keys_set():
             problems.append(f"platform.{name}[{len(mapping) - 1}].when: the last mapping must "
                             "have no conditions, so every item gets a value")
+    for kind, presets in (("flag", policy.reasons.flag), ("override", policy.reasons.override)):
+        first: dict[str, int] = {}
+        for index, preset in enumerate(presets):
+            if preset.id in first:
+                problems.append(f"reasons.{kind}[{index}].id: {preset.id!r} is already used by "
+                                f"reasons.{kind}[{first[preset.id]}]")
+            first.setdefault(preset.id, index)
     grades = policy.grades
     for grade, explain in (("A", grades.A.explain), ("B", grades.B.explain),
                            ("C", grades.C.explain), ("D", grades.D.explain)):
