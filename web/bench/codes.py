@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import unicodedata
 from datetime import date
 
@@ -62,7 +63,7 @@ def _cut(text: str) -> str:
 
 
 def _gs1_date(value: str, expiry: date | None) -> str:
-    """YYMMDD as 2031-12-31 (day 00: 2031-12), the century by the GS1 sliding window."""
+    """YYMMDD as 2031-12-31 (day 00: the month's last day), the century by the GS1 sliding window."""
     if expiry is not None:
         return expiry.isoformat()
     if len(value) != 6 or not value.isdigit():
@@ -73,8 +74,10 @@ def _gs1_date(value: str, expiry: date | None) -> str:
         full -= 100
     elif full - year <= -50:
         full += 100
-    day = "" if value[4:] == "00" else "-" + value[4:]
-    return f"{full}-{value[2:4]}{day}"
+    month, day = int(value[2:4]), int(value[4:])
+    if not 1 <= month <= 12:
+        return value
+    return f"{full}-{month:02d}-{day or calendar.monthrange(full, month)[1]:02d}"
 
 
 def fields(raw: object) -> list[tuple[str, str]]:
