@@ -84,7 +84,7 @@ class StoredFile:
 class PhotoStore(Protocol):
     """What every backend (local folder, S3-compatible bucket) offers."""
 
-    def put_original(self, data: bytes) -> StoredObject: ...
+    def put_original(self, data: bytes, sha256: str | None = None) -> StoredObject: ...
 
     def get_original(self, storage_key: str) -> bytes: ...
 
@@ -235,10 +235,15 @@ class LocalPhotoStore:
             _raise_as_storage_error(exc)
             raise
 
-    def put_original(self, data: bytes) -> StoredObject:
+    def put_original(self, data: bytes, sha256: str | None = None) -> StoredObject:
+        """Keep ``data`` under its SHA-256 (durably; an original already there is not rewritten).
+
+        ``sha256``: the digest the caller just computed of exactly these bytes, so a photo is
+        hashed once (``InspectionService.add_photo``); hashed here without it.
+        """
         if not data:
             raise EvidenceError("empty photo")
-        digest = sha256_hex(data)
+        digest = sha256 or sha256_hex(data)
         key = original_key(digest)
         path = self._path(key)
         if path.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,13 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from station.db.models import ChecklistAnswer, Inspection, Photo, Scan, Station
-from station.db.types import utcnow
-from station.evidence.store import PhotoStore
+from station.db.types import new_id, utcnow
+from station.evidence.store import PhotoStore, original_key, sha256_hex
 from station.policy.inputs import Checklist
 from station.policy.model import Policy
 from station.returns import angles, grading
 from station.returns.errors import DomainError, IllegalTransition, NotFound
 from station.returns.identify import find_rma
+from station.returns.line_counts import LineCount, line_counts, matched_serials
 from station.returns.rules.types import ScannedItem
 from station.returns.scan_match import match_scan
 from station.returns.states import OPEN_STATES, InspectionState
@@ -52,6 +54,8 @@ class ScanResult:
     line_id: str | None
     code: str = ""
     needs_serial: bool = False
+    #: Each RMA line's counts after this scan (what the bench shows next to the verdict).
+    lines: tuple[LineCount, ...] = ()
 
 
 class InspectionService(UnitSteps):
@@ -71,6 +75,8 @@ class InspectionService(UnitSteps):
         self.policy = policy
         self.settings = settings or ReturnSettings()
         self.steps = Transitions(public_url)
+        #: Writes photo originals while their step's transaction runs (add_photo).
+        self._photo_writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photo-write")
 
     def _inputs_changed(self, work: Work, inspection: Inspection, actor: str) -> None:
         """A graded inspection whose inputs change must be graded again."""
@@ -210,17 +216,25 @@ class InspectionService(UnitSteps):
         source: str = "scanner",
         lot: str | None = None,
     ) -> ScanResult:
-        """One item scanned (or typed): matched against the expected lines at once."""
+        """One item scanned (or typed): matched against the expected lines at once.
+
+        Reads the inspection row, its lines and the (line, serial) pairs of its matched scans,
+        not every scan; the result carries each line's counts (``lines``) so the bench answers
+        from this transaction. A late scan (units exist already) joins the units.
+        """
         with self.work() as work:
             session = work.session
             inspection = load(session, inspection_id)
             require_open(inspection, S.WEIGHED)
             self._inputs_changed(work, inspection, actor)
-            found = match_scan(inspection, item, inspection.scans)
+            tally = matched_serials(session, inspection.id)
+            found = match_scan(inspection, item, ())
             verdict, matched, result = found.verdict, found.item, found.result
+            if matched is not None and len(tally.get(matched.id, ())) >= matched.quantity:
+                result = "extra"  # match_scan's rule, counted by the query above
             line_id = verdict.data.get("line_id") if verdict.ok else None
             scan = Scan(
-                inspection_id=inspection.id,
+                inspection=inspection,  # not loaded: appended without reading every scan
                 raw=item.raw[:4096],
                 symbology=symbology,
                 source=source,
@@ -232,8 +246,10 @@ class InspectionService(UnitSteps):
                 result=result,
                 scanned_at=utcnow(),
             )
-            inspection.scans.append(scan)
+            session.add(scan)
             session.flush()
+            if matched is not None:
+                tally.setdefault(matched.id, []).append(scan.serial)
             if inspection.state != S.WEIGHED:  # units exist already: the new scan joins them
                 sync_units(session, inspection)
                 self._units_answered(work, inspection, actor)
@@ -241,10 +257,14 @@ class InspectionService(UnitSteps):
                          raw=scan.raw, result=result, code=verdict.code)
             needs_serial = bool(matched is not None and matched.expected_serials and not scan.serial)
             return ScanResult(scan.id, result, verdict.detail, str(line_id) if line_id else None,
-                              verdict.code, needs_serial)
+                              verdict.code, needs_serial, line_counts(inspection, tally))
 
-    def record_serial(self, inspection_id: str, scan_id: str, serial: str, actor: str) -> None:
-        """The serial number label of an item scanned without one (scanned or typed)."""
+    def record_serial(self, inspection_id: str, scan_id: str, serial: str, actor: str
+                      ) -> tuple[LineCount, ...]:
+        """The serial number label of an item scanned without one (scanned or typed).
+
+        Returns each line's counts with the new serial, for the bench to show.
+        """
         serial = serial.strip()
         if not serial or len(serial) > 100 or not serial.isprintable():
             raise DomainError("bad_serial", "a serial number is 1-100 printable characters")
@@ -259,6 +279,7 @@ class InspectionService(UnitSteps):
             scan.serial = serial
             self.steps.record(work, inspection, actor, "inspection.serial_recorded", scan_id=scan.id,
                          serial=serial)
+            return line_counts(inspection, matched_serials(session, inspection.id))
 
     def finish_items(self, inspection_id: str, actor: str) -> None:
         """The operator says every item in the parcel was scanned."""
@@ -297,43 +318,53 @@ class InspectionService(UnitSteps):
         quality: dict[str, Any] | None = None,
         unit_id: str | None = None,
     ) -> Photo:
-        """Store the original (hashed, fsynced) first, then record it; nothing is rewritten.
+        """Store the original (hashed once, fsynced, renamed, folder fsynced), then record it.
 
-        ``unit_id`` files the photo under one unit; without it, it is a parcel photo.
+        A closed inspection is refused before anything is written (a state-only read). The
+        file is written on the photo writer thread while this transaction locks the
+        inspection and builds its rows; the commit waits for the file to be durable, so a row
+        never names a file a crash could lose. ``unit_id`` files the photo under one unit;
+        without it, it is a parcel photo. Nothing is rewritten.
         """
         if not angle or len(angle) > 50:
             raise DomainError("bad_angle", "photo angle must be 1-50 characters")
+        self._require_open_state(inspection_id, S.ITEMS_IDENTIFIED)
+        digest = sha256_hex(jpeg)
+        writing = self._photo_writer.submit(self.store.put_original, jpeg, digest)
+        try:
+            with self.work() as work:
+                session = work.session
+                inspection = load(session, inspection_id)
+                require_open(inspection, S.ITEMS_IDENTIFIED)
+                if unit_id is not None:
+                    self._unit(inspection, unit_id)
+                self._inputs_changed(work, inspection, actor)
+                key, size = original_key(digest), len(jpeg)
+                photo = Photo(
+                    id=new_id(), unit_id=unit_id, inspection_id=inspection.id, sha256=digest,
+                    size_bytes=size, width=width, height=height, angle=angle, camera=camera,
+                    quality=quality or {}, storage_key=key, taken_at=utcnow(),
+                    taken_by=operator_id,
+                )
+                session.add(photo)
+                self.steps.record(work, inspection, actor, "inspection.photo_added",
+                                  photo_id=photo.id, sha256=digest, size_bytes=size, angle=angle,
+                                  unit_id=unit_id)
+                self._units_answered(work, inspection, actor)  # the last unit photo moves it on
+                writing.result()  # durable before the commit; a store error rolls the step back
+                return photo
+        finally:
+            wait([writing])  # a refused step still lets the write finish (an orphan is swept)
+
+    def _require_open_state(self, inspection_id: str, earliest: InspectionState) -> None:
+        """``require_open`` from the state column alone (no row, no lock): a cheap pre-check."""
         with self.db.reader() as session:
-            require_open(load(session, inspection_id, lock=False), S.ITEMS_IDENTIFIED)
-        stored = self.store.put_original(jpeg)
-        with self.work() as work:
-            session = work.session
-            inspection = load(session, inspection_id)
-            require_open(inspection, S.ITEMS_IDENTIFIED)
-            if unit_id is not None:
-                self._unit(inspection, unit_id)
-            self._inputs_changed(work, inspection, actor)
-            photo = Photo(
-                unit_id=unit_id,
-                inspection_id=inspection.id,
-                sha256=stored.sha256,
-                size_bytes=stored.size_bytes,
-                width=width,
-                height=height,
-                angle=angle,
-                camera=camera,
-                quality=quality or {},
-                storage_key=stored.storage_key,
-                taken_at=utcnow(),
-                taken_by=operator_id,
-            )
-            session.add(photo)
-            session.flush()
-            self.steps.record(work, inspection, actor, "inspection.photo_added", photo_id=photo.id,
-                              sha256=stored.sha256, size_bytes=stored.size_bytes, angle=angle,
-                              unit_id=unit_id)
-            self._units_answered(work, inspection, actor)  # the last unit photo moves it on
-            return photo
+            state = session.execute(
+                select(Inspection.state).where(Inspection.id == inspection_id)
+            ).scalar_one_or_none()
+        if state is None:
+            raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
+        require_open(Inspection(id=inspection_id, state=state), earliest)
 
     def finish_photos(self, inspection_id: str, actor: str) -> None:
         """Every required angle has a photo: go on to the checklist."""

@@ -14,13 +14,14 @@ from werkzeug.wrappers import Response
 from drivers.scanner.interpret import ScanRejected, interpret
 from station.evidence.store import PhotoStoreError, PhotoStoreFull
 from station.returns.errors import DomainError
+from station.returns.line_counts import LineCount
 from station.returns.rules.types import ScannedItem
 from station.returns.states import InspectionState
 from web.api.problems import browser_page, problem
 from web.app import station_context
 from web.auth.roles import safe_next
 from web.bench import codes, labels, reasons
-from web.bench.screens import bp, line_views, load
+from web.bench.screens import bp, load
 from web.bench.services import PendingPhoto, bench_services
 from web.bench.steps import landing
 
@@ -149,9 +150,9 @@ def item(inspection_id: str) -> Response:
         pending_serial = field("serial_for", 40)
         ctx = station_context(current_app)
         if pending_serial:
-            ctx.inspections.record_serial(inspection_id, pending_serial, code, actor())
+            lines = ctx.inspections.record_serial(inspection_id, pending_serial, code, actor())
             return item_response(inspection_id, {"ok": True, "result": "serial",
-                                                 "message": _("Serial number recorded.")})
+                                                 "message": _("Serial number recorded.")}, lines)
         try:
             event = interpret(code, request.form.get("source", "typed")[:20])
         except ScanRejected as exc:
@@ -171,16 +172,17 @@ def item(inspection_id: str) -> Response:
             "title": labels.label(labels.SCAN_RESULTS, result.result), "message": message,
             "scan_id": result.scan_id, "needs_serial": result.needs_serial, "code": event.raw,
             "readable": codes.readable(event.raw),
-        })
+        }, result.lines)
 
     return attempt(back, work)
 
 
-def item_response(inspection_id: str, body: dict[str, Any]) -> Response:
+def item_response(inspection_id: str, body: dict[str, Any],
+                  lines: tuple[LineCount, ...]) -> Response:
+    """The scan's answer; a fetch gets each line's counts from the step's own transaction."""
     if is_fetch():
-        inspection = load(inspection_id)
-        body["lines"] = [{"line_id": v.item.line_id, "found": v.found, "expected": v.item.quantity,
-                          "serials": v.serials_found} for v in line_views(inspection)]
+        body["lines"] = [{"line_id": c.line_id, "found": c.found, "expected": c.expected,
+                          "serials": list(c.serials)} for c in lines]
         return jsonify(body)
     flash(str(body.get("title") or body.get("message")), "success" if body["ok"] else "error")
     return to_step(inspection_id, "items")
