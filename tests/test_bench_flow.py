@@ -189,7 +189,8 @@ def test_an_operator_inspects_a_parcel_through_the_bench_routes(
     opened = restarted.post(f"{base}/units/{first.id}/state", state="opened")
     assert opened.location == f"{base}/units/1"
     assert 'id="unit-form"' in restarted.page(opened.location)  # the checklist is next
-    good = {"packaging_intact": "yes", "signs_of_use": "no", "function_test": "passed",
+    good = {"packaging_intact": "yes", "signs_of_use": "no", "has_defects": "yes",
+            "function_test": "passed",
             "defect_scratches": "minor", "notes": "light scuff"}
     checklist = f"{base}/units/{first.id}/checklist"
     for bad in ({"defect_scratches": "catastrophic"}, {"packaging_intact": "maybe"},

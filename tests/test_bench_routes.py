@@ -264,7 +264,7 @@ def good_form(endpoint: str, station: StationContext) -> dict[str, str]:
         "bench.weight": {"source": "manual", "grams": "512"},
         "bench.item": {"code": "05012345678900"},
         "bench.unit_state": {"state": "opened"},
-        "bench.unit_checklist": {"packaging_intact": "yes", "signs_of_use": "no",
+        "bench.unit_checklist": {"packaging_intact": "yes", "signs_of_use": "no", "has_defects": "no",
                                  "function_test": "passed"},
         "bench.unit_photo": {"angle": "item"},
         "bench.complete": {},

@@ -142,7 +142,7 @@ def test_the_apparel_sop_asks_no_function_test(bench: Bench, station: StationCon
     assert 'name="function_test"' not in page and 'name="signs_of_use"' in page
     assert 'name="packaging_intact"' in page and "checked" not in page.split('id="unit-form"')[1] \
         .split("defect_")[0]  # nothing answered for the operator
-    bench.post(f"{base}/units/{unit.id}/checklist", packaging_intact="yes", signs_of_use="no")
+    bench.post(f"{base}/units/{unit.id}/checklist", packaging_intact="yes", signs_of_use="no", has_defects="no")
     (unit,) = bench.inspection(iid).units
     assert unit.checklist["function_test"] == "not_applicable"
     assert station.inspections.unit_angles(unit) == ("item_front", "item_back", "care_label")
@@ -159,7 +159,7 @@ def test_a_quality_defect_return_offers_no_untested_answer_and_refuses_one(
     page = bench.page(f"{base}/units/1")
     assert 'value="not_tested"' not in page and 'value="passed"' in page
     bench.refused(f"{base}/units/{unit.id}/checklist", "/units/1?phase=checklist",
-                  "function_test_required", packaging_intact="yes", signs_of_use="no",
+                  "function_test_required", packaging_intact="yes", signs_of_use="no", has_defects="no",
                   function_test="not_tested")
 
 
@@ -181,7 +181,7 @@ def test_changing_a_unit_after_the_summary_takes_the_parcel_back(
     assert html(bench.client, f"{base}/result").location == f"{base}/parcel" or \
         html(bench.client, f"{base}/result").status_code == 302
     before = snapshot(station)
-    bench.post(f"{base}/units/{unit.id}/checklist", packaging_intact="yes", signs_of_use="no",
+    bench.post(f"{base}/units/{unit.id}/checklist", packaging_intact="yes", signs_of_use="no", has_defects="no",
                function_test="passed")
     assert snapshot(station) != before
     assert bench.inspection(iid).state == "graded"  # its photo was taken already

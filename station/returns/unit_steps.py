@@ -73,13 +73,16 @@ class UnitSteps:
         """Every photo still to take: (None, angle) of the parcel, (unit, angle) per unit."""
         return angles.photos_needed(self.settings.photo_angles, self.policy, inspection)
 
+    def missing_unit_photos(self, inspection: Inspection, unit: InspectionUnit) -> list[str]:
+        """The unit's photo angles still to take."""
+        return angles.missing_unit_angles(self.settings.photo_angles, self.policy, inspection, unit)
+
     def unit_complete(self, inspection: Inspection, unit: InspectionUnit) -> bool:
         """Answered (sealed, its own checklist, or the parcel's) and photographed."""
         if unit.kind == UnitKind.MISSING:
             return True
         answered = unit.state == UnitState.SEALED or bool(unit.checklist or inspection.checklist)
-        return answered and not angles.missing_unit_angles(
-            self.settings.photo_angles, self.policy, inspection, unit)
+        return answered and not self.missing_unit_photos(inspection, unit)
 
     # -- steps ------------------------------------------------------------------------------
 

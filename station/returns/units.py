@@ -71,7 +71,7 @@ def _fill(unit: InspectionUnit, slot: _Slot) -> None:
     unit.unit_index = slot.unit_index
     unit.scan_id = scan.id if scan is not None else None
     unit.sku = item.sku if item is not None else (scan.sku if scan is not None else None)
-    unit.gtin = scan.gtin if scan is not None else (item.gtin if item is not None else None)
+    unit.gtin = (scan.gtin if scan is not None else None) or (item.gtin if item is not None else None)
     unit.serial = scan.serial if scan is not None else None
     unit.lot = scan.lot if scan is not None else None
     unit.category = item.category if item is not None else ""

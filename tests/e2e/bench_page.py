@@ -6,10 +6,12 @@ same walk runs in every UI language.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from pathlib import Path
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect
 
 from station.demo import WRONG_ITEM_GTIN
@@ -135,7 +137,7 @@ class BenchPage:
         else:
             self.demo_scan(label)
         self.wait_step("parcel")
-        expect(self.page.locator("a.button.primary[href$='/weigh']")).to_be_visible()
+        expect(self.page.locator("a.button[href$='/weigh']")).to_be_visible()
         self.screen("parcel")
         return self.inspection_id
 
@@ -152,14 +154,31 @@ class BenchPage:
             arg=grams, timeout=STEP_TIMEOUT_MS)
         return grams
 
-    def weigh_as_expected(self) -> None:
-        self.page.locator("a.button.primary[href$='/weigh']").click()
-        self.wait_step("weigh")
+    def weigh_as_expected(self, on_weigh_screen: bool = True) -> None:
+        """A stable weight inside the band: the bench takes it and moves on by itself.
+
+        From the weigh screen (``on_weigh_screen``), or straight from the parcel screen.
+        """
+        if on_weigh_screen:
+            self.page.locator("a.button[href$='/weigh']").click()
+            self.wait_step("weigh")
+            self.screen("weigh")
         self.put_on_scale()
-        expect(self.page.locator("#accept-weight")).to_be_enabled()
-        self.screen("weigh")
-        self.page.locator("#accept-weight").click()
-        self.wait_step("items")
+        self.moved_on_or_tap("#accept-weight", re.compile(r"/items$"))
+
+    def moved_on_or_tap(self, button: str, target: re.Pattern[str]) -> None:
+        """The bench moves on by itself, unless a touch (e.g. on the demo panel) cancelled it:
+        then the operator taps ``button``. Either way the page ends on ``target``."""
+        with contextlib.suppress(PlaywrightError):  # the page moved on meanwhile
+            self.page.wait_for_selector("#moving-on", state="detached", timeout=STEP_TIMEOUT_MS)
+        self.page.wait_for_load_state()
+        if not target.search(self.page.url):
+            self.page.locator(button).click()
+        self.page.wait_for_url(target, timeout=STEP_TIMEOUT_MS)
+
+    def moving_on_shown(self) -> None:
+        """The bench shows it is about to move on (the bar a touch would cancel)."""
+        self.page.wait_for_selector("#moving-on", state="attached", timeout=STEP_TIMEOUT_MS)
 
     def scan_item(self, code: str) -> str:
         """Scan one item via the demo panel; returns the verdict's class once the page shows it."""
@@ -201,60 +220,73 @@ class BenchPage:
         expect(missing).to_have_count(0)
 
     def finish_items(self) -> None:
+        """Every expected item counted: the bench moves on by itself; else the operator says so."""
         self.screen("items")
-        self.page.locator("form[action$='/items/done'] button").click()
+        lines = self.page.locator("table.lines tr[id^=line-]")
+        done = "form[action$='/items/done'] button"
+        if lines.count() and self.page.locator("table.lines tr[id^=line-]:not(.done)").count() == 0:
+            self.moved_on_or_tap(done, re.compile(r"/photos$"))
+        else:
+            self.page.locator(done).click()
         self.wait_step("photos")
 
     def capture_all(self) -> None:
         """Capture every angle this screen asks for; a photo the quality check doubts is kept."""
         expect(self.page.locator("#preview")).to_be_visible()
         for _ in range(20):
-            keep = self.page.locator("button[name=keep][value='1']")
+            keep = self.page.locator(".angle .doubt button, button[name=keep][value='1']")
             if keep.count():
-                keep.click()
-                self.page.wait_for_load_state()
+                keep.first.click()
+                self.page.wait_for_function(
+                    "() => !document.querySelector('.angle .doubt, button[name=keep]')",
+                    timeout=STEP_TIMEOUT_MS)
                 continue
             todo = self.page.locator(".angle:not(.taken) button")
             if todo.count() == 0 or not todo.first.is_visible():
                 break
-            todo.first.click()
-            self.page.wait_for_load_state()
+            left = todo.count()
+            todo.first.click()  # answered in place: the angle turns taken, or a doubt shows
+            self.page.wait_for_function(
+                "(left) => document.querySelectorAll('.angle:not(.taken) button').length < left"
+                " || document.querySelector('.angle .doubt, button[name=keep]')",
+                arg=left, timeout=STEP_TIMEOUT_MS)
 
     def take_photos(self) -> None:
-        """The parcel's own photos, then on to its first item."""
-        self.capture_all()
-        expect(self.page.locator(".angle:not(.taken)")).to_have_count(0)
+        """The parcel's own photos; the last one moves on to its first item by itself."""
         self.screen("photos")
-        self.page.locator("form[action$='/photos/done'] button").click()
-        self.wait_step(r"units/\d+")
+        with self.page.expect_navigation(url=re.compile(r"/units/\d+$"), timeout=STEP_TIMEOUT_MS):
+            self.capture_all()
+        expect(self.page.locator("#state-sealed")).to_be_visible()
 
     def answer(self, name: str, value: str) -> None:
         self.page.locator(f"label[for={name}-{value}]").click()
 
     def work_units(self, state: str = "opened") -> None:
-        """Each item in turn: its state, its answers (when opened), its photos; then the summary."""
+        """Each item in turn: its state, its answers (when opened), its photos; then the summary.
+
+        Answering the last question and taking the last photo move on by themselves.
+        """
         for _ in range(12):
             if re.search(r"/result$", self.page.url):
                 break
             self.page.wait_for_url(re.compile(r"/bench/i/\w+/units/\d+"), timeout=STEP_TIMEOUT_MS)
             if self.page.locator("#state-sealed").count():
                 self.screen("unit-state")
-                self.page.locator(f"#state-{state}").click()
-                self.page.wait_for_load_state()
+                with self.page.expect_navigation(timeout=STEP_TIMEOUT_MS):
+                    self.page.locator(f"#state-{state}").click()
             if self.page.locator("#unit-form").count():
                 self.screen("unit-checklist")
-                for question in ("packaging_intact", "signs_of_use"):
-                    if self.page.locator(f"label[for={question}-yes]").count():
-                        self.answer(question, "yes" if question == "packaging_intact" else "no")
-                # the item was tried out: a quality-defect return is not graded without it
-                if self.page.locator("label[for=ft-passed]").count():
-                    self.page.locator("label[for=ft-passed]").click()
-                self.page.locator("#answers-done").click()
-                self.page.wait_for_load_state()
+                with self.page.expect_navigation(timeout=STEP_TIMEOUT_MS):
+                    if self.page.locator("#looks-new").count():
+                        self.page.locator("#looks-new").click()
+                    # the item was tried out: a quality-defect return is not graded without it
+                    if self.page.locator("label[for=ft-passed]").count():
+                        self.page.locator("label[for=ft-passed]").click()
+                    self.moving_on_shown()
             if self.page.locator(".angle:not(.taken) button").count():
                 self.screen("unit-photos")
-                self.capture_all()
-                self.page.wait_for_load_state()
+                with self.page.expect_navigation(timeout=STEP_TIMEOUT_MS):
+                    self.capture_all()
         self.wait_step("result")
 
     def checklist(self) -> None:

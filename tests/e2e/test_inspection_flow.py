@@ -73,7 +73,7 @@ def test_scale_unplugged_mid_inspection_then_typed_weight(open_bench: OpenBench,
     at = open_bench(bench)
     at.sign_in()
     inspection_id = at.receive(parcel.label)
-    at.page.locator("a.button.primary[href$='/weigh']").click()
+    at.page.locator("a.button[href$='/weigh']").click()
     at.wait_step("weigh")
     expect(at.page.locator(".topbar [data-device=scale]")).to_have_class(re.compile(r"\bready\b"))
 
@@ -107,14 +107,14 @@ def test_scale_unplugged_mid_inspection_then_typed_weight(open_bench: OpenBench,
         at.demo_click("[data-sim=picture][data-quality=blurry]")
     assert applied.value.json()["applied"]
     at.page.locator(".angle:not(.taken) button").first.click()
-    prompt = at.page.locator("main .flash.warning:has(button[name=keep])")
+    prompt = at.page.locator(".angle .doubt")  # answered in place, no page load
     expect(prompt).to_contain_text("blurry")
     at.shot("photo-retake-prompt")
     assert bench.query("SELECT id FROM photo WHERE inspection_id = ?", inspection_id) == []
     with at.page.expect_response("**/bench/sim/picture") as applied:
         at.demo_click("[data-sim=picture][data-quality=sharp]")
     assert applied.value.json()["applied"]
-    prompt.locator("button:not([name=keep])").click()  # Retake, now sharp
+    at.page.locator(".angle:not(.taken) form button").first.click()  # Retake, now sharp
     expect(at.page.locator(".angle.taken")).to_have_count(1)
     (photo,) = bench.query("SELECT quality FROM photo WHERE inspection_id = ?", inspection_id)
     assert json.loads(photo["quality"])["problems"] == []

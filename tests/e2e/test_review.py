@@ -64,7 +64,7 @@ def test_supervisor_works_a_flagged_wrong_item_case_from_queue_to_decision(
     at.page.wait_for_url(f"**/review/inspections/{inspection_id}")
     expect(at.page.locator("main h1")).to_have_text(parcel.rma_id)
     expect(at.page.locator("main .tag.flag").first).to_be_visible()
-    expect(at.page.locator("li.scan-mismatch code")).to_have_text(WRONG_ITEM_GTIN)
+    expect(at.page.locator("li.scan-mismatch code")).to_have_text(f"GTIN {WRONG_ITEM_GTIN.zfill(14)}")
     thumbs = at.page.locator(".gallery .thumb-button")
     photo_count = len(bench.query("SELECT id FROM photo WHERE inspection_id = ?", inspection_id))
     assert photo_count >= 1

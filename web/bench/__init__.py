@@ -6,11 +6,20 @@ from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from station.devices import DeviceManager
-from web.bench import actions, labels, live, screens, sim, unit_actions, unit_screens
+from web.bench import (
+    actions,
+    labels,
+    live,
+    scan_anywhere,
+    screens,
+    sim,
+    unit_actions,
+    unit_screens,
+)
 from web.bench.codes import readable
 from web.bench.services import BenchServices
 
-__all__ = ["actions", "live", "unit_actions", "unit_screens"]  # their routes are on screens.bp
+__all__ = ["actions", "live", "scan_anywhere", "unit_actions", "unit_screens"]  # routes on screens.bp
 
 
 def init_app(app: Flask, devices: DeviceManager | None) -> None:

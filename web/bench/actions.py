@@ -21,6 +21,7 @@ from web.api.problems import browser_page, problem
 from web.app import station_context
 from web.auth.roles import safe_next
 from web.bench import codes, labels, reasons
+from web.bench.captures import capture_answer
 from web.bench.screens import bp, load
 from web.bench.services import PendingPhoto, bench_services
 from web.bench.steps import landing
@@ -117,8 +118,13 @@ def weight(inspection_id: str) -> Response:
             if reading is None or reading.weight_mg is None:
                 raise DomainError("scale_unstable", "no recent stable reading")
             weight_mg, source = reading.weight_mg, "scale"
-        station_context(current_app).inspections.record_weight(inspection_id, weight_mg, source,
-                                                                actor())
+        service = station_context(current_app).inspections
+        service.record_weight(inspection_id, weight_mg, source, actor())
+        for event in services.take_kept_scans(inspection_id):  # scanned before the weight
+            service.record_scan(inspection_id, ScannedItem(raw=event.raw, gtin=event.gtin,
+                                                           serial=event.serial),
+                                actor(), symbology=event.symbology, source=event.source,
+                                lot=event.lot)
         return to_step(inspection_id, "items")
 
     return attempt(back, work)
@@ -266,8 +272,21 @@ def take_photo(inspection_id: str, angle: str, back: str, unit_id: str | None = 
 def photo(inspection_id: str) -> Response:
     """Take the photo of one angle of the parcel."""
     back = url_for("bench.step", inspection_id=inspection_id, step="photos")
-    return attempt(back, lambda: take_photo(inspection_id, field("angle", 50), back)
-                   or redirect(back))
+
+    def work() -> Response:
+        angle = field("angle", 50)
+        held = take_photo(inspection_id, angle, back)
+        if not is_fetch():
+            return held or redirect(back)
+        service = station_context(current_app).inspections
+        inspection = load(inspection_id)
+        taken = {p.angle for p in inspection.photos if p.unit_id is None}
+        missing = [a for a in service.required_angles(inspection) if a not in taken]
+        done = None if missing else {
+            "url": url_for("bench.photos_done", inspection_id=inspection_id), "method": "post"}
+        return capture_answer(inspection_id, angle, held, missing, done)
+
+    return attempt(back, work)
 
 
 @bp.post("/i/<inspection_id>/photos/done")

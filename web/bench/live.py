@@ -17,6 +17,7 @@ from station.evidence.thumbnails import cached_thumbnail
 from web.app import station_context
 from web.auth.roles import passive
 from web.bench import labels
+from web.bench.codes import readable
 from web.bench.screens import bp, load
 from web.bench.services import bench_services
 
@@ -40,7 +41,8 @@ def reading_json(reading: Reading) -> dict[str, Any]:
 
 
 def scan_json(event: ScanEvent) -> dict[str, Any]:
-    return {"raw": event.raw, "source": event.source, "symbology": event.symbology,
+    return {"raw": event.raw, "readable": readable(event.raw), "source": event.source,
+            "symbology": event.symbology,
             "gtin": event.gtin, "serial": event.serial, "at": event.at}
 
 

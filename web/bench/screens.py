@@ -56,6 +56,18 @@ def latest_photos(inspection: Inspection) -> dict[str, Photo]:
     return newest
 
 
+def unit_reasons(inspection: Inspection) -> list[tuple[list[int], list[str]]]:
+    """Why units are not a clean grade A: (unit positions, their policy rules), alike grouped."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for unit in inspection.units:
+        clean = unit.grade == "A" and not unit.flags and unit.kind == "expected"
+        if clean or not unit.decision:
+            continue
+        rules = tuple(r for r in unit.decision.get("fired_rules", []) if r != "grade.A")
+        groups.setdefault(rules, []).append(unit.position)
+    return [(positions, list(rules)) for rules, positions in groups.items()]
+
+
 def next_unit_position(inspection: Inspection, after: int = 0) -> int:
     """The first present unit after ``after`` still to work on (else the first present one)."""
     service = station_context(current_app).inspections
@@ -110,6 +122,7 @@ def screen_context(inspection: Inspection, step: str) -> dict[str, Any]:
         "photos": latest_photos(inspection),
         "pending": bench_services(current_app).pending(inspection.id),
         "grades": [g.value for g in Grade],
+        "unit_reasons": unit_reasons(inspection) if step == "result" else [],
         "live": True,
     }
 
@@ -148,4 +161,4 @@ def finished(inspection_id: str) -> Response | str:
     inspection = load(inspection_id)
     if InspectionState(inspection.state) in OPEN_STATES:
         return redirect(url_for("bench.home"))
-    return render_template("bench/done.html", inspection=inspection, form=ActionForm())
+    return render_template("bench/done.html", inspection=inspection, form=ActionForm(), live=True)

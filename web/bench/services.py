@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from drivers.camera.capture import Still
+from drivers.scanner.events import ScanEvent
 from drivers.state import DeviceState, DeviceStatus
 from station.db.engine import Database
 from station.db.models import Inspection
@@ -38,6 +39,7 @@ class BenchServices:
     devices: DeviceManager | None
     simulated: bool
     _pending: dict[str, PendingPhoto] = field(default_factory=dict)
+    _kept_scans: dict[str, list[ScanEvent]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def device_states(self) -> list[DeviceStatus]:
@@ -67,6 +69,15 @@ class BenchServices:
     def pending(self, inspection_id: str) -> PendingPhoto | None:
         with self._lock:
             return self._pending.get(inspection_id)
+
+    def keep_scan(self, inspection_id: str, event: ScanEvent) -> None:
+        """An item scanned before the parcel was weighed: counted once the weight is taken."""
+        with self._lock:
+            self._kept_scans.setdefault(inspection_id, []).append(event)
+
+    def take_kept_scans(self, inspection_id: str) -> list[ScanEvent]:
+        with self._lock:
+            return self._kept_scans.pop(inspection_id, [])
 
     def drop_pending(self, inspection_id: str) -> None:
         with self._lock:

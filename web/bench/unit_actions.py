@@ -14,7 +14,8 @@ from station.returns.units import unit_of
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest, UnitState
 from web.app import station_context
 from web.bench import labels
-from web.bench.actions import MAX_FIELD, actor, attempt, field, take_photo, to_step
+from web.bench.actions import MAX_FIELD, actor, attempt, field, is_fetch, take_photo
+from web.bench.captures import capture_answer
 from web.bench.screens import bp, load, next_unit_position
 
 YES_NO = {"yes": True, "no": False}
@@ -30,24 +31,32 @@ def unit_result(unit: InspectionUnit) -> str:
              disposition=labels.label(labels.DISPOSITIONS, unit.disposition), refund=refund)
 
 
-def after_unit(inspection_id: str, unit_id: str) -> Response:
-    """The unit's next question; once it is complete, the next unit, or the parcel summary."""
+def after_unit_target(inspection_id: str, unit_id: str) -> tuple[str, bool]:
+    """Where the bench goes after a unit's step, and whether the unit is complete.
+
+    Its next question; once complete (its proposal flashed), the next unit, or, when it was
+    the last, the parcel summary (graded here).
+    """
     ctx = station_context(current_app)
     inspection = load(inspection_id)
     unit = unit_of(inspection, unit_id)
     if unit is None:
-        return to_step(inspection_id, "units")
+        return url_for("bench.step", inspection_id=inspection_id, step="units"), False
     if not ctx.inspections.unit_complete(inspection, unit):
-        return redirect(url_for("bench.unit", inspection_id=inspection_id, position=unit.position))
+        return url_for("bench.unit", inspection_id=inspection_id, position=unit.position), False
     flash(unit_result(unit), "success")
     if inspection.state == InspectionState.CHECKLIST_DONE:
         try:
             ctx.inspections.grade(inspection_id, actor())
         except DomainError as error:
             flash(labels.error_message(error), "error")
-        return to_step(inspection_id, "result")
-    return redirect(url_for("bench.unit", inspection_id=inspection_id,
-                            position=next_unit_position(inspection, after=unit.position)))
+        return url_for("bench.step", inspection_id=inspection_id, step="result"), True
+    return url_for("bench.unit", inspection_id=inspection_id,
+                   position=next_unit_position(inspection, after=unit.position)), True
+
+
+def after_unit(inspection_id: str, unit_id: str) -> Response:
+    return redirect(after_unit_target(inspection_id, unit_id)[0])
 
 
 def unit_url(inspection_id: str, unit_id: str, phase: str) -> str:
@@ -73,9 +82,9 @@ def unit_state(inspection_id: str, unit_id: str) -> Response:
     return attempt(unit_url(inspection_id, unit_id, "state"), work)
 
 
-def answer(name: str, questions: tuple[str, ...], default: bool, missing: list[str]) -> bool:
+def answer(name: str, asked: set[str], default: bool, missing: list[str]) -> bool:
     """A yes/no question: asked ones must be answered, the others take ``default``."""
-    if name not in questions:
+    if name not in asked:
         return default
     value = request.form.get(name, "")
     if not value:
@@ -87,28 +96,38 @@ def answer(name: str, questions: tuple[str, ...], default: bool, missing: list[s
 
 
 def checklist_from_form(questions: tuple[str, ...], state: str | None) -> tuple[Checklist, str]:
-    """The unit's answers -> policy input; an asked question left open refuses the whole form."""
+    """The unit's answers -> policy input; an asked question left open refuses the whole form.
+
+    An opened unit is not asked whether it was opened, and is asked "any defects?" before
+    which ones; a damaged unit must name at least one defect.
+    """
     missing: list[str] = []
-    opened = state != UnitState.DAMAGED  # "opened" says it; a damaged box may still be sealed
-    checklist_questions = tuple(q for q in questions
-                                if not (opened and q == "original_packaging_opened"))
-    packaging_intact = answer("packaging_intact", checklist_questions, True, missing)
-    was_opened = answer("original_packaging_opened", checklist_questions, True, missing)
-    signs_of_use = answer("signs_of_use", checklist_questions, False, missing)
+    damaged = state == UnitState.DAMAGED
+    asked = set(questions)
+    if not damaged:
+        asked.discard("original_packaging_opened")
+        if "defects" in asked:
+            asked.add("has_defects")
+    packaging_intact = answer("packaging_intact", asked, True, missing)
+    was_opened = answer("original_packaging_opened", asked, True, missing)
+    signs_of_use = answer("signs_of_use", asked, False, missing)
+    has_defects = "defects" in asked and answer("has_defects", asked, True, missing)
     function_test = FunctionTest.NOT_APPLICABLE
+    defects = {}
     try:
-        if "function_test" in questions:
+        if "function_test" in asked:
             chosen = request.form.get("function_test", "")
             if chosen:
                 function_test = FunctionTest(chosen)
             else:
                 missing.append("function_test")
-        defects = {}
-        if "defects" in questions:
+        if has_defects:
             defects = {kind: DefectSeverity(request.form.get(f"defect_{kind.value}", "none"))
                        for kind in DefectKind}
     except ValueError as exc:
         raise DomainError("bad_input", str(exc)) from exc
+    if has_defects and not missing and all(v is DefectSeverity.NONE for v in defects.values()):
+        raise DomainError("damage_not_described", "say which defect and how bad")
     if missing:
         raise DomainError("answers_missing", "still to answer: " + ", ".join(missing),
                           questions=", ".join(missing))
@@ -146,7 +165,18 @@ def unit_photo(inspection_id: str, unit_id: str) -> Response:
     back = unit_url(inspection_id, unit_id, "photos")
 
     def work() -> Response:
-        held = take_photo(inspection_id, field("angle", 50), back, unit_id)
-        return held or after_unit(inspection_id, unit_id)
+        angle = field("angle", 50)
+        held = take_photo(inspection_id, angle, back, unit_id)
+        if not is_fetch():
+            return held or after_unit(inspection_id, unit_id)
+        if held is not None:
+            return capture_answer(inspection_id, angle, held, [], None)
+        inspection = load(inspection_id)
+        unit = unit_of(inspection, unit_id)
+        missing = [] if unit is None else \
+            station_context(current_app).inspections.missing_unit_photos(inspection, unit)
+        target, complete = after_unit_target(inspection_id, unit_id)
+        return capture_answer(inspection_id, angle, None, missing,
+                              {"url": target, "method": "get"} if complete else None)
 
     return attempt(back, work)

@@ -51,6 +51,83 @@
     box.replaceChildren(div);
   }
 
+  // ---- moving on by itself: a step whose condition is met advances after a visible pause ------
+  // Any touch while the bar shows cancels it (the operator stays on the screen); body[data-moving]
+  // tells tests and the screen reader that the bench is about to move.
+  const MOVE_MS = 1500;
+  let moving = null;
+  function moveOn(why, action, kind) {
+    if (moving) return;
+    const bar = document.createElement("div");
+    bar.className = "moving-on";
+    bar.id = "moving-on";
+    bar.setAttribute("role", "status");
+    const text = document.createElement("strong");
+    text.textContent = (why ? why + " " : "") + (strings.moving_on || "");
+    const hint = document.createElement("span");
+    hint.textContent = strings.touch_to_stay || "";
+    const progress = document.createElement("span");
+    progress.className = "progress";
+    bar.append(text, hint, progress);
+    body.append(bar);
+    body.dataset.moving = "1";
+    requestAnimationFrame(() => requestAnimationFrame(() => progress.classList.add("run")));
+    const stop = () => {
+      clearTimeout(timer);
+      document.removeEventListener("pointerdown", cancel, true);
+      bar.remove();
+      delete body.dataset.moving;
+      moving = null;
+    };
+    const cancel = () => { stop(); message(strings.stayed || "", "info"); };
+    const timer = setTimeout(() => { stop(); action(); }, MOVE_MS);
+    document.addEventListener("pointerdown", cancel, true);
+    moving = { stop, kind: kind || "" };
+  }
+  function go(next) {
+    if (!next) return;
+    if ((next.method || "get") === "post") {
+      const form = document.createElement("form");
+      form.method = "post";
+      form.action = next.url;
+      const token = document.createElement("input");
+      token.type = "hidden"; token.name = "csrf_token"; token.value = csrf;
+      form.append(token);
+      body.append(form);
+      form.submit();
+    } else {
+      window.location.href = next.url;
+    }
+  }
+
+  // ---- scans on screens without their own field: acted on or answered, never lost ------------
+  async function scanAnywhere(raw, source) {
+    const data = new FormData();
+    data.append("code", raw);
+    data.append("source", source || "scanner");
+    const result = await post("/bench/scan", data);
+    message(result.message || "", result.ok ? "success" : "error");
+    (sounds[result.sound] || (result.ok ? sounds.good : sounds.bad))();
+    if (result.redirect) window.location.href = result.redirect;
+  }
+  // A keyboard-wedge scanner types fast and ends with Enter; on a screen where no field has the
+  // focus those keys would go nowhere, so they are collected here.
+  let wedge = "";
+  let wedgeAt = 0;
+  document.addEventListener("keydown", (ev) => {
+    const active = document.activeElement;
+    if (active && ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName)) return;
+    const now = performance.now();
+    if (now - wedgeAt > 100) wedge = "";
+    wedgeAt = now;
+    if (ev.key === "Enter") {
+      if (wedge.length >= 3) { ev.preventDefault(); scanAnywhere(wedge, "wedge"); }
+      wedge = "";
+    } else if (ev.key.length === 1) {
+      wedge += ev.key;
+    }
+  });
+
   // ---- the always-ready scan input ------------------------------------------------------------
   const scanInput = $("[data-scan-input]");
   function refocus() {
@@ -111,34 +188,139 @@
       const list = $("#scans");
       if (list) {
         const li = document.createElement("li");
-        li.textContent = result.title + ": " + result.code;
+        li.textContent = result.title + ": " + (result.readable || result.code);
         list.prepend(li);
       }
     } else {
       showVerdict({ result: "mismatch", title: "✖", message: result.message }); sounds.bad();
     }
     updateLines(result.lines);
+    const rows = $$("table.lines tr[id^=line-]");
+    if (result.ok && rows.length && rows.every((row) => row.classList.contains("done"))) {
+      const done = $("form[action$='/items/done']");
+      if (done) moveOn(strings.all_items, () => done.requestSubmit());
+    }
     refocus();
   }
   const scanForm = $("[data-scan-form]");
   if (scanForm && scanForm.dataset.fetch === "items") {
     scanForm.addEventListener("submit", (ev) => { ev.preventDefault(); submitItem(scanForm); });
+  } else if (scanForm && scanInput) {
+    scanForm.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const raw = scanInput.value;
+      scanInput.value = "";
+      if (raw.trim()) scanAnywhere(raw, "typed");
+    });
   }
   function deliverScan(scan) {
     const echo = $("#scan-echo");
     if (echo) {  // the code shows at once; the verdict follows when the bench has recorded it
-      echo.textContent = scan.raw;
+      echo.textContent = scan.readable || scan.raw;
       echo.dataset.shownAt = String(performance.now());
     }
-    if (!scanForm || !scanInput) return false;
+    if (!scanForm || !scanInput || scanForm.dataset.fetch !== "items") {
+      scanAnywhere(scan.raw, scan.device || "scanner");
+      return true;
+    }
     scanInput.value = scan.raw;
     const source = $("#scan-source");
     if (source) source.value = scan.device || "scanner";
     const note = $("#last-scan");
     if (note) note.textContent = scan.raw;
-    if (scanForm.dataset.fetch === "items") submitItem(scanForm);
-    else scanForm.requestSubmit();
+    submitItem(scanForm);
     return true;
+  }
+
+  // ---- photo captures answered in place (no page load) -----------------------------------------
+  function markTaken(angle, result) {
+    const row = $('.angle[data-angle="' + angle + '"]');
+    if (!row) return;
+    row.classList.add("taken");
+    $$(".doubt", row).forEach((el) => el.remove());
+    let img = $("img.thumb", row);
+    if (!img) {
+      img = document.createElement("img");
+      img.className = "thumb";
+      $(".name", row).after(img);
+    }
+    img.src = result.thumb;
+    img.alt = $(".name", row).textContent;
+    img.title = "SHA-256 " + result.sha256;
+    const button = $("form button", row);
+    if (button) { button.textContent = strings.retake || button.textContent; button.classList.remove("primary"); }
+  }
+  function showDoubt(form, result) {
+    const row = form.closest(".angle");
+    $$(".doubt", row).forEach((el) => el.remove());
+    const box = document.createElement("div");
+    box.className = "doubt flash warning";
+    box.setAttribute("role", "alert");
+    box.textContent = (result.problems || []).join(" ") + " " + (strings.retake_or_keep || "");
+    const keep = document.createElement("button");
+    keep.type = "button";
+    keep.textContent = strings.keep_anyway || "Keep";
+    keep.addEventListener("click", () => capture(form, true));
+    box.append(keep);
+    row.append(box);
+    sounds.attention();
+  }
+  async function capture(form, keepIt) {
+    const data = new FormData(form);
+    if (keepIt) data.append("keep", "1");
+    $$("button", form).forEach((b) => { b.disabled = true; });
+    const result = await post(form.action, data);
+    $$("button", form).forEach((b) => { b.disabled = false; });
+    if (result.pending) { showDoubt(form, result); return; }
+    if (!result.ok) { message(result.message || "", "error"); sounds.bad(); return; }
+    sounds.good();
+    markTaken(result.angle, result);
+    const done = $("#photos-done");
+    if (done) done.disabled = (result.missing || []).length > 0;
+    if (result.next) moveOn(strings.photos_ok, () => go(result.next));
+  }
+  $$(".angles form").forEach((form) => form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    capture(form, Boolean(ev.submitter && ev.submitter.name === "keep"));
+  }));
+
+  // ---- a unit's answers: nothing pre-filled, changes shown, moves on once all are answered ----
+  const answers = $("form[data-answers]");
+  if (answers) {
+    const defects = $("#defects[data-hidden-until]");
+    const showDefects = () => {
+      if (defects) defects.hidden = !$("#" + defects.dataset.hiddenUntil).checked;
+    };
+    const groups = () => $$(".choice[role=radiogroup]", answers).filter((g) => !g.closest("[hidden]"));
+    const value = (group) => { const c = $("input:checked", group); return c ? c.value : null; };
+    const before = new Map(groups().map((g) => [g, value(g)]));
+    const complete = () => groups().every((g) => !$("input[required]", g) || value(g) !== null);
+    answers.addEventListener("change", (ev) => {
+      const group = ev.target.closest(".choice[role=radiogroup]");
+      showDefects();
+      if (group) {
+        const old = before.get(group);
+        const now = value(group);
+        if (old !== null && old !== undefined && old !== now) {
+          group.classList.add("changed");
+          const question = document.getElementById(group.getAttribute("aria-labelledby"));
+          const label = (v) => { const l = $('label[for="' + $('input[value="' + v + '"]', group).id + '"]', group); return l ? l.textContent : v; };
+          message((strings.answer_changed || "") + " " + (question ? question.textContent.trim() : "") + ": " + label(old) + " → " + label(now), "warning");
+          sounds.attention();
+        }
+        before.set(group, now);
+      }
+      if (complete()) moveOn(strings.answers_ok, () => answers.requestSubmit());
+      else if (moving) moving.stop();
+    });
+    const looksNew = $("[data-looks-new]");
+    if (looksNew) looksNew.addEventListener("click", () => {
+      [["packaging_intact", "yes"], ["signs_of_use", "no"], ["has_defects", "no"]].forEach(([name, v]) => {
+        const input = document.getElementById(name + "-" + v);
+        if (input && !input.checked) { input.checked = true; input.dispatchEvent(new Event("change", { bubbles: true })); }
+      });
+    });
+    showDefects();
   }
 
   // ---- live weight --------------------------------------------------------------------------
@@ -158,18 +340,35 @@
     const expected = Number(panel.dataset.expectedMg || 0);
     const allowance = Number(panel.dataset.allowanceMg || 0);
     const needle = $("#needle");
-    if (needle && expected && r.weight_mg !== null) {
-      // The band shows expected ± 2 × allowance; the green middle half is the tolerance.
-      const span = Math.max(allowance * 4, 1);
-      const pos = Math.min(100, Math.max(0, 50 + ((r.weight_mg - expected) / span) * 100));
-      needle.style.left = pos + "%";
-      needle.hidden = false;
+    if (expected && r.weight_mg !== null) {
       const within = Math.abs(r.weight_mg - expected) <= allowance;
+      if (needle) {
+        // The band shows expected ± 2 × allowance; the green middle half is the tolerance.
+        const span = Math.max(allowance * 4, 1);
+        needle.style.left = Math.min(100, Math.max(0, 50 + ((r.weight_mg - expected) / span) * 100)) + "%";
+        needle.hidden = false;
+      }
       const verdict = $("#band-verdict");
-      verdict.textContent = within ? strings.within : strings.outside;
-      verdict.className = "tag " + (within ? "" : "flag");
+      if (verdict) {
+        verdict.textContent = within ? strings.within : strings.outside;
+        verdict.className = "tag " + (within ? "" : "flag");
+      }
+      // A weight that was already on the scale when the screen opened may be the last parcel's:
+      // only a reading that changed since (a parcel put on, or settling) moves on by itself.
+      if (baselineMg === null) { baselineMg = r.weight_mg; weightMoveDone = isStable; }
+      else if (Math.abs(r.weight_mg - baselineMg) > 2000) { baselineMg = r.weight_mg; weightMoveDone = false; }
+      if (isStable && scaleReady && within && accept && !weightMoveDone) {
+        weightMoveDone = true;  // once per stable reading: a touch that cancels it is respected
+        moveOn(strings.weight_ok, () => { if (!accept.disabled) accept.closest("form").requestSubmit(); }, "weight");
+      }
+    }
+    if (!isStable) {
+      weightMoveDone = false;
+      if (moving && moving.kind === "weight") moving.stop();
     }
   }
+  let weightMoveDone = false;
+  let baselineMg = null;
 
   // ---- device states -------------------------------------------------------------------------
   function showState(s) {
