@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.e2e.server import BenchServer, ExtraOperator, start_bench
+from tests.e2e.server import BenchServer, ExtraOperator, start_bench, three_item_rma
 
 if TYPE_CHECKING:  # Playwright is imported lazily: without it the tests skip (fail on CI)
     from playwright.sync_api import ViewportSize
@@ -92,10 +92,11 @@ def pytest_runtest_makereport(
 
 @pytest.fixture(scope="session")
 def bench() -> Iterator[BenchServer]:
-    """The shared demo bench: 3 printed demo returns + 9 imported ones, one per test."""
+    """The shared demo bench: 3 printed demo returns + 15 imported ones + one of three items."""
     _require_browser()
     workdir = Path(tempfile.mkdtemp(prefix="station-e2e-"))
-    server = start_bench(workdir, extra_parcels=9, operators=(ZH_OPERATOR,))
+    server = start_bench(workdir, extra_parcels=15, operators=(ZH_OPERATOR,),
+                         extra_rmas=(three_item_rma(f"E2E{os.getpid()}T"),))
     yield server
     server.stop()
     assert server.process.returncode == 0, f"bench exited with {server.process.returncode}\n{server.log_tail()}"
@@ -147,11 +148,12 @@ def open_bench(playwright_driver: object, request: pytest.FixtureRequest) -> Ite
     opened: list[tuple[BenchPage, object, Path]] = []
     errors: list[str] = []
 
-    def open_(server: BenchServer, viewport: ViewportSize | None = None) -> BenchPage:
+    def open_(server: BenchServer, viewport: ViewportSize | None = None,
+              touch: bool = False) -> BenchPage:
         profile = Path(tempfile.mkdtemp(prefix="chromium-e2e-"))
         context = playwright_driver.chromium.launch_persistent_context(
             str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport=viewport or VIEWPORT, locale="en-US")
+            viewport=viewport or VIEWPORT, locale="en-US", has_touch=touch)
         context.set_default_timeout(15_000)
         page = context.pages[0] if context.pages else context.new_page()
         page.on("console", lambda m: errors.append(f"console {m.type}: {m.text} ({m.location})")

@@ -14,6 +14,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from station.demo import DEMO_ITEMS, demo_rmas
 
@@ -21,6 +22,14 @@ _SCRIPT = Path(sys.executable).with_name("station")
 #: The installed console script, as a person runs it (module form when the venv has no script).
 STATION = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "station.cli"]
 START_TIMEOUT_S = 60.0
+
+
+def three_item_rma(run: str) -> dict[str, Any]:
+    """One return of three different items, one of each (the demo's headphones, shirt, kettle)."""
+    rma = demo_rmas(run)[0]
+    items = [{**item, "line_id": str(n), "quantity": 1} for n, item in enumerate(DEMO_ITEMS, 1)]
+    return {**rma, "rma_id": f"RMA-{run}-3U", "tracking_number": f"1Z999AA1{run[-6:]}3U",
+            "order_id": f"SO-{run}-3U", "reason": "no_reason", "items": items}
 
 
 def free_port() -> int:
@@ -144,7 +153,8 @@ def _wait_healthy(url: str) -> None:
 
 
 def start_bench(workdir: Path, *, idle_lock_s: int = 300, extra_parcels: int = 0,
-                operators: tuple[ExtraOperator, ...] = ()) -> BenchServer:
+                operators: tuple[ExtraOperator, ...] = (),
+                extra_rmas: tuple[dict[str, Any], ...] = ()) -> BenchServer:
     """`station db upgrade`, optional extra returns and operators, then `station run --demo`."""
     env = _env({"STATION_WEB__IDLE_LOCK_S": str(idle_lock_s)})
     _cli(workdir, env, "db", "upgrade")
@@ -152,9 +162,14 @@ def start_bench(workdir: Path, *, idle_lock_s: int = 300, extra_parcels: int = 0
     if extra_parcels:
         rmas = [rma for n in range(0, extra_parcels, 3) for rma in demo_rmas(f"E2E{os.getpid()}{n:02d}X")]
         rmas = rmas[:extra_parcels]
+    else:
+        rmas = []
+    rmas = [*rmas, *extra_rmas]  # e.g. a parcel of several items: its description joins theirs
+    if rmas:
         (workdir / "extra-rmas.json").write_text(json.dumps(rmas))
         _cli(workdir, env, "rma", "import", "extra-rmas.json")
-        imported = [Parcel(r["tracking_number"], r["rma_id"], r["items"][0]["description"]) for r in rmas]
+        imported = [Parcel(r["tracking_number"], r["rma_id"],
+                           " + ".join(i["description"] for i in r["items"])) for r in rmas]
     for person in operators:
         _cli(workdir, env, "user", "add", person.username, "--role", "operator", "--badge", person.badge,
              "--pin", person.pin, "--name", "Bench Operator")

@@ -196,7 +196,8 @@
     }
     updateLines(result.lines);
     const rows = $$("table.lines tr[id^=line-]");
-    if (result.ok && rows.length && rows.every((row) => row.classList.contains("done"))) {
+    const serialPending = serialFor && serialFor.value;
+    if (result.ok && !serialPending && rows.length && rows.every((row) => row.classList.contains("done"))) {
       const done = $("form[action$='/items/done']");
       if (done) moveOn(strings.all_items, () => done.requestSubmit());
     }
