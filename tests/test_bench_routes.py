@@ -39,7 +39,7 @@ from web.auth.roles import OPERATOR_ROLES, SUPERVISOR_ROLES, protect
 NOT_BROWSER = ("/api/", "/static/", "/healthz", "/readyz", "/metrics")
 #: Endpoints anyone may reach: signing in, and what only redirects to it.
 PUBLIC = {"index", "auth.sign_in", "auth.password_sign_in", "auth.sign_out", "auth.lock_screen",
-          "auth.unlock", "auth.language"}
+          "auth.unlock", "auth.language", "auth.badge_events"}
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 FETCH = {"Accept": "application/json", "X-Requested-With": "fetch"}
 #: Who may use each blueprint's routes (a new blueprint must be added here to pass the matrix).

@@ -7,7 +7,7 @@ from flask_login import LoginManager
 from werkzeug.wrappers import Response
 
 from web.app import station_context
-from web.auth import views
+from web.auth import badge_stream, views
 from web.auth.throttle import LoginThrottle
 from web.auth.users import BenchUser, load_user
 
@@ -28,3 +28,10 @@ def init_app(app: Flask) -> None:
         return redirect(url_for("auth.sign_in", next=request.path))
 
     app.register_blueprint(views.bp)
+
+    @app.context_processor
+    def _badge_events() -> dict[str, object]:
+        """The sign-in and lock screens on the bench itself hear its scanners (badges)."""
+        wanted = request.endpoint in ("auth.sign_in", "auth.lock_screen", "auth.unlock")
+        on = wanted and app.extensions.get("devices") is not None and badge_stream.on_the_bench()
+        return {"badge_events_url": url_for("auth.badge_events") if on else ""}

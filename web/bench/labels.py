@@ -285,4 +285,5 @@ def js_strings() -> dict[str, str]:
         "retake": str(_l("Retake")),
         "keep_anyway": str(_l("Keep anyway")),
         "retake_or_keep": str(_l("Retake it, or keep it anyway.")),
+        "badge_read": str(_l("Badge read: now type your PIN.")),
     }

@@ -414,6 +414,21 @@
     source.onerror = () => { if (source.readyState === EventSource.CLOSED) message(strings.network); };
   }
 
+  // ---- sign-in and lock screens: a badge read by the serial or camera scanner -------------------
+  if (body.dataset.badgeEventsUrl) {
+    const badges = new EventSource(body.dataset.badgeEventsUrl);
+    badges.addEventListener("badge", (ev) => {
+      const field = $("#badge");
+      if (!field) return;
+      field.value = JSON.parse(ev.data).badge;
+      sounds.good();
+      const pin = $("#pin");
+      if (pin) pin.focus();
+      message(strings.badge_read || "", "success");
+    });
+    badges.addEventListener("other", (ev) => { message(JSON.parse(ev.data).message, "error"); sounds.bad(); });
+  }
+
   // ---- PIN keypad -----------------------------------------------------------------------------
   $$("[data-keypad-for]").forEach((pad) => {
     const field = document.getElementById(pad.dataset.keypadFor);
