@@ -63,7 +63,7 @@ def test_the_dashboard_shows_every_chart_with_drill_down_links(app: Flask) -> No
     # one drill-down: the wrong-item bar lists exactly that inspection, linked to its review page
     link = next(x for x in links if "issue=wrong_item" in x).replace("&amp;", "&")
     listing = html(supervisor, link).get_data(as_text=True)
-    assert "1 inspections match" in listing
+    assert "1 inspection matches" in listing
     assert len(re.findall(r'href="/review/inspections/[0-9A-Z]{26}"', listing)) == 1
 
 

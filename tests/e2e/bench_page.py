@@ -169,10 +169,11 @@ class BenchPage:
     def moved_on_or_tap(self, button: str, target: re.Pattern[str]) -> None:
         """The bench moves on by itself, unless a touch (e.g. on the demo panel) cancelled it:
         then the operator taps ``button``. Either way the page ends on ``target``."""
+        moved = None
         with contextlib.suppress(PlaywrightError):  # the page moved on meanwhile
             self.page.wait_for_selector("#moving-on", state="detached", timeout=STEP_TIMEOUT_MS)
-        self.page.wait_for_load_state()
-        if not target.search(self.page.url):
+            moved = self.page.evaluate("() => document.body.dataset.movedOn || null")
+        if moved != "going" and not target.search(self.page.url):
             self.page.locator(button).click()
         self.page.wait_for_url(target, timeout=STEP_TIMEOUT_MS)
 

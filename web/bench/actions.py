@@ -22,7 +22,7 @@ from web.app import station_context
 from web.auth.roles import safe_next
 from web.bench import codes, labels, reasons
 from web.bench.captures import capture_answer
-from web.bench.screens import bp, load
+from web.bench.screens import bp, is_badge, load
 from web.bench.services import PendingPhoto, bench_services
 from web.bench.steps import landing
 
@@ -159,6 +159,12 @@ def item(inspection_id: str) -> Response:
             lines = ctx.inspections.record_serial(inspection_id, pending_serial, code, actor())
             return item_response(inspection_id, {"ok": True, "result": "serial",
                                                  "message": _("Serial number recorded.")}, lines)
+        if is_badge(code):  # answered, not an error: nothing is recorded
+            message = labels.error_message(DomainError("badge_scanned", "a badge is not an item"))
+            if is_fetch():
+                return jsonify(ok=False, result="badge", title="✖", message=message)
+            flash(message, "error")
+            return to_step(inspection_id, "items")
         try:
             event = interpret(code, request.form.get("source", "typed")[:20])
         except ScanRejected as exc:

@@ -207,6 +207,7 @@ ERRORS: dict[str, LazyString] = {
                                  "the function test before the grade."),
     "unit_missing": _l("This unit is missing from the parcel: scan it if it is there."),
     "bad_unit_state": _l("Choose sealed, opened or damaged for each item."),
+    "badge_scanned": _l("That is a badge, not an item. To change the operator, sign out first."),
     "answers_missing": _l("Answer every question first: the open ones are marked."),
     "damage_not_described": _l("Say what is damaged and how badly."),
     "rma_cancelled": _l("This return was cancelled by the platform. Put the parcel aside for a supervisor."),

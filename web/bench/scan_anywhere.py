@@ -21,12 +21,11 @@ from typing import Any
 from flask import current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from drivers.scanner.events import ScanEvent
 from drivers.scanner.interpret import ScanRejected, interpret
-from station.db.models import Inspection, Operator
+from station.db.models import Inspection
 from station.returns.errors import DomainError
 from station.returns.identify import find_rma
 from station.returns.rules.types import ScannedItem
@@ -34,7 +33,7 @@ from station.returns.states import InspectionState
 from web.app import station_context
 from web.bench import labels
 from web.bench.actions import actor, field
-from web.bench.screens import bp
+from web.bench.screens import bp, is_badge
 from web.bench.services import bench_services
 from web.bench.steps import landing
 
@@ -46,13 +45,6 @@ def answer(ok: bool, message: str, sound: str, redirect: str | None = None,
     response = jsonify(ok=ok, message=message, sound=sound, redirect=redirect, **extra)
     response.status_code = status
     return response
-
-
-def is_badge(code: str) -> bool:
-    with station_context(current_app).db.reader() as session:
-        return session.execute(select(Operator.id).where(Operator.badge_id == code,
-                                                         Operator.active.is_(True))
-                               ).first() is not None
 
 
 def label_rma_id(code: str) -> str | None:
@@ -88,6 +80,9 @@ def on_parcel(inspection: Inspection, event: ScanEvent) -> Response:
 
 def on_later_screen(inspection: Inspection, event: ScanEvent) -> Response:
     """After the items step: an item of the parcel opens its unit; anything else is answered."""
+    if S(inspection.state) is S.ITEMS_IDENTIFIED:
+        return answer(False, _("The items are counted. Photograph the parcel first; each item "
+                               "comes next."), "attention")
     codes = {c for c in (event.gtin, event.raw, event.raw.zfill(14)) if c}
     present = [u for u in inspection.units if u.kind != "missing"]
     by_serial = [u for u in present if event.serial and u.serial == event.serial]
@@ -145,4 +140,4 @@ def scan() -> Response:
             raise DomainError("scan_rejected", str(exc)) from exc
         return dispatch(event)
     except DomainError as error:
-        return answer(False, labels.error_message(error), "bad", status=409, code=error.code)
+        return answer(False, labels.error_message(error), "bad", code=error.code)  # answered

@@ -79,8 +79,8 @@
       delete body.dataset.moving;
       moving = null;
     };
-    const cancel = () => { stop(); message(strings.stayed || "", "info"); };
-    const timer = setTimeout(() => { stop(); action(); }, MOVE_MS);
+    const cancel = () => { stop(); body.dataset.movedOn = "stayed"; message(strings.stayed || "", "info"); };
+    const timer = setTimeout(() => { stop(); body.dataset.movedOn = "going"; action(); }, MOVE_MS);
     document.addEventListener("pointerdown", cancel, true);
     moving = { stop, kind: kind || "" };
   }
