@@ -200,3 +200,21 @@ def test_a_scan_during_the_units_adds_an_unanswered_unit(bench: Bench,
     inspection = bench.inspection(iid)
     assert inspection.state == "photos_taken" and len(inspection.units) == 2
     assert html(bench.client, f"{base}/units").location == f"{base}/units/2"
+
+
+def test_an_item_not_on_the_return_is_asked_its_state_and_photo_only(
+        bench: Bench, station: StationContext) -> None:
+    seed_rma(station, "RMA-W2", items=[line("1", HEADPHONES, "50.00")])
+    iid = to_units(bench, "RMA-W2", [CABLE], 450)  # the wrong item came back
+    base = f"/bench/i/{iid}"
+    missing, wrong = bench.inspection(iid).units
+    assert (missing.kind, wrong.kind) == ("missing", "undeclared")
+    assert bench.post(f"{base}/units/{wrong.id}/state", state="opened").location == \
+        f"{base}/units/2"
+    page = bench.page(f"{base}/units/2")
+    assert 'id="unit-form"' not in page and "HOLD shelf" in page  # straight to its photo
+    assert photograph(bench, iid, 2).location == f"{base}/result"
+    graded = bench.inspection(iid)
+    assert graded.units[1].disposition == "hold" and graded.units[0].recommendation == "deny"
+    summary = bench.page(f"{base}/result")
+    assert 'id="missing-note"' in summary and 'id="hold-note"' in summary

@@ -60,7 +60,13 @@ class UnitSteps:
     # -- queries ----------------------------------------------------------------------------
 
     def questions(self, unit: InspectionUnit) -> tuple[str, ...]:
-        """The checklist questions this unit's SOP asks (all of them without an SOP)."""
+        """The checklist questions this unit's SOP asks (all of them without an SOP).
+
+        An item not on the return is asked none: it is held for a supervisor, who decides on
+        its photos; the bench asks only its state.
+        """
+        if unit.kind != UnitKind.EXPECTED:
+            return ()
         sop = self.policy.sop_for(unit.sku, unit.category)
         return tuple(q for q in CHECKLIST_QUESTIONS if sop is None or sop.questions is None
                      or q in sop.questions)
@@ -81,7 +87,8 @@ class UnitSteps:
         """Answered (sealed, its own checklist, or the parcel's) and photographed."""
         if unit.kind == UnitKind.MISSING:
             return True
-        answered = unit.state == UnitState.SEALED or bool(unit.checklist or inspection.checklist)
+        answered = unit.state == UnitState.SEALED or bool(unit.checklist or inspection.checklist) \
+            or bool(unit.state and not self.questions(unit))
         return answered and not self.missing_unit_photos(inspection, unit)
 
     # -- steps ------------------------------------------------------------------------------

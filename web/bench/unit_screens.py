@@ -35,22 +35,22 @@ def unit_photos(inspection: Inspection, unit: InspectionUnit) -> dict[str, Photo
 
 
 def phase_of(inspection: Inspection, unit: InspectionUnit, angles: tuple[str, ...],
-             photos: dict[str, Photo]) -> str:
-    """Where this unit stands: the first of its questions still open."""
+             photos: dict[str, Photo], asks: bool) -> str:
+    """Where this unit stands: the first of its questions still open (``asks``: a checklist)."""
     if not unit.state:
         return "state"
-    if unit.state != UnitState.SEALED and not (unit.checklist or inspection.checklist):
+    if asks and unit.state != UnitState.SEALED and not (unit.checklist or inspection.checklist):
         return "checklist"
     if any(a not in photos for a in angles):
         return "photos"
     return "done"
 
 
-def allowed(phase: str, unit: InspectionUnit, current: str) -> bool:
+def allowed(phase: str, unit: InspectionUnit, current: str, asks: bool) -> bool:
     """May the operator go back to ``phase`` (to change an answer)?"""
     if phase not in PHASES or PHASES.index(phase) > PHASES.index(current):
         return False
-    return phase != "checklist" or unit.state in (UnitState.OPENED, UnitState.DAMAGED)
+    return phase != "checklist" or (asks and unit.state in (UnitState.OPENED, UnitState.DAMAGED))
 
 
 def unit_context(inspection: Inspection, unit: InspectionUnit, phase: str) -> dict[str, Any]:
@@ -97,7 +97,8 @@ def unit(inspection_id: str, position: int) -> Response | str:
                                 position=next_unit_position(inspection)))
     service = station_context(current_app).inspections
     angles = service.unit_angles(found)
-    current = phase_of(inspection, found, angles, unit_photos(inspection, found))
+    asks = bool(service.questions(found))
+    current = phase_of(inspection, found, angles, unit_photos(inspection, found), asks)
     asked = request.args.get("phase", "")
-    phase = asked if allowed(asked, found, current) else current
+    phase = asked if allowed(asked, found, current, asks) else current
     return render_template("bench/unit.html", **unit_context(inspection, found, phase))
