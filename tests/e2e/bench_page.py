@@ -6,7 +6,6 @@ same walk runs in every UI language.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -169,10 +168,11 @@ class BenchPage:
     def moved_on_or_tap(self, button: str, target: re.Pattern[str]) -> None:
         """The bench moves on by itself, unless a touch (e.g. on the demo panel) cancelled it:
         then the operator taps ``button``. Either way the page ends on ``target``."""
-        moved = None
-        with contextlib.suppress(PlaywrightError):  # the page moved on meanwhile
+        try:
             self.page.wait_for_selector("#moving-on", state="detached", timeout=STEP_TIMEOUT_MS)
             moved = self.page.evaluate("() => document.body.dataset.movedOn || null")
+        except PlaywrightError:  # the page is moving on (its context went away meanwhile)
+            moved = "going"
         if moved != "going" and not target.search(self.page.url):
             self.page.locator(button).click()
         self.page.wait_for_url(target, timeout=STEP_TIMEOUT_MS)

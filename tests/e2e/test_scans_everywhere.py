@@ -71,6 +71,7 @@ def test_every_screen_answers_a_label_an_item_and_a_badge(open_bench: OpenBench,
     at.confirm()
     seen["done"] = [answered_or_moved(at, hand, other.label)]
     assert seen["done"][0].startswith("moved to") and re.search(r"/parcel$", at.page.url)
+    at.flag("e2e: opened by a scan on the done screen")  # leave the bench free, then lock it
     at.page.locator("#lock-now").click()
     at.page.wait_for_url(re.compile(r"/auth/lock"), timeout=STEP_TIMEOUT_MS)
     hand.device("scan", code=bench.badge)
