@@ -82,9 +82,15 @@ class BenchServer:
         return self.workdir / "var" / "photos"
 
     def take_parcel(self, description: str = "") -> Parcel:
-        """A parcel no other test uses (each test inspects its own return)."""
+        """A parcel no other test uses (each test inspects its own return).
+
+        A parcel of several items (its description joins theirs with " + ") is given only when
+        asked for by "+", never for one of its items.
+        """
+        several = "+" in description
         for parcel in self.parcels:
-            if description.lower() in parcel.description.lower():
+            if description.lower() in parcel.description.lower() and \
+                    several == (" + " in parcel.description):
                 self.parcels.remove(parcel)
                 return parcel
         raise AssertionError(f"no demo parcel {description!r} left; start more in conftest")
