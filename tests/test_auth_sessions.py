@@ -15,12 +15,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import inspect, select, update
+from sqlalchemy import select, update
 
 from station.config import Settings
 from station.context import StationContext, build
-from station.db.engine import make_engine
-from station.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from station.db.models import LoginThrottleEntry, Operator, SigninSession
 from station.db.types import utcnow
 from station.users import reset_secret, set_active
@@ -474,23 +472,6 @@ def test_lock_outs_double_and_refused_tries_run_no_check(migrated_station: Stati
 
 
 # -- migration ---------------------------------------------------------------------------------
-
-def test_migration_0006_downgrades_and_upgrades_again(database_url: str) -> None:
-    from alembic import command
-
-    engine = make_engine(database_url)
-    try:
-        upgrade(engine)
-        assert {"signin_session", "login_throttle"} <= set(inspect(engine).get_table_names())
-        command.downgrade(alembic_config(engine), "0005")
-        assert current_revision(engine) == "0005"
-        assert not {"signin_session", "login_throttle"} & set(inspect(engine).get_table_names())
-        upgrade(engine)
-        assert current_revision(engine) == head_revision(engine)
-        assert {"signin_session", "login_throttle"} <= set(inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
 
 def test_rows_of_sessions_over_a_month_old_are_deleted_at_a_sign_in(
     app: Flask, station: StationContext

@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from station.db.engine import make_engine
-from station.db.migrate import current_revision, head_revision, upgrade
+from station.db.migrate import alembic_config, current_revision, head_revision, upgrade
 from station.db.models import Base
 
 
@@ -35,5 +35,22 @@ def test_sqlite_runs_durable_and_strict(tmp_path) -> None:  # type: ignore[no-un
             assert conn.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
             assert conn.execute(text("PRAGMA synchronous")).scalar_one() == 2  # FULL
             assert conn.execute(text("PRAGMA busy_timeout")).scalar_one() == 4321
+    finally:
+        engine.dispose()
+
+
+def test_migration_0006_downgrades_and_upgrades_again(database_url: str) -> None:
+    from alembic import command
+
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)
+        assert {"signin_session", "login_throttle"} <= set(inspect(engine).get_table_names())
+        command.downgrade(alembic_config(engine), "0005")
+        assert current_revision(engine) == "0005"
+        assert not {"signin_session", "login_throttle"} & set(inspect(engine).get_table_names())
+        upgrade(engine)
+        assert current_revision(engine) == head_revision(engine)
+        assert {"signin_session", "login_throttle"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
