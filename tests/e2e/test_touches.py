@@ -35,7 +35,14 @@ class Touches:
         self.touches += 1
 
     def device(self, kind: str, **fields: str) -> None:
-        """What a device does by itself (a scan, a parcel put on the scale), without a tap."""
+        """What a device does by itself (a scan, a parcel put on the scale), without a tap.
+
+        A scan waits until the screen hears the live stream (a scan sent while a new page is
+        still connecting is not replayed: see docs/bench-ui.md).
+        """
+        if kind == "scan" and self.page.evaluate("() => Boolean(document.body.dataset.eventsUrl)"):
+            self.page.wait_for_function("() => document.body.dataset.stream === 'open'",
+                                        timeout=STEP_TIMEOUT_MS)
         token = self.page.locator("meta[name=csrf-token]").get_attribute("content") or ""
         answer = self.page.request.post(f"{self.at.server.url.rstrip('/')}/bench/sim/{kind}",
                                         form=fields, headers={"X-CSRFToken": token,

@@ -404,6 +404,7 @@
   // ---- the event stream -----------------------------------------------------------------------
   if (body.dataset.eventsUrl) {
     const source = new EventSource(body.dataset.eventsUrl);
+    source.addEventListener("open", () => { body.dataset.stream = "open"; });
     source.addEventListener("state", (ev) => showState(JSON.parse(ev.data)));
     source.addEventListener("reading", (ev) => showReading(JSON.parse(ev.data)));
     source.addEventListener("scan", (ev) => {
