@@ -149,14 +149,22 @@ def home() -> Response | str:
                                             ZoneInfo(ctx.settings.station.timezone)))
 
 
-@bp.get("/i/<inspection_id>/<step>")
-def step(inspection_id: str, step: str) -> Response | str:
-    inspection = load(inspection_id)
+def elsewhere(inspection: Inspection, step: str) -> Response | None:
+    """Where to go instead of ``step``: done when closed, the landing screen when not reached."""
     state = InspectionState(inspection.state)
     if state not in OPEN_STATES:
         return redirect(url_for("bench.finished", inspection_id=inspection.id))
     if not reachable(state, step):
         return redirect(url_for("bench.step", inspection_id=inspection.id, step=landing(state)))
+    return None
+
+
+@bp.get("/i/<inspection_id>/<step>")
+def step(inspection_id: str, step: str) -> Response | str:
+    inspection = load(inspection_id)
+    instead = elsewhere(inspection, step)
+    if instead is not None:
+        return instead
     if step == "units":
         return redirect(url_for("bench.unit", inspection_id=inspection.id,
                                 position=next_unit_position(inspection)))

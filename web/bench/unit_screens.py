@@ -9,12 +9,10 @@ from werkzeug.wrappers import Response
 
 from station.db.models import ExpectedItem, Inspection, InspectionUnit, Photo
 from station.returns.angles import present_units
-from station.returns.states import OPEN_STATES, InspectionState
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest, ReturnReason, UnitState
 from web.app import station_context
-from web.bench.screens import bp, landing, load, next_unit_position, screen_context
+from web.bench.screens import bp, elsewhere, load, next_unit_position, screen_context
 from web.bench.services import bench_services
-from web.bench.steps import reachable
 
 PHASES = ("state", "checklist", "photos", "done")
 
@@ -86,11 +84,9 @@ def unit_context(inspection: Inspection, unit: InspectionUnit, phase: str) -> di
 def unit(inspection_id: str, position: int) -> Response | str:
     """One unit of the open parcel; ``?phase=`` goes back to an earlier question."""
     inspection = load(inspection_id)
-    state = InspectionState(inspection.state)
-    if state not in OPEN_STATES:
-        return redirect(url_for("bench.finished", inspection_id=inspection.id))
-    if not reachable(state, "units"):
-        return redirect(url_for("bench.step", inspection_id=inspection.id, step=landing(state)))
+    instead = elsewhere(inspection, "units")
+    if instead is not None:
+        return instead
     found = next((u for u in present_units(inspection) if u.position == position), None)
     if found is None:
         return redirect(url_for("bench.unit", inspection_id=inspection.id,
