@@ -34,13 +34,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from bench.common import summary_ms, write_result
+from bench.common import sqlite_station, summary_ms, write_result
 from drivers.camera.capture import CameraCapture, Frame
 from drivers.sim.camera import product_scene
-from station.config import Settings
-from station.context import StationContext, build
-from station.db.engine import make_engine
-from station.db.migrate import upgrade
+from station.context import StationContext
 from station.devices.adapters import camera_profile_named
 from station.evidence.store import durable_write
 from station.returns.intake import parse_rma, upsert_rma
@@ -51,18 +48,6 @@ PARCELS = int(os.environ.get("BENCH_CAPTURE_PARCELS", "100"))
 SIZES = (1, 10, 50)
 GOAL_RATIO = 1.3
 GTIN_A, GTIN_B, WRONG = "05012345678900", "05012345678917", "04012345000016"
-
-
-def _context(root: Path) -> StationContext:
-    settings = Settings.model_validate({
-        "database": {"url": f"sqlite:///{root / 'bench.db'}"},
-        "evidence": {"photo_dir": str(root / "photos")},
-        "audit": {"anchor_file": str(root / "anchors.log")},
-    })
-    engine = make_engine(settings.database.url)
-    upgrade(engine)
-    engine.dispose()
-    return build(settings)
 
 
 def _rma(name: str, quantity_a: int = 2) -> dict[str, object]:
@@ -136,7 +121,7 @@ def _floor(frame: Frame, quality: int, target: Path, conn: sqlite3.Connection) -
 
 
 def capture(root: Path) -> dict[str, Any]:
-    ctx = _context(root)
+    ctx = sqlite_station(root)
     service = ctx.inspections
     inspection_id = _weighed(ctx, "CAP-1")
     service.finish_items(inspection_id, "bench")
@@ -214,7 +199,7 @@ def _reload_lines(ctx: StationContext, inspection_id: str) -> list[dict[str, Any
 
 
 def scan_to_verdict(root: Path) -> dict[str, Any]:
-    ctx = _context(root)
+    ctx = sqlite_station(root)
     service = ctx.inspections
     out: dict[str, Any] = {"parcels_per_size": PARCELS}
     samples: dict[int, dict[str, list[float]]] = {

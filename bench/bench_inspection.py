@@ -12,11 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import summary_ms, write_result
-from station.config import Settings
-from station.context import StationContext, build
-from station.db.engine import make_engine
-from station.db.migrate import upgrade
+from bench.common import sqlite_station, summary_ms, write_result
 from station.demo import product_photo
 from station.evidence.store import durable_write
 from station.policy import Checklist
@@ -25,18 +21,6 @@ from station.returns.rules.types import ScannedItem
 from station.vocabulary import FunctionTest
 
 RUNS = int(os.environ.get("BENCH_RUNS", "200"))
-
-
-def _context(root: Path) -> StationContext:
-    settings = Settings.model_validate({
-        "database": {"url": f"sqlite:///{root / 'bench.db'}"},
-        "evidence": {"photo_dir": str(root / "photos")},
-        "audit": {"anchor_file": str(root / "anchors.log")},
-    })
-    engine = make_engine(settings.database.url)
-    upgrade(engine)
-    engine.dispose()
-    return build(settings)
 
 
 def _rma(index: int) -> dict[str, object]:
@@ -49,7 +33,7 @@ def _rma(index: int) -> dict[str, object]:
 
 
 def inspection_overhead(root: Path, photos: list[bytes]) -> dict[str, object]:
-    ctx = _context(root)
+    ctx = sqlite_station(root)
     service = ctx.inspections
     samples = []
     for index in range(RUNS):
@@ -86,7 +70,7 @@ def _floor_write(folder: Path, data: bytes, name: str) -> None:
 
 
 def photo_persist(root: Path) -> dict[str, object]:
-    ctx = _context(root)
+    ctx = sqlite_station(root)
     service = ctx.inspections
     with ctx.work() as work:
         upsert_rma(work, parse_rma(_rma(0)), actor="bench")

@@ -1,4 +1,4 @@
-"""Shared helpers for benchmarks: percentiles and writing JSON results."""
+"""Shared helpers for benchmarks: percentiles, writing JSON results, a station on SQLite."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import json
 import platform
 import statistics
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from station.context import StationContext
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -39,3 +42,21 @@ def write_result(name: str, result: dict[str, Any]) -> dict[str, Any]:
     (RESULTS / f"{name}.json").write_text(text + "\n", encoding="utf-8")
     print(text)
     return result
+
+
+def sqlite_station(root: Path) -> StationContext:
+    """A migrated station on a fresh SQLite file, photo folder and anchor file under ``root``."""
+    from station.config import Settings
+    from station.context import build
+    from station.db.engine import make_engine
+    from station.db.migrate import upgrade
+
+    settings = Settings.model_validate({
+        "database": {"url": f"sqlite:///{root / 'bench.db'}"},
+        "evidence": {"photo_dir": str(root / "photos")},
+        "audit": {"anchor_file": str(root / "anchors.log")},
+    })
+    engine = make_engine(settings.database.url)
+    upgrade(engine)
+    engine.dispose()
+    return build(settings)
