@@ -218,3 +218,19 @@ def test_an_item_not_on_the_return_is_asked_its_state_and_photo_only(
     assert graded.units[1].disposition == "hold" and graded.units[0].recommendation == "deny"
     summary = bench.page(f"{base}/result")
     assert 'id="missing-note"' in summary and 'id="hold-note"' in summary
+
+
+def test_another_benchs_unit_is_not_found_here(bench: Bench, station: StationContext) -> None:
+    seed_rma(station, "RMA-X1", items=[line("1", HEADPHONES, "50.00")])
+    service = station.inspections
+    other = service.receive("RMA-X1", "bench-elsewhere", None, "op")
+    service.record_weight(other.id, 450_000, "scale", "op")
+    service.record_scan(other.id, ScannedItem(raw=HEADPHONES, gtin=HEADPHONES), "op")
+    service.finish_items(other.id, "op")
+    (unit,) = service.get(other.id).units
+    before = snapshot(station)
+    for action, form in (("state", {"state": "sealed"}), ("photo", {"angle": "item"}),
+                         ("checklist", {"packaging_intact": "yes"})):
+        refused = bench.post(f"/bench/i/{other.id}/units/{unit.id}/{action}", **form)
+        assert refused.status_code == 404, action
+    assert snapshot(station) == before

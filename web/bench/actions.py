@@ -21,7 +21,7 @@ from web.api.problems import browser_page, problem
 from web.app import station_context
 from web.auth.roles import safe_next
 from web.bench import codes, labels, reasons
-from web.bench.captures import capture_answer
+from web.bench.captures import held_answer, taken_answer
 from web.bench.screens import bp, is_badge, load
 from web.bench.services import PendingPhoto, bench_services
 from web.bench.steps import landing
@@ -284,13 +284,15 @@ def photo(inspection_id: str) -> Response:
         held = take_photo(inspection_id, angle, back)
         if not is_fetch():
             return held or redirect(back)
-        service = station_context(current_app).inspections
+        if held is not None:
+            return held_answer(inspection_id, angle, held)
         inspection = load(inspection_id)
         taken = {p.angle for p in inspection.photos if p.unit_id is None}
-        missing = [a for a in service.required_angles(inspection) if a not in taken]
+        missing = [a for a in station_context(current_app).inspections.required_angles(inspection)
+                   if a not in taken]
         done = None if missing else {
             "url": url_for("bench.photos_done", inspection_id=inspection_id), "method": "post"}
-        return capture_answer(inspection_id, angle, held, missing, done)
+        return taken_answer(inspection, angle, missing, done)
 
     return attempt(back, work)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from station.db.models import InspectionUnit
+from station.db.models import Inspection, InspectionUnit
 from station.policy import Checklist
 from station.returns.errors import DomainError
 from station.returns.states import InspectionState
@@ -15,8 +16,9 @@ from station.vocabulary import DefectKind, DefectSeverity, FunctionTest, UnitSta
 from web.app import station_context
 from web.bench import labels
 from web.bench.actions import MAX_FIELD, actor, attempt, field, is_fetch, take_photo
-from web.bench.captures import capture_answer
+from web.bench.captures import held_answer, taken_answer
 from web.bench.screens import bp, load, next_unit_position
+from web.bench.services import bench_services
 
 YES_NO = {"yes": True, "no": False}
 
@@ -31,14 +33,15 @@ def unit_result(unit: InspectionUnit) -> str:
              disposition=labels.label(labels.DISPOSITIONS, unit.disposition), refund=refund)
 
 
-def after_unit_target(inspection_id: str, unit_id: str) -> tuple[str, bool]:
-    """Where the bench goes after a unit's step, and whether the unit is complete.
+def after_unit_target(inspection: Inspection, unit_id: str) -> tuple[str, bool]:
+    """Where the bench goes after a unit's step (``inspection`` loaded after it), and whether
+    the unit is complete.
 
     Its next question; once complete (its proposal flashed), the next unit, or, when it was
     the last, the parcel summary (graded here).
     """
     ctx = station_context(current_app)
-    inspection = load(inspection_id)
+    inspection_id = inspection.id
     unit = unit_of(inspection, unit_id)
     if unit is None:
         return url_for("bench.step", inspection_id=inspection_id, step="units"), False
@@ -56,15 +59,25 @@ def after_unit_target(inspection_id: str, unit_id: str) -> tuple[str, bool]:
 
 
 def after_unit(inspection_id: str, unit_id: str) -> Response:
-    return redirect(after_unit_target(inspection_id, unit_id)[0])
+    return redirect(after_unit_target(load(inspection_id), unit_id)[0])
 
 
 def unit_url(inspection_id: str, unit_id: str, phase: str) -> str:
-    inspection = load(inspection_id)
-    unit = unit_of(inspection, unit_id)
-    if unit is None:
+    """The unit's screen at ``phase`` (where a refused action goes back to), read small.
+
+    Another bench's (or no) inspection is a 404 here, before the action runs, as ``load`` says.
+    """
+    with station_context(current_app).db.reader() as session:
+        station_id = session.execute(select(Inspection.station_id).where(
+            Inspection.id == inspection_id)).scalar_one_or_none()
+        if station_id is None or station_id != bench_services(current_app).station_id:
+            abort(404)
+        position = session.execute(select(InspectionUnit.position).where(
+            InspectionUnit.id == unit_id, InspectionUnit.inspection_id == inspection_id)
+        ).scalar_one_or_none()
+    if position is None:
         return url_for("bench.step", inspection_id=inspection_id, step="units")
-    return url_for("bench.unit", inspection_id=inspection_id, position=unit.position, phase=phase)
+    return url_for("bench.unit", inspection_id=inspection_id, position=position, phase=phase)
 
 
 @bp.post("/i/<inspection_id>/units/<unit_id>/state")
@@ -170,13 +183,13 @@ def unit_photo(inspection_id: str, unit_id: str) -> Response:
         if not is_fetch():
             return held or after_unit(inspection_id, unit_id)
         if held is not None:
-            return capture_answer(inspection_id, angle, held, [], None)
+            return held_answer(inspection_id, angle, held)
         inspection = load(inspection_id)
         unit = unit_of(inspection, unit_id)
         missing = [] if unit is None else \
             station_context(current_app).inspections.missing_unit_photos(inspection, unit)
-        target, complete = after_unit_target(inspection_id, unit_id)
-        return capture_answer(inspection_id, angle, None, missing,
-                              {"url": target, "method": "get"} if complete else None)
+        target, complete = after_unit_target(inspection, unit_id)
+        return taken_answer(inspection, angle, missing,
+                            {"url": target, "method": "get"} if complete else None)
 
     return attempt(back, work)
