@@ -142,16 +142,22 @@ class UnitSteps:
             self.steps.record(work, inspection, actor, "inspection.unit_checklist", unit_id=unit.id)
             self._units_answered(work, inspection, actor)
 
-    def _units_answered(self, work: Work, inspection: Inspection, actor: str) -> None:
-        """Propose each complete unit's outcome; move the parcel on (or back) with its units."""
+    def _units_answered(self, work: Work, inspection: Inspection, actor: str,
+                        inputs_changed: bool = True) -> None:
+        """Propose each complete unit's outcome; move the parcel on (or back) with its units.
+
+        ``inputs_changed=False`` (a photo: not a policy input) proposes only for units that
+        just became complete; the others keep theirs.
+        """
         state = S(inspection.state)
         if state not in (S.PHOTOS_TAKEN, S.CHECKLIST_DONE):
             return
         present = angles.present_units(inspection)
         complete = [u for u in present if self.unit_complete(inspection, u)]
-        if complete:
+        to_decide = [u for u in complete if inputs_changed or not u.decision]
+        if to_decide:
             verdicts, base, _ = grading.evaluate(inspection, self.policy, self.settings, utcnow())
-            for unit in complete:
+            for unit in to_decide:
                 decide_unit(unit, base, self.policy, verdicts)  # a refused answer rolls back
         for unit in present:
             if unit not in complete:

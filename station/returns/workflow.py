@@ -350,7 +350,8 @@ class InspectionService(UnitSteps):
                 self.steps.record(work, inspection, actor, "inspection.photo_added",
                                   photo_id=photo.id, sha256=digest, size_bytes=size, angle=angle,
                                   unit_id=unit_id)
-                self._units_answered(work, inspection, actor)  # the last unit photo moves it on
+                self._units_answered(work, inspection, actor,  # the last unit photo moves on
+                                     inputs_changed=False)
                 writing.result()  # durable before the commit; a store error rolls the step back
                 return photo
         finally:
@@ -379,7 +380,7 @@ class InspectionService(UnitSteps):
             if missing:
                 raise DomainError("photos_missing", "photos still needed: " + ", ".join(missing))
             self.steps.move(work, inspection, S.PHOTOS_TAKEN, actor, photos=len(inspection.photos))
-            self._units_answered(work, inspection, actor)
+            self._units_answered(work, inspection, actor, inputs_changed=False)
 
     def record_checklist(
         self, inspection_id: str, checklist: Checklist, actor: str, operator_id: str | None = None,
