@@ -15,12 +15,11 @@ from ipaddress import ip_address
 
 from flask import Response, abort, current_app, request, stream_with_context
 from flask_babel import gettext as _
-from sqlalchemy import select
 
 from drivers.scanner.events import ScanEvent
-from station.db.models import Operator
 from web.app import station_context
 from web.auth.roles import passive
+from web.auth.users import is_active_badge
 from web.auth.views import bp
 
 STREAM_S = 300.0
@@ -33,12 +32,6 @@ def on_the_bench() -> bool:
         return ip_address(request.remote_addr or "").is_loopback
     except ValueError:
         return False
-
-
-def is_badge(code: str) -> bool:
-    with station_context(current_app).db.reader() as session:
-        return session.execute(select(Operator.id).where(
-            Operator.badge_id == code, Operator.active.is_(True))).first() is not None
 
 
 @bp.get("/badge-events")
@@ -59,7 +52,7 @@ def badge_events() -> Response:
                     yield ": ping\n\n"
                 elif isinstance(event.payload, ScanEvent):
                     code = event.payload.raw
-                    if is_badge(code):
+                    if is_active_badge(station_context(current_app).db, code):
                         yield f"event: badge\ndata: {json.dumps({'badge': code})}\n\n"
                     else:
                         yield f"event: other\ndata: {json.dumps({'message': hint})}\n\n"

@@ -66,6 +66,13 @@ def load_user(ctx: StationContext, cookie_value: str) -> BenchUser | None:
                      cookie_value, found.session_id, found.locked, found.last_seen_at)
 
 
+def is_active_badge(db: Database, code: str) -> bool:
+    """True when ``code`` is an active person's badge (a badge is never an item or a label)."""
+    with db.reader() as session:
+        return session.execute(select(Operator.id).where(
+            Operator.badge_id == code, Operator.active.is_(True))).first() is not None
+
+
 def check_badge(db: Database, badge_id: str, pin: str) -> BenchUser | None:
     """The active person holding ``badge_id`` when ``pin`` is theirs, else None."""
     with db.reader() as session:

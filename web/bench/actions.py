@@ -11,18 +11,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from drivers.scanner.events import ScanEvent
 from drivers.scanner.interpret import ScanRejected, interpret
 from station.evidence.store import PhotoStoreError, PhotoStoreFull
 from station.returns.errors import DomainError
 from station.returns.line_counts import LineCount
 from station.returns.rules.types import ScannedItem
 from station.returns.states import InspectionState
+from station.returns.workflow import ScanResult
 from web.api.problems import browser_page, problem
 from web.app import station_context
 from web.auth.roles import safe_next
+from web.auth.users import is_active_badge
 from web.bench import codes, labels, reasons
 from web.bench.captures import held_answer, taken_answer
-from web.bench.screens import bp, is_badge, load
+from web.bench.screens import bp, load
 from web.bench.services import PendingPhoto, bench_services
 from web.bench.steps import landing
 
@@ -66,6 +69,17 @@ def field(name: str, limit: int = 200) -> str:
     if len(value) > limit:
         raise DomainError("bad_input", f"{name} is longer than {limit} characters")
     return value.strip()
+
+
+def record_event(inspection_id: str, event: ScanEvent) -> ScanResult:
+    """Count an interpreted scan as an item of the parcel.
+
+    No SKU is passed: a code without a decoded GTIN is then tried as a GTIN (a bare GTIN-14 or
+    ITF-14 is one here, at the item step) and then as a SKU (station/returns/rules.py).
+    """
+    return station_context(current_app).inspections.record_scan(
+        inspection_id, ScannedItem(raw=event.raw, gtin=event.gtin, sku=None, serial=event.serial),
+        actor(), symbology=event.symbology, source=event.source, lot=event.lot)
 
 
 @bp.post("/receive")
@@ -121,10 +135,7 @@ def weight(inspection_id: str) -> Response:
         service = station_context(current_app).inspections
         service.record_weight(inspection_id, weight_mg, source, actor())
         for event in services.take_kept_scans(inspection_id):  # scanned before the weight
-            service.record_scan(inspection_id, ScannedItem(raw=event.raw, gtin=event.gtin,
-                                                           serial=event.serial),
-                                actor(), symbology=event.symbology, source=event.source,
-                                lot=event.lot)
+            record_event(inspection_id, event)
         return to_step(inspection_id, "items")
 
     return attempt(back, work)
@@ -159,7 +170,7 @@ def item(inspection_id: str) -> Response:
             lines = ctx.inspections.record_serial(inspection_id, pending_serial, code, actor())
             return item_response(inspection_id, {"ok": True, "result": "serial",
                                                  "message": _("Serial number recorded.")}, lines)
-        if is_badge(code):  # answered, not an error: nothing is recorded
+        if is_active_badge(ctx.db, code):  # answered, not an error: nothing is recorded
             message = labels.error_message(DomainError("badge_scanned", "a badge is not an item"))
             if is_fetch():
                 return jsonify(ok=False, result="badge", title="✖", message=message)
@@ -169,13 +180,7 @@ def item(inspection_id: str) -> Response:
             event = interpret(code, request.form.get("source", "typed")[:20])
         except ScanRejected as exc:
             raise DomainError("scan_rejected", str(exc)) from exc
-        # No SKU is passed: a code without a decoded GTIN is then tried as a GTIN (a bare GTIN-14
-        # or ITF-14 is one here, at the item step) and then as a SKU (station/returns/rules.py).
-        result = ctx.inspections.record_scan(
-            inspection_id,
-            ScannedItem(raw=event.raw, gtin=event.gtin, sku=None, serial=event.serial),
-            actor(), symbology=event.symbology, source=event.source, lot=event.lot,
-        )
+        result = record_event(inspection_id, event)
         message = labels.label(labels.SCAN_CODES, result.code)
         if result.result == "extra":
             message = _("This item is already counted: it is one too many.")

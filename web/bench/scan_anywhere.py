@@ -28,12 +28,12 @@ from drivers.scanner.interpret import ScanRejected, interpret
 from station.db.models import Inspection
 from station.returns.errors import DomainError
 from station.returns.identify import find_rma
-from station.returns.rules.types import ScannedItem
 from station.returns.states import InspectionState
 from web.app import station_context
+from web.auth.users import is_active_badge
 from web.bench import labels
-from web.bench.actions import actor, field
-from web.bench.screens import bp, is_badge
+from web.bench.actions import actor, field, record_event
+from web.bench.screens import bp
 from web.bench.services import bench_services
 from web.bench.steps import landing
 
@@ -56,10 +56,7 @@ def label_rma_id(code: str) -> str | None:
 
 def record_item(inspection: Inspection, event: ScanEvent) -> str:
     """Count the item scan; returns the screen message."""
-    result = station_context(current_app).inspections.record_scan(
-        inspection.id, ScannedItem(raw=event.raw, gtin=event.gtin, sku=None, serial=event.serial),
-        actor(), symbology=event.symbology, source=event.source, lot=event.lot)
-    return str(labels.label(labels.SCAN_RESULTS, result.result))
+    return str(labels.label(labels.SCAN_RESULTS, record_event(inspection.id, event).result))
 
 
 def on_parcel(inspection: Inspection, event: ScanEvent) -> Response:
@@ -98,7 +95,7 @@ def on_later_screen(inspection: Inspection, event: ScanEvent) -> Response:
 def dispatch(event: ScanEvent) -> Response:
     ctx = station_context(current_app)
     services = bench_services(current_app)
-    if is_badge(event.raw):
+    if is_active_badge(ctx.db, event.raw):
         return answer(False, _("That is a badge. To change the operator, sign out first."),
                       "attention")
     inspection = ctx.inspections.open_inspection(services.station_id)

@@ -7,10 +7,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, url_for
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from station.db.models import ExpectedItem, Inspection, Operator, Photo
+from station.db.models import ExpectedItem, Inspection, Photo
 from station.returns import grading
 from station.returns.errors import NotFound
 from station.returns.states import OPEN_STATES, InspectionState
@@ -80,13 +79,6 @@ def next_unit_position(inspection: Inspection, after: int = 0) -> int:
         if not service.unit_complete(inspection, unit):
             return unit.position
     return present[0].position if present else 1
-
-
-def is_badge(code: str) -> bool:
-    """True when ``code`` is an active person's badge (a badge is never an item or a label)."""
-    with station_context(current_app).db.reader() as session:
-        return session.execute(select(Operator.id).where(
-            Operator.badge_id == code, Operator.active.is_(True))).first() is not None
 
 
 def open_inspection() -> Inspection | None:
