@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from station.db.models import Inspection, InspectionUnit
+from station.db.models import Inspection, InspectionUnit, Photo
 from station.policy.model import Policy
 from station.vocabulary import UnitKind, UnitState
 
@@ -61,17 +61,22 @@ def unit_angles(angles: Angles, policy: Policy, unit: InspectionUnit) -> tuple[s
     return own[:1] if sealed else own
 
 
-def covered(inspection: Inspection, unit: InspectionUnit, angle: str) -> bool:
-    """True when the unit has a photo of ``angle`` (its own, or the only unit's parcel photo)."""
+def unit_photos(inspection: Inspection, unit: InspectionUnit) -> dict[str, Photo]:
+    """The newest photo per angle that counts for the unit: its own, or, when it is the
+    parcel's only unit, a parcel photo."""
     alone = len(present_units(inspection)) == 1
-    return any(p.angle == angle and (p.unit_id == unit.id or (alone and p.unit_id is None))
-               for p in inspection.photos)
+    newest: dict[str, Photo] = {}
+    for photo in sorted(inspection.photos, key=lambda p: p.taken_at):
+        if photo.unit_id == unit.id or (alone and photo.unit_id is None):
+            newest[photo.angle] = photo
+    return newest
 
 
 def missing_unit_angles(angles: Angles, policy: Policy, inspection: Inspection,
                         unit: InspectionUnit) -> list[str]:
     """The unit's angles that still have no photo."""
-    return [a for a in unit_angles(angles, policy, unit) if not covered(inspection, unit, a)]
+    taken = unit_photos(inspection, unit)
+    return [a for a in unit_angles(angles, policy, unit) if a not in taken]
 
 
 def photos_needed(angles: Angles, policy: Policy,

@@ -8,7 +8,7 @@ from flask import current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from station.db.models import ExpectedItem, Inspection, InspectionUnit, Photo
-from station.returns.angles import present_units
+from station.returns.angles import present_units, unit_photos
 from station.vocabulary import DefectKind, DefectSeverity, FunctionTest, ReturnReason, UnitState
 from web.app import station_context
 from web.bench.screens import bp, elsewhere, load, next_unit_position, screen_context
@@ -20,16 +20,6 @@ PHASES = ("state", "checklist", "photos", "done")
 def expected_item(inspection: Inspection, unit: InspectionUnit) -> ExpectedItem | None:
     items = inspection.rma.items if inspection.rma else []
     return next((i for i in items if i.id == unit.expected_item_id), None)
-
-
-def unit_photos(inspection: Inspection, unit: InspectionUnit) -> dict[str, Photo]:
-    """The newest photo per angle of this unit (a lone unit also counts the parcel's)."""
-    alone = len(present_units(inspection)) == 1
-    newest: dict[str, Photo] = {}
-    for photo in sorted(inspection.photos, key=lambda p: p.taken_at):
-        if photo.unit_id == unit.id or (alone and photo.unit_id is None):
-            newest[photo.angle] = photo
-    return newest
 
 
 def phase_of(inspection: Inspection, unit: InspectionUnit, angles: tuple[str, ...],
