@@ -1,0 +1,1 @@
+"""Thermal label printers speaking ZPL II: profiles, transports, ~HS status and sessions."""
