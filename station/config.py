@@ -184,6 +184,30 @@ class DevicesSection(Section):
         return value
 
 
+class LabelsSection(Section):
+    """License-plate labels, the label printer and the site's directed-sort rules."""
+
+    station_code: str = Field(
+        "", max_length=8, pattern=r"^([A-Z][A-Z0-9]{0,7})?$",
+        description="Prefix of this bench's license plates, unique per company; empty = from station.id",
+    )
+    printer_profile: str = Field("zebra-zd421", description="firmware_configs/printers/<name>.toml")
+    printer_url: str = Field(
+        "", description="tcp://host:9100, usb:/dev/usb/lp0 or cups:<queue>; empty = simulated or none"
+    )
+    layout: Literal["4x6", "4x2", "2x1"] = "4x2"
+    dpi: Literal[203, 300] = 203
+    print_at: Literal["confirm", "never"] = Field(
+        "confirm", description="confirm: every unit's label prints when the parcel is confirmed"
+    )
+    sort_rules: Path | None = Field(None, description="Site sort rules TOML; empty = the shipped default")
+    gs1_company_prefix: str = Field(
+        "", pattern=r"^([0-9]{6,12})?$",
+        description="GS1 company prefix for tote SSCCs (AI 00); empty = totes carry their own code",
+    )
+    digital_link_base: str = Field("https://id.gs1.org", description="Base of GS1 Digital Link URIs")
+
+
 class WebhooksSection(Section):
     """Delivery of events to the platform."""
 
@@ -211,6 +235,7 @@ class Settings(BaseSettings):
     web: WebSection = Field(default_factory=WebSection)
     devices: DevicesSection = Field(default_factory=DevicesSection)
     webhooks: WebhooksSection = Field(default_factory=WebhooksSection)
+    labels: LabelsSection = Field(default_factory=LabelsSection)
     review: ReviewSection = Field(default_factory=ReviewSection)
     data_dir: Path = Field(Path("var"), description="Working data folder (database, keys, anchors)")
 

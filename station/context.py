@@ -1,4 +1,4 @@
-"""Builds the station's services from settings: database, unit of work, photo store, policy, workflow, review."""
+"""Builds the station's services from settings: database, unit of work, photo store, policy, workflow, review, sort."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from station.evidence.store import LocalPhotoStore, PhotoStore
 from station.policy import Policy, default_policy, load_policy
 from station.returns.workflow import InspectionService, ReturnSettings
 from station.review import ReviewService
+from station.sorting.rules import SortRules, load_sort_rules
+from station.sorting.service import SortService
 from station.unit_of_work import UnitOfWork
 
 
@@ -27,6 +29,7 @@ class StationContext:
     work: UnitOfWork
     inspections: InspectionService
     reviews: ReviewService
+    sorting: SortService
 
     def close(self) -> None:
         self.db.dispose()
@@ -63,4 +66,9 @@ def build(settings: Settings) -> StationContext:
     public_url = settings.web.public_url
     inspections = InspectionService(work, store, policy, return_settings(settings), public_url)
     reviews = ReviewService(work, policy, public_url)
-    return StationContext(settings, db, store, anchors, policy, work, inspections, reviews)
+    rules: SortRules = load_sort_rules(settings.labels.sort_rules)
+    sorting = SortService(work, rules, settings.labels, settings.station.id,
+                          settings.station.timezone)
+    inspections.on_confirm = sorting.label_units
+    return StationContext(settings, db, store, anchors, policy, work, inspections, reviews,
+                          sorting)

@@ -40,6 +40,8 @@ class Work:
     inspection_ids: set[str] = field(default_factory=set)
     rma_pks: set[str] = field(default_factory=set)
     emitted: int = 0
+    #: Labels queued in this transaction (the print spooler is woken after the commit).
+    labels_queued: int = 0
 
     def audit(
         self, *, actor: str, action: str, entity_type: str, entity_id: str,
@@ -74,6 +76,8 @@ class UnitOfWork:
         self.anchors = anchors
         #: Called after a commit that queued a webhook (the in-process dispatcher's notify).
         self.on_event: Callable[[], None] | None = None
+        #: Called after a commit that queued a label (the bench's print spooler's notify).
+        self.on_label: Callable[[], None] | None = None
         #: The last failure to write the anchor file (None once a later anchor succeeded).
         self.anchor_problem: str | None = None
 
@@ -89,6 +93,8 @@ class UnitOfWork:
             self._anchor(*head)
         if work.emitted and self.on_event is not None:
             self.on_event()
+        if work.labels_queued and self.on_label is not None:
+            self.on_label()
 
     def _anchor(self, seq: int, hash_: str) -> None:
         try:

@@ -265,6 +265,7 @@ class InspectionUnit(Base):
         UniqueConstraint("inspection_id", "position", name="uq_inspection_unit_position"),
         Index("ix_inspection_unit_grade", "grade"),
         Index("ix_inspection_unit_disposition", "disposition"),
+        Index("uq_inspection_unit_lpn", "lpn", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
@@ -291,6 +292,14 @@ class InspectionUnit(Base):
     decision: Mapped[dict[str, Any]] = mapped_column(default=dict)
     flags: Mapped[list[Any]] = mapped_column(default=list)
     review: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: License plate: the unit's own id on its label, unique across stations (station/labels/lpn.py).
+    lpn: Mapped[str | None] = mapped_column(String(40))
+    #: Where the site's sort rules send it (a destination code of the sort rules file).
+    destination: Mapped[str | None] = mapped_column(String(60))
+    #: The tote or cart it was scanned into (None for fixed places and until sorted).
+    tote_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    sorted_at: Mapped[datetime | None]
+    sorted_by: Mapped[str | None] = mapped_column(String(100))
 
     inspection: Mapped[Inspection] = relationship(back_populates="units")
 
@@ -483,3 +492,8 @@ class WebhookDelivery(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     duration_ms: Mapped[int] = mapped_column(Integer, default=0)
     attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+
+# The label and sort tables (their own module), so that this module names every table.
+from station.db.sort_models import LabelPrint, Tote  # noqa: E402, F401

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from station.db.models import Inspection, Photo
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
+from station.db.models import Inspection, Photo, Tote
 from station.returns.unit_outcomes import unit_data
 from station.returns.units import photos_of
 
@@ -19,6 +22,16 @@ def _photo(public_url: str, photo: Photo) -> dict[str, Any]:
             "size_bytes": photo.size_bytes, "url": photo_link(public_url, photo.id)}
 
 
+def tote_codes(inspection: Inspection) -> dict[str, str]:
+    """Tote id -> code for the totes this parcel's units went into."""
+    ids = {u.tote_id for u in inspection.units if u.tote_id}
+    session = object_session(inspection)
+    if not ids or session is None:
+        return {}
+    rows = session.execute(select(Tote.id, Tote.code).where(Tote.id.in_(ids))).all()
+    return {row.id: row.code for row in rows}
+
+
 def event_data(inspection: Inspection, public_url: str = "") -> dict[str, Any]:
     """The `data` object of every inspection event (schema version 2, docs/webhooks.md).
 
@@ -28,8 +41,10 @@ def event_data(inspection: Inspection, public_url: str = "") -> dict[str, Any]:
     """
     rma = inspection.rma
     decision = inspection.decision or {}
+    totes = tote_codes(inspection)
     units = [
-        unit_data(unit, [_photo(public_url, p) for p in photos_of(inspection, unit)])
+        unit_data(unit, [_photo(public_url, p) for p in photos_of(inspection, unit)],
+                  totes.get(unit.tote_id or ""))
         for unit in inspection.units
     ]
     totals = decision.get("totals")

@@ -198,7 +198,8 @@ def parcel_totals(outcomes: list[UnitOutcome], parcel: Decision) -> dict[str, An
     }
 
 
-def unit_data(unit: InspectionUnit, photos: list[dict[str, Any]]) -> dict[str, Any]:
+def unit_data(unit: InspectionUnit, photos: list[dict[str, Any]],
+              tote_code: str | None = None) -> dict[str, Any]:
     """One unit as the API and the webhooks show it."""
     decision = unit.decision or {}
     return {
@@ -225,5 +226,9 @@ def unit_data(unit: InspectionUnit, photos: list[dict[str, Any]]) -> dict[str, A
         "fired_rules": decision.get("fired_rules", []),
         "review": unit.review or None,
         "photos": photos,
+        "lpn": unit.lpn,
+        "destination": unit.destination,
+        "tote": tote_code,
+        "sorted_at": unit.sorted_at.isoformat() if unit.sorted_at else None,
     }
 

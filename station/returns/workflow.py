@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,6 +76,9 @@ class InspectionService(UnitSteps):
         self.policy = policy
         self.settings = settings or ReturnSettings()
         self.steps = Transitions(public_url)
+        #: Labels the units at confirm (plates, destinations, print jobs): the sort service's
+        #: ``label_units``, set by station/context.py; None labels nothing.
+        self.on_confirm: Callable[[Work, Inspection, str], object] | None = None
         #: Writes photo originals while their step's transaction runs (add_photo).
         self._photo_writer = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photo-write")
 
@@ -458,6 +462,8 @@ class InspectionService(UnitSteps):
             inspection.completed_at = utcnow()
             if inspection.rma is not None:
                 inspection.rma.status = "inspected"
+            if self.on_confirm is not None:
+                self.on_confirm(work, inspection, actor)  # before the event: it carries the plates
             target = S.FLAGGED if inspection.flags else S.COMPLETED
             self.steps.move(work, inspection, target, actor, flags=list(inspection.flags),
                        override=bool(override))

@@ -18,6 +18,8 @@ EVENT_TYPES = (
     "inspection.completed",
     "inspection.flagged",
     "inspection.reviewed",
+    "unit.sorted",
+    "tote.closed",
 )
 
 

@@ -14,7 +14,7 @@ from station.webhooks.outbox import EVENT_TYPES
 
 EventType = Literal[
     "return.received", "return.unexpected", "inspection.completed", "inspection.flagged",
-    "inspection.reviewed",
+    "inspection.reviewed", "unit.sorted", "tote.closed",
 ]
 if set(get_args(EventType)) != set(EVENT_TYPES):
     raise RuntimeError("web.api.schemas.EventType is out of step with outbox.EVENT_TYPES")
@@ -111,6 +111,10 @@ class UnitOut(Strict):
     fired_rules: list[str]
     review: dict[str, object] | None
     photos: list[PhotoLink]
+    lpn: str | None = Field(None, description="License plate on the unit's label")
+    destination: str | None = Field(None, description="Where the site's sort rules send it")
+    tote: str | None = Field(None, description="Code of the tote or cart it was scanned into")
+    sorted_at: str | None = Field(None, description="When its destination's barcode was scanned")
 
 
 class Totals(Strict):
@@ -262,13 +266,48 @@ class SignedUrlOut(Strict):
     expires_at: datetime
 
 
+class UnitSortedData(Strict):
+    """The `data` of `unit.sorted`: a unit was scanned into its destination."""
+
+    unit_id: str
+    lpn: str | None
+    destination: str | None
+    tote: str | None
+    inspection_id: str
+    rma_id: str | None
+    position: int
+    sku: str | None
+    grade: Literal["A", "B", "C", "D"] | None
+    disposition: str | None
+    sorted_at: str
+    sorted_by: str
+    station_id: str
+    audit_anchor: AuditAnchor | None = None
+
+
+class ToteClosedData(Strict):
+    """The `data` of `tote.closed`: a tote or cart is full or closed, with its manifest."""
+
+    tote_id: str
+    code: str
+    destination: str
+    sscc: str | None = Field(description="SSCC (AI 00) when the site has a GS1 company prefix")
+    units: int
+    lpns: list[str]
+    reason: Literal["full", "closed"]
+    station_id: str
+    closed_at: str
+    closed_by: str
+    audit_anchor: AuditAnchor | None = None
+
+
 class WebhookEvent(BaseModel):
     """The body POSTed to webhook endpoints (Standard Webhooks shape)."""
 
     type: EventType
     timestamp: str
     schema_version: Literal["2"]
-    data: InspectionData
+    data: InspectionData | UnitSortedData | ToteClosedData
 
 
 class Problem(BaseModel):

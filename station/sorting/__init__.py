@@ -1,0 +1,1 @@
+"""Directed sort: the site's rules say where each unit goes; scans into totes confirm it."""
