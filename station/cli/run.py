@@ -7,11 +7,16 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from station.cli.base import Subparsers, command, open_context
 from station.cli.serve import listen, start_dispatcher_thread
 from station.config import Settings
 from station.context import StationContext
+from station.printing.spooler import PrintSpooler, bench_spooler
+
+if TYPE_CHECKING:
+    from station.devices import DeviceManager
 
 
 def _interrupt_on_term() -> None:
@@ -40,6 +45,20 @@ The yellow DEMO panel (bottom centre) drives the simulated devices:
 Supervisors: {url}review/ (flagged cases) and {url}analytics/ hold a few finished demo inspections.""")
 
 
+def start_spooler(ctx: StationContext, devices: DeviceManager) -> PrintSpooler | None:
+    """The bench's print spooler on the manager's printer (None: no printer, or labels off)."""
+    from station.printing.content import LabelContent
+
+    if devices.printers is None or ctx.settings.labels.print_at == "never":
+        return None
+    content = LabelContent(ctx.sorting.rules, ctx.sorting.code, ctx.settings.station.timezone)
+    spooler = bench_spooler(ctx.db, ctx.settings.station.id, content.zpl, devices.printers.send,
+                            on_failure=devices.printer_problem)
+    ctx.work.on_label = spooler.notify
+    spooler.start()
+    return spooler
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import waitress
 
@@ -54,14 +73,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
     with open_context(settings) as ctx:
         sock = listen(host, port)  # before demo data and devices: a busy port is one clear line
-        devices = DeviceManager(settings.devices)
+        devices = DeviceManager(settings.devices, labels=settings.labels)
         stop = threading.Event()
+        spooler: PrintSpooler | None = None
         _interrupt_on_term()
         try:
             if args.demo:
                 demo_intro(ctx, url)
             devices.start()
             app = create_app(settings, ctx, devices)
+            spooler = start_spooler(ctx, devices)
             if not args.no_dispatcher:
                 start_dispatcher_thread(ctx, stop)
             kind = "simulated" if settings.devices.simulated else "configured"
@@ -72,6 +93,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             pass
         finally:
             stop.set()
+            if spooler is not None:
+                spooler.stop()
             devices.stop()
             sock.close()
     return 0

@@ -19,10 +19,11 @@ from drivers.scanner.camera_decode import DecoderConfig
 from drivers.scanner.events import ScanEvent
 from drivers.scanner.profile import ScannerInterface, ScannerProfile
 from drivers.state import DeviceState, DeviceStatus
-from station.config import DevicesSection
+from station.config import DevicesSection, LabelsSection
 from station.devices import adapters as managed
 from station.devices.adapters import CameraDevice, ManagedDevice, OnScan, OnStatus, ScaleDevice
 from station.devices.bus import DeviceEvent, EventBus, Subscription
+from station.devices.printer import PRINTER, PrinterDevice
 from station.devices.simulators import (
     SIM_DECODE_STAGES,
     Simulators,
@@ -30,6 +31,7 @@ from station.devices.simulators import (
     sim_scanner_profile,
     start_simulators,
 )
+from station.printing.printers import Printers
 
 log = logging.getLogger(__name__)
 SCALE, CAMERA = "scale", "camera"
@@ -49,8 +51,12 @@ class _Track:
 class DeviceManager:
     """One bench's devices, from ``settings.devices``; simulated ones when ``simulated`` is set."""
 
-    def __init__(self, devices: DevicesSection, bus: EventBus | None = None) -> None:
+    def __init__(self, devices: DevicesSection, bus: EventBus | None = None,
+                 labels: LabelsSection | None = None) -> None:
         self.config = devices
+        #: The label printer's settings (None: this manager has no printer, e.g. a tool).
+        self.labels = labels
+        self.printers: Printers | None = None
         self.bus = bus or EventBus()
         self.simulators: Simulators | None = None
         self.base_s = devices.reconnect_base_s
@@ -73,9 +79,12 @@ class DeviceManager:
         self._stop.clear()
         if self.config.simulated:
             scanner = sim_scanner_profile(self.scanner_profiles)
+            printer = None
+            if self.labels is not None and not self.labels.printer_url:
+                printer = (self.labels.printer_profile, self.labels.dpi)
             self.simulators = start_simulators(self.scale_profile, scanner, self.camera_profile,
                                                self.config.sim_camera_fps,
-                                               self.config.sim_camera_size)
+                                               self.config.sim_camera_size, printer)
         try:
             self._build()
         except Exception:
@@ -211,6 +220,25 @@ class DeviceManager:
         source = sims.camera if sims is not None else managed.camera_source_spec(cfg.camera_source)
         self._add(CameraDevice(CAMERA, self.camera_profile, source, decoder=decoder,
                                on_scan=self._scan_cb(CAMERA), on_status=self._status_cb(CAMERA)))
+        self._add_printer()
+
+    def _add_printer(self) -> None:
+        if self.labels is None:
+            return
+        url = self.labels.printer_url
+        if not url and self.simulators is not None and self.simulators.printer is not None:
+            url = self.simulators.printer.address
+        if not url:
+            self._unconfigured(PRINTER, "not configured: set labels.printer_url")
+            return
+        self.printers = Printers(self.labels.printer_profile, url)
+        self._add(PrinterDevice(self.printers, self._status_cb(PRINTER)))
+
+    def printer_problem(self) -> None:
+        """A print failed: ask the printer for its state now (not at the next poll)."""
+        device = self._devices.get(PRINTER)
+        if isinstance(device, PrinterDevice):
+            device.poll_now()
 
     def _add_scanner(self, index: int, profile: ScannerProfile) -> None:
         name = "scanner" if index == 0 else f"scanner-{index + 1}"

@@ -1,4 +1,4 @@
-"""The built-in simulators a bench runs when `devices.simulated` is true (scale, scanner, camera)."""
+"""The built-in simulators a bench runs when `devices.simulated` is true (scale, scanner, camera, printer)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from drivers.camera.profile import CameraProfile
 from drivers.scale.profile import ScaleProfile
 from drivers.scanner.profile import ScannerInterface, ScannerProfile, scanner_profile
 from drivers.sim.camera import SyntheticCamera
+from drivers.sim.printer import SimulatedPrinter
 from drivers.sim.scale import SimulatedScale
 from drivers.sim.scanner import SimulatedSerialScanner
 
@@ -27,6 +28,8 @@ class Simulators:
     scale: SimulatedScale
     scanner: SimulatedSerialScanner
     camera: SyntheticCamera
+    #: The label printer behind a real TCP socket (None: the bench has no labels configured).
+    printer: SimulatedPrinter | None = None
 
     def scale_port(self, fallback: str) -> str:
         """Where the simulated scale is plugged in now (``fallback`` while it is unplugged)."""
@@ -41,13 +44,18 @@ class Simulators:
         self.scale.close()
         self.scanner.close()
         self.camera.set_fault(None)
+        if self.printer is not None:
+            self.printer.close()
 
 
 def start_simulators(
     scale: ScaleProfile, scanner: ScannerProfile, camera: CameraProfile, camera_fps: float,
-    camera_size: tuple[int, int] = SIM_CAMERA_SIZE_PX,
+    camera_size: tuple[int, int] = SIM_CAMERA_SIZE_PX, printer: tuple[str, int] | None = None,
 ) -> Simulators:
-    """Start a simulated scale and serial scanner behind real ptys and a synthetic camera."""
+    """Start a simulated scale and serial scanner behind real ptys and a synthetic camera.
+
+    ``printer`` (profile name, dpi) also starts a simulated label printer on a TCP port.
+    """
     del camera  # the synthetic camera renders at camera_size whatever the profile says
     scale_sim = SimulatedScale(scale)
     try:
@@ -58,7 +66,15 @@ def start_simulators(
     width_px, height_px = camera_size
     camera_sim = SyntheticCamera(width_px, height_px, fps=camera_fps)
     camera_sim.noise_std = SIM_SENSOR_NOISE  # like a real sensor: no two stills are byte-identical
-    return Simulators(scale_sim, scanner_sim, camera_sim)
+    printer_sim = None
+    if printer is not None:
+        try:
+            printer_sim = SimulatedPrinter(printer[0], dpi=printer[1])
+        except Exception:
+            scale_sim.close()
+            scanner_sim.close()
+            raise
+    return Simulators(scale_sim, scanner_sim, camera_sim, printer_sim)
 
 
 def sim_scanner_profile(configured: list[ScannerProfile]) -> ScannerProfile:

@@ -175,3 +175,19 @@ class PrintSpooler:
                 self.run_once()
             except Exception:  # the database is busy or gone: try again on the next turn
                 log.exception("print spooler turn failed")
+
+
+def bench_spooler(db: Database, station_id: str, render: Render, send: Send,
+                  on_failure: Callable[[], None] | None = None) -> PrintSpooler:
+    """A spooler whose failed prints also call ``on_failure`` (the printer's state is re-read)."""
+    if on_failure is None:
+        return PrintSpooler(db, station_id, render, send)
+
+    def send_and_report(url: str, zpl: bytes) -> None:
+        try:
+            send(url, zpl)
+        except Exception:
+            on_failure()
+            raise
+
+    return PrintSpooler(db, station_id, render, send_and_report)

@@ -99,17 +99,49 @@ class SortService:
 
     def queue_label(self, work: Work, *, unit: InspectionUnit | None = None,
                     tote: Tote | None = None, actor: str | None = None,
-                    reprint_of: str | None = None, printer: str = "") -> LabelPrint:
+                    reprint_of: str | None = None, printer: str = "",
+                    station_id: str | None = None) -> LabelPrint:
+        """A print job for this bench (or ``station_id``: the bench that labelled the unit)."""
         job = LabelPrint(kind="unit" if unit is not None else "tote",
                          unit_id=unit.id if unit is not None else None,
                          tote_id=tote.id if tote is not None else None,
-                         station_id=self.station_id, printer=printer or self.labels.printer_url,
+                         station_id=station_id or self.station_id, printer=printer or self.labels.printer_url,
                          layout=self.labels.layout, dpi=self.labels.dpi, status="queued",
                          attempts=0, error="", reprint_of=reprint_of, requested_by=actor,
                          created_at=utcnow())
         work.session.add(job)
         work.labels_queued += 1
         return job
+
+    def reprint(self, actor: str, *, unit_id: str | None = None, tote_id: str | None = None,
+                printer: str = "", why: str = "") -> str:
+        """Queue the label of a unit (or tote) again, audited; returns the new job's id."""
+        with self.work() as work:
+            unit = work.session.get(InspectionUnit, unit_id) if unit_id else None
+            tote = work.session.get(Tote, tote_id) if tote_id else None
+            if unit is None and tote is None:
+                raise NotFound("label_not_found", "no such unit or tote to print")
+            if unit is not None and unit.lpn is None:
+                raise DomainError("not_labelled", "this unit has no license plate yet")
+            previous = work.session.execute(
+                select(LabelPrint.id).where(
+                    LabelPrint.unit_id == unit.id if unit is not None
+                    else LabelPrint.tote_id == tote_id)
+                .order_by(LabelPrint.created_at.desc(), LabelPrint.id.desc()).limit(1)
+            ).scalar_one_or_none()
+            bench = unit.inspection.station_id if unit is not None else (
+                tote.station_id if tote is not None else self.station_id)
+            job = self.queue_label(work, unit=unit, tote=None if unit is not None else tote,
+                                   actor=actor, reprint_of=previous, printer=printer,
+                                   station_id=bench)
+            work.session.flush()
+            work.audit(actor=actor, action="label.reprint_requested",
+                       entity_type="inspection_unit" if unit is not None else "tote",
+                       entity_id=unit.id if unit is not None else str(tote_id),
+                       station_id=bench,
+                       data={"job": job.id, "reprint_of": previous, "lpn": unit.lpn if unit
+                             else None, "printer": printer or "bench", "why": why[:500]})
+            return job.id
 
     # -- at the sort -----------------------------------------------------------------------
     def sort_scan(self, inspection_id: str, code: str, actor: str,
