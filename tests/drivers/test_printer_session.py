@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from drivers.printer.errors import (
     PrinterNotReady,
     PrinterOffline,
     PrinterSendFailed,
+    PrinterStatusError,
     TransportSpecError,
 )
 from drivers.printer.profile import load_printer_profile, printer_profile, shipped_printer_profiles
@@ -238,3 +241,63 @@ def test_labels_carry_check_and_render_results_when_those_modules_exist(make_sim
     assert label.check_error is None
     assert label.problems == []
     assert label.png and label.png[0].startswith(b"\x89PNG")
+
+
+def test_two_threads_on_one_session_never_interleave_their_jobs(make_sim: Make) -> None:
+    sim = make_sim()
+    jobs = [b"^XA^FO10,10^A0N,30,30^FD" + bytes([65 + n]) * 2000 + b"^FS^XZ" for n in range(8)]
+    errors: list[BaseException] = []
+    with PrinterSession("zebra-zd421", sim.address) as session:
+        def worker(batch: list[bytes]) -> None:
+            try:
+                for job in batch:
+                    session.send(job)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=worker, args=(jobs[i::2],)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(20)
+    assert errors == []
+    assert sim.wait_for_labels(8, 5)
+    assert sorted(label.zpl for label in sim.labels) == sorted(jobs)
+
+
+def _garbage_printer(answer: bytes) -> tuple[socket.socket, threading.Thread]:
+    """A TCP peer that answers every ~HS with ``answer`` (real socket, no mock)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:  # until the test closes the listener
+                conn, _ = listener.accept()
+                with conn, contextlib.suppress(OSError):
+                    while conn.recv(64):
+                        conn.sendall(answer)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+@pytest.mark.parametrize("answer", [b"\x02garbage\x03\r\n" * 3, b"\x02" + b"9" * 600,
+                                    b"\x02030,0,0\x03\r\n\x02\x03\r\n\x02\x03\r\n"],
+                         ids=["words", "endless", "short-fields"])
+def test_a_garbage_status_reply_is_a_status_error(answer: bytes) -> None:
+    listener, thread = _garbage_printer(answer)
+    profile = printer_profile("zebra-zd421").model_copy(update={"read_timeout_s": 1.0})
+    try:
+        with PrinterSession(profile, f"tcp://127.0.0.1:{listener.getsockname()[1]}") as session:
+            with pytest.raises(PrinterStatusError):
+                session.status()
+            with pytest.raises(PrinterStatusError):
+                session.send(LABEL)
+    finally:
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        thread.join(5)
