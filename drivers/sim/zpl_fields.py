@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from drivers.sim.zpl_code128 import Code128, encode
+import segno
+
+from drivers.sim.zpl_code128 import Code128, encode, modules
 from drivers.sim.zpl_graphics import Graphic, QrData, decode_graphic, parse_qr_data
 from drivers.sim.zpl_parse import KNOWN, Command, Stream, number_problems, split_labels, to_int
 
@@ -121,8 +123,41 @@ def interpret(stream: Stream | bytes, dpi: int = 203) -> list[LabelFormat]:
                 out.problems.append(
                     f"byte {f.offset}: field origin {f.x},{f.y} is outside the label ({out.width} x {out.length} dots)"
                 )
+        for f in out.fields:
+            _check_extent(f, out)
         labels.append(out)
     return labels
+
+
+def _check_extent(f: Field, out: LabelFormat) -> None:
+    """A bar code, box or graphic that does not fit prints cut off at the label edge (see ^BC: "Field
+    data (^FD) is limited to the width (or length, if rotated) of the label")."""
+    if f.kind == "code128" and f.code128 is not None:
+        size = (len(modules(f.code128.values)) * f.bars[0], f.bar_height)
+        if f.orientation in ("R", "B"):
+            size = (size[1], size[0])
+    elif f.kind == "qr" and f.qr is not None and f.qr.payload:
+        try:
+            qr = segno.make_qr(f.qr.payload, error=f.qr.ecc.lower(), mode=f.qr.mode, boost_error=False)
+            side = int(qr.symbol_size(border=0)[0])
+        except (segno.DataOverflowError, ValueError):
+            out.problems.append(f"byte {f.offset}: ^BQ data does not fit in a QR Code at level {f.qr.ecc}")
+            return
+        size = (side * f.magnification, side * f.magnification)
+    elif f.kind == "box":
+        size = f.box[:2]
+    elif f.kind == "graphic" and f.graphic is not None:
+        size = (f.graphic.bytes_per_row * 8, f.graphic.rows)
+    else:
+        return
+    left, top = (f.x, f.y - size[1]) if f.typeset else (f.x, f.y)
+    if f.justify == 1:
+        left -= size[0]
+    if left < 0 or top < 0 or left + size[0] > out.width or top + size[1] > out.length:
+        out.problems.append(
+            f"byte {f.offset}: {f.kind} field {size[0]} x {size[1]} dots at {left},{top} runs past the label edge "
+            f"({out.width} x {out.length} dots) and prints cut off"
+        )
 
 
 def _field(state: _State, cmd: Command) -> Field:
@@ -135,8 +170,8 @@ def _field(state: _State, cmd: Command) -> Field:
 def _apply(cmd: Command, state: _State, settings: _Settings, out: LabelFormat, dpi: int) -> None:
     name, p = cmd.name, cmd.param
     if name in ("FO", "FT"):
-        if state.has_data:
-            out.problems.append(f"byte {cmd.offset}: {cmd} inside a field whose ^FD has no ^FS yet")
+        if state.has_content or state.barcode is not None:
+            out.problems.append(f"byte {cmd.offset}: {cmd} inside a field that has no ^FS yet (the field moves)")
         f = _field(state, cmd)
         f.x = to_int(p(0), 0) + settings.home[0]
         f.y = to_int(p(1), 0) + settings.home[1]
@@ -160,6 +195,12 @@ def _apply(cmd: Command, state: _State, settings: _Settings, out: LabelFormat, d
         height = to_int(p(1), state.default_font.height)
         ratio = 1.0 if font_name == "0" else _BITMAP_RATIO.get(font_name, 0.6)
         f.font = Font(font_name, orient, height, to_int(p(2), round(height * ratio)))
+        if orient not in "NRIB" or not font_name.isalnum():
+            out.problems.append(f"byte {cmd.offset}: ^A font {font_name!r} orientation {orient!r} is not valid")
+    elif name == "A@":
+        height = to_int(p(1), state.default_font.height)
+        orient = p(0)[:1].upper() or state.orientation
+        _field(state, cmd).font = Font("0", orient, height, to_int(p(2), height))
     elif name == "CF":
         font_name = p(0, state.default_font.name)[:1]
         height = to_int(p(1), 9)
@@ -169,7 +210,10 @@ def _apply(cmd: Command, state: _State, settings: _Settings, out: LabelFormat, d
         state.orientation = p(0, "N").upper()[:1]
     elif name == "FH":
         _field(state, cmd)
-        state.hex_indicator = p(0, "_")[:1]
+        if state.has_data:
+            out.problems.append(f"byte {cmd.offset}: ^FH after the field's ^FD has no effect (it must come first)")
+        else:
+            state.hex_indicator = p(0, "_")[:1]
     elif name == "FB":
         _field(state, cmd).block = (
             to_int(p(0), 0),
@@ -287,6 +331,10 @@ def _finish(state: _State, settings: _Settings, out: LabelFormat, dpi: int) -> N
         f.interpretation = bc.param(2, "Y").upper().startswith("Y")
         f.above = bc.param(3, "N").upper().startswith("Y")
         ucc = bc.param(4, "N").upper().startswith("Y")
+        for index, allowed in ((0, "NRIB"), (2, "YN"), (3, "YN"), (4, "YN"), (5, "NUAD")):
+            value = bc.param(index).strip().upper()
+            if value and (len(value) != 1 or value not in allowed):
+                problems.append(f"byte {bc.offset}: ^BC parameter {index + 1} {value!r} is not one of {allowed}")
         if any(ord(ch) > 127 for ch in f.text):
             problems.append(f"byte {f.offset}: ^BC data holds non-ASCII characters Code 128 cannot encode")
         f.code128 = encode(f.text, bc.param(5, "N").upper()[:1], ucc)

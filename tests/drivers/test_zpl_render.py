@@ -219,6 +219,11 @@ def test_rotated_text_runs_down() -> None:
     assert left >= 100 and top >= 100 and right <= 140
 
 
+def test_font_by_name_takes_its_size() -> None:
+    left, top, right, bottom = _bbox(_one(b"^XA^FO10,10^A@N,50,50,E:TT0003M_.FNT^FDHELLO^FS^XZ"))
+    assert 20 < bottom - top <= 50 and right - left > 100
+
+
 def test_cf_sets_the_default_font() -> None:
     small = _bbox(_one(b"^XA^FO10,10^FDHELLO^FS^XZ"))  # font A, 9 dots
     large = _bbox(_one(b"^XA^CF0,60^FO10,10^FDHELLO^FS^XZ"))
@@ -407,6 +412,14 @@ PROBLEMS = [
     (b"^XA^FO10,10^XA^FDX^FS^XZ", "before the ^XZ"),
     (b"^XA^FO10,10^FDX^FS^XZ^XZ", "^XZ without ^XA"),
     (b"^XA^FO10,10^FDX^FS junk^XZ", "not part of any field"),
+    (b"^XA^FO10,10^FDX^FH^FS^XZ", "^FH after"),
+    (b"^XA^FO10,10^BCN,100,Y,N,N,X^FD123^FS^XZ", "is not one of NUAD"),
+    (b"^XA^FO10,10^BCQ,100^FD123^FS^XZ", "is not one of NRIB"),
+    (b"^XA^FO10,10^A0X,30^FDX^FS^XZ", "is not valid"),
+    (b"^XA^FO10,10^GB5,5,5^FO20,20^FS^XZ", "has no ^FS yet"),
+    (b"^XA^PW300^FO100,10^BY3^BCN,50^FD12345678^FS^XZ", "runs past the label edge"),
+    (b"^XA^LL200^FO10,150^GB100,100,2^FS^XZ", "runs past the label edge"),
+    (b"^XA^PW200^FO100,10^BQN,2,10^FDQA,https://id.gs1.org/01/09506000134352^FS^XZ", "runs past the label edge"),
 ]
 
 
