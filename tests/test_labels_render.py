@@ -76,7 +76,7 @@ def test_every_element_inside_the_label_and_quiet_zones_clear(layout: str, dpi: 
         for code in (p for p in plan.placed if p.kind == "code128"):
             left, right = code.quiet
             assert code.x0 - left == right - code.x1 == 10 * code.module
-            assert 0 <= left and right <= plan.width, (layout, dpi, code.name)
+            assert left >= 0 and right <= plan.width, (layout, dpi, code.name)
             zone = (left, code.y0, right, code.y1)
             for other in plan.placed:
                 if other is not code:
@@ -151,7 +151,7 @@ def test_tote_without_sscc_codes_the_tote_code() -> None:
 
 
 def test_unknown_layout_or_dpi_is_refused() -> None:
-    with pytest.raises(LayoutError, match="unknown label layout '3x3'.*2x1, 4x2, 4x6"):
+    with pytest.raises(LayoutError, match=r"unknown label layout '3x3'.*2x1, 4x2, 4x6"):
         unit_label_zpl(UNIT, "3x3")
     with pytest.raises(LayoutError, match="serves 203, 300 dpi, not 600"):
         tote_label_zpl(TOTE, "4x6", 600)

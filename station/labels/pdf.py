@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import unicodedata
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.code128 import Code128
@@ -21,6 +20,7 @@ from station.labels.render import (
     QUIET_MODULES,
     ToteLabel,
     UnitLabel,
+    clean_text,
     fill_template,
     gs1_elements,
     manifest_cells,
@@ -55,7 +55,7 @@ class _Page:
         return (self.layout.height_mm - y_mm - h_mm) * mm
 
     def text(self, element: TextElement, value: str) -> None:
-        value = " ".join(unicodedata.normalize("NFKC", value).split())
+        value = clean_text(value)
         font = _font_for(value)
         step_mm = element.h / element.lines
 

@@ -151,19 +151,27 @@ def _pil_width(text: str, height: int) -> int:
     return int(_pil_font(height).getlength(text) + 0.999)
 
 
+def clean_text(text: str) -> str:
+    """NFKC-normalised, control and format characters dropped, runs of white space made one space."""
+    text = unicodedata.normalize("NFKC", text)
+    return " ".join("".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf") or c.isspace()).split())
+
+
 def _mixed_width(text: str, height: int) -> int:
     """Width of a line as :meth:`_Canvas._line` will draw it: font 0 text or a CJK image."""
     return font0_width(text, height) if all(font0_drawable(c) for c in text) else _pil_width(text, height)
 
 
-def _transliterate(text: str) -> str:
-    """Accents dropped to their base letter; what still cannot be drawn becomes MISSING_MARK."""
+def transliterate(text: str) -> str:
+    """Characters font 0 cannot draw lose their accents (ł stays, ź -> z); what is left is MISSING_MARK."""
     out = []
-    for char in unicodedata.normalize("NFKD", text):
-        if unicodedata.combining(char):
+    for char in text:
+        if font0_drawable(char):
+            out.append(char)
             continue
-        out.append(char if font0_drawable(char) else MISSING_MARK)
-    return unicodedata.normalize("NFC", "".join(out))
+        base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+        out.append(base if base and all(font0_drawable(c) for c in base) else MISSING_MARK)
+    return "".join(out)
 
 
 def truncate_text(text: str, width: int, height: int, measure: Callable[[str, int], int]) -> str:
@@ -227,11 +235,11 @@ class _Canvas:
 
     def text(self, name: str, element: TextElement, value: str) -> None:
         x, y, w, h = self.d(element.x), self.d(element.y), self.d(element.w), self.d(element.h)
-        value = " ".join(unicodedata.normalize("NFKC", value).split())
+        value = clean_text(value)
         measure: Callable[[str, int], int] = font0_width
         if not all(font0_drawable(c) for c in value):
             if cjk_font_path() is None:
-                value = _transliterate(value)
+                value = transliterate(value)
             else:
                 measure = _mixed_width
         size = min(self.d(element.size) if element.size else h // element.lines, h // element.lines)
@@ -354,7 +362,8 @@ def unit_label_plan(label: UnitLabel, layout: str = "4x6", dpi: int = 203,
     elements = spec.unit
     canvas.barcode("lpn", elements.lpn, zpl.code128(label.lpn), label.lpn)
     pairs = gs1_elements(label)
-    if elements.gs1 is not None and pairs is not None:
+    if elements.gs1 is not None and pairs is not None and ">" not in pairs[1][1]:
+        # ">" (in GS1 character set 82) is ^BC's invocation prefix: such a serial is left to the QR
         canvas.barcode("gs1", elements.gs1, zpl.gs1_128(pairs), gs1.element_string_hri(pairs))
     if elements.qr is not None:
         canvas.qr("qr", elements.qr, unit_qr_data(label, base_url))
