@@ -3,11 +3,11 @@
 Sources: "ZPL II Programming Guide" (Zebra P1012728): ^BQ QR Code Bar Code (P1012728-008 pp. 126-127 and
 the ^FD formats that follow it: "^FD<error correction level><input mode>,<data>", error correction
 H/Q/M/L, input mode A automatic or M manual with character mode N, A, B<4-digit count> or K; mixed mode
-D for structured append) and the ^GF Graphic Field command (compression A = ASCII hexadecimal, B =
-binary, C = compressed binary; b = byte count, c = graphic field count, d = bytes per row), with the
-guide's "Alternative Data Compression Scheme for ~DG and ^GF Commands" (G..Y = 1..19, g..z = 20..400
-repeats, ',' fills the row with 0, '!' fills it with 1, ':' repeats the previous row) and the :Z64: /
-:B64: encodings.
+D for structured append; automatic input cannot set bytes 0x80-0x9F or 0xE0-0xFF) and the ^GF Graphic
+Field command (compression A = ASCII hexadecimal, B = binary, C = compressed binary; b = byte count, c =
+graphic field count, d = bytes per row), with the guide's "Alternative Data Compression Scheme for ~DG
+and ^GF Commands" (G..Y = 1..19, g..z = 20..400 repeats, ',' fills the row with 0, '!' fills it with 1,
+':' repeats the previous row) and the :Z64: / :B64: encodings.
 """
 
 from __future__ import annotations
@@ -69,6 +69,11 @@ def parse_qr_data(data: bytes) -> QrData:
             out.mode = "byte"
         else:
             out.problems.append(f"^BQ manual character mode {kind!r} is not N, A or B (Kanji not simulated)")
+    if mode == "A" and any(0x80 <= b <= 0x9F or b >= 0xE0 for b in payload):
+        out.problems.append(
+            "^BQ automatic input cannot set bytes 0x80-0x9F or 0xE0-0xFF (the guide's QR switches): "
+            "use manual byte mode (e.g. 'QM,B0012...')"
+        )
     out.payload = payload
     if not payload:
         out.problems.append("^BQ field has no data after the prefix")

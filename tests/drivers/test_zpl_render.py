@@ -183,6 +183,14 @@ def test_qr_magnification_defaults_per_dpi(dpi: int, module: int) -> None:
     assert [c.text for c in _read(image)] == ["HELLO"]
 
 
+def test_qr_manual_byte_mode_carries_utf8() -> None:
+    data = "你好".encode()
+    zpl = b"^XA^CI28^FO50,50^BQN,2,5^FDQM,B" + f"{len(data):04d}".encode() + data + b"^FS^XZ"
+    assert check_zpl(zpl) == []
+    (code,) = _read(_one(zpl))
+    assert code.text == "你好"
+
+
 def test_qr_without_prefix_loses_its_first_three_characters() -> None:
     (code,) = _read(_one(f"^XA^FO50,50^BQN,2,5^FD{GS1_DL}^FS^XZ".encode()))
     assert code.text == GS1_DL[3:]
@@ -400,6 +408,8 @@ PROBLEMS = [
     (b"^XA^FO10,10^BQN,2,5^FDhttps://example.com^FS^XZ", "prefix"),
     (b"^XA^FO10,10^BQN,2,5^FDXA,abc^FS^XZ", "prefix"),
     (b"^XA^FO10,10^BQN,2,11^FDQA,abc^FS^XZ", "magnification"),
+    ("^XA^CI28^FO10,10^BQN,2,4^FDQA,你好^FS^XZ".encode(), "automatic input cannot set"),
+    (b"^XA^FO10,10^BQN,2,4^FDQM,B0005abc^FS^XZ", "byte count"),
     (b"^XA^FO10,10^FH^FDA_4^FS^XZ", "^FH escape"),
     (b"^XA^FO10,10^FH^FDA_ZZ^FS^XZ", "^FH escape"),
     (b"^XA^FO10,10^FH\\^FDA\\4G^FS^XZ", "^FH escape"),
