@@ -100,6 +100,7 @@ class _State:
     has_content: bool = False
     hex_indicator: str | None = None
     barcode: Command | None = None
+    font_set: bool = False  # ^A given in this field; otherwise the ^CF default in force at ^FS
 
 
 def interpret(stream: Stream | bytes, dpi: int = 203) -> list[LabelFormat]:
@@ -176,16 +177,20 @@ def _apply(cmd: Command, state: _State, settings: _Settings, out: LabelFormat, d
         f.x = to_int(p(0), 0) + settings.home[0]
         f.y = to_int(p(1), 0) + settings.home[1]
         f.typeset, f.justify = name == "FT", to_int(p(2), 0)
+        if name == "FT" and (p(0) == "" or p(1) == ""):
+            out.not_simulated.append(f"byte {cmd.offset}: ^FT without x or y (after the last field) uses 0")
     elif name in ("FD", "FV", "SN"):
         f = _field(state, cmd)
         if state.has_data:
             out.problems.append(f"byte {cmd.offset}: second {cmd} in one field (no ^FS after the first)")
         f.data = cmd.raw
         state.has_data = state.has_content = True
+        if len(cmd.raw) > 3072:
+            out.problems.append(f"byte {cmd.offset}: {cmd} data is {len(cmd.raw)} bytes, over the 3072 ^FD allows")
     elif name == "FS":
         if state.current is None or not (state.has_content or state.barcode is not None):
             out.problems.append(f"byte {cmd.offset}: ^FS without a field (no ^FD, graphic or bar code before it)")
-            state.current, state.hex_indicator, state.barcode = None, None, None
+            state.current, state.hex_indicator, state.barcode, state.font_set = None, None, None, False
             return
         _finish(state, settings, out, dpi)
     elif name == "A":
@@ -195,12 +200,14 @@ def _apply(cmd: Command, state: _State, settings: _Settings, out: LabelFormat, d
         height = to_int(p(1), state.default_font.height)
         ratio = 1.0 if font_name == "0" else _BITMAP_RATIO.get(font_name, 0.6)
         f.font = Font(font_name, orient, height, to_int(p(2), round(height * ratio)))
+        state.font_set = True
         if orient not in "NRIB" or not font_name.isalnum():
             out.problems.append(f"byte {cmd.offset}: ^A font {font_name!r} orientation {orient!r} is not valid")
     elif name == "A@":
         height = to_int(p(1), state.default_font.height)
         orient = p(0)[:1].upper() or state.orientation
         _field(state, cmd).font = Font("0", orient, height, to_int(p(2), height))
+        state.font_set = True
     elif name == "CF":
         font_name = p(0, state.default_font.name)[:1]
         height = to_int(p(1), 9)
@@ -317,6 +324,9 @@ def _finish(state: _State, settings: _Settings, out: LabelFormat, dpi: int) -> N
     f = state.current
     assert f is not None
     problems = out.problems
+    if not state.font_set:
+        f.font = Font(**vars(state.default_font))
+        f.font.orientation = state.orientation
     data = f.data
     if state.hex_indicator is not None:
         data = expand_hex(data, state.hex_indicator, problems, f.offset)
@@ -354,4 +364,4 @@ def _finish(state: _State, settings: _Settings, out: LabelFormat, dpi: int) -> N
         problems.append(f"byte {f.offset}: ^FB width {f.block[0]} is less than the font width: the text does not print")
     out.fields.append(f)
     state.current, state.has_data, state.has_content = None, False, False
-    state.hex_indicator, state.barcode = None, None
+    state.hex_indicator, state.barcode, state.font_set = None, None, False

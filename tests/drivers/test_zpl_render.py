@@ -141,6 +141,16 @@ def test_ft_puts_the_bottom_of_the_bars_on_y() -> None:
     assert (min(column), max(column)) == (200, 299)
 
 
+def test_interpretation_line_above_moves_the_bars_down() -> None:
+    below = _one(b"^XA^FO40,100^BY2^CF0,20^BCN,50,Y,N^FD1234^FS^XZ")
+    above = _one(b"^XA^FO40,100^BY2^CF0,20^BCN,50,Y,Y^FD1234^FS^XZ")
+    for image, first_bar in ((below, 100), (above, 125)):
+        px = image.load()
+        assert px is not None
+        assert min(y for y in range(image.height) if px[40, y] == 0) == first_bar
+        assert _read(image)[0].text == "1234"
+
+
 def test_hex_escape_prints_a_tilde_in_code128() -> None:
     (code,) = _read(_one(b"^XA^FO50,50^BY2^BCN,100,N^FH^FDAB_7EC^FS^XZ"))
     assert code.text == "AB~C"
@@ -265,6 +275,10 @@ def test_graphic_box_border() -> None:
     px = image.load()
     assert px is not None
     assert px[50, 60] == 0 and px[59, 100] == 0 and px[60, 100] == 255 and px[150, 110] == 255
+
+
+def test_right_justified_origin() -> None:
+    assert _bbox(_one(b"^XA^FO300,100,1^GB50,20,20^FS^XZ"))[:3] == (250, 100, 300)
 
 
 def test_graphic_box_defaults_to_a_dot() -> None:
@@ -423,6 +437,7 @@ PROBLEMS = [
     (b"^XA^FO10,10^FDX^FS^XZ^XZ", "^XZ without ^XA"),
     (b"^XA^FO10,10^FDX^FS junk^XZ", "not part of any field"),
     (b"^XA^FO10,10^FDX^FH^FS^XZ", "^FH after"),
+    (b"^XA^FO10,10^FD" + b"x" * 3073 + b"^FS^XZ", "over the 3072"),
     (b"^XA^FO10,10^BCN,100,Y,N,N,X^FD123^FS^XZ", "is not one of NUAD"),
     (b"^XA^FO10,10^BCQ,100^FD123^FS^XZ", "is not one of NRIB"),
     (b"^XA^FO10,10^A0X,30^FDX^FS^XZ", "is not valid"),
