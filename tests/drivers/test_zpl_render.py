@@ -122,6 +122,21 @@ def test_guide_ucc_example_appends_the_mod10_digit() -> None:
     assert codes[0].text == "(00)12345123451234512" + _mod10("0012345123451234512")
 
 
+def test_mode_u_pads_to_19_digits_and_adds_the_check_digit() -> None:
+    (code,) = _read(_one(b"^XA^FO50,50^BY2^BCN,100,N,N,N,U^FD0012345123451234512^FS^XZ"))
+    assert code.symbology_identifier == "]C1"
+    assert code.text == "(00)12345123451234512" + _mod10("0012345123451234512")
+
+
+def test_mode_a_packs_digit_runs_in_subset_c() -> None:
+    automatic = _one(b"^XA^FO50,50^BY2^BCN,100,N,N,N,A^FDAB12345678^FS^XZ")
+    (code,) = _read(automatic)
+    assert code.text == "AB12345678"
+    left, _top, right, _bottom = _bbox(automatic)
+    # start B, A, B, CODE C, 4 pairs, check: 9 symbols of 11 modules and the 13-module stop
+    assert right - left == (9 * 11 + 13) * 2
+
+
 def test_fnc1_without_start_at_the_front_is_not_gs1() -> None:
     (code,) = _read(_one(b"^XA^FO50,50^BY2^BCN,100,N^FDAB>8CD^FS^XZ"))
     assert code.symbology_identifier != "]C1"
@@ -257,6 +272,12 @@ def test_guide_field_block_wraps_into_its_width() -> None:
     assert unblocked[2] - unblocked[0] > 400 and unblocked[3] - unblocked[1] <= 30
 
 
+def test_ft_with_a_field_block_is_the_baseline_of_the_last_possible_line() -> None:
+    _left, top, _right, bottom = _bbox(_one(b"^XA^FT50,400^A0N,30,30^FB600,3,10^FDONE LINE^FS^XZ"))
+    assert 400 - 2 * 40 - 30 <= top < 400 - 2 * 40  # printed on the first of three 40-dot lines
+    assert bottom <= 400 - 2 * 40
+
+
 def test_field_block_right_and_centre_justification() -> None:
     right = _bbox(_one(b"^XA^FO100,100^A0N,30,30^FB400,1,0,R^FDAB^FS^XZ"))
     centre = _bbox(_one(b"^XA^FO100,100^A0N,30,30^FB400,1,0,C^FDAB^FS^XZ"))
@@ -283,6 +304,14 @@ def test_right_justified_origin() -> None:
 
 def test_graphic_box_defaults_to_a_dot() -> None:
     assert _bbox(_one(b"^XA^FO10,10^GB^FS^XZ")) == (10, 10, 11, 11)
+
+
+def test_rounded_box_loses_its_corners() -> None:
+    image = _one(b"^XA^FO50,50^GB200,100,100,B,8^FS^XZ")
+    px = image.load()
+    assert px is not None
+    assert px[50, 50] == 255 and px[150, 100] == 0 and px[150, 50] == 0
+    assert _bbox(image) == (50, 50, 250, 150)
 
 
 def test_white_box_erases() -> None:
@@ -386,6 +415,12 @@ WELL_FORMED = [GUIDE_BC, GUIDE_BC_B, GUIDE_BC_B_START, GUIDE_BC_UCC, GUIDE_BQ, G
 def test_guide_examples_are_well_formed(zpl: bytes) -> None:
     assert check_zpl(zpl) == []
     assert check_zpl(zpl, dpi=300) == []
+
+
+def test_tilde_prefix_change_between_formats() -> None:
+    zpl = b"~CC!!XA!FO10,10!FDX!FS!XZ~HS"
+    assert check_zpl(zpl) == []
+    assert len(render_zpl(zpl)) == 1
 
 
 def test_well_formed_label_with_host_commands_between_formats() -> None:
