@@ -78,11 +78,16 @@ def text_field(x: int, y: int, text: str, height: int, *, width: int | None = No
 
     ``^A0N,h,w`` (P1012728, ^A "Scalable/Bitmapped Font", font 0, orientation N, height and
     width in dots); ``^FBw,1,0,j`` (^FB "Field Block": one line of width w, justification
-    L/C/R) so the line is held inside its box; ``^FH_`` before ``^FD`` (see :func:`hex_escape`).
+    L/C/R) so the line is held inside its box (the font width is kept at or under the block
+    width: ^FB prints nothing when its width is less than the font width); ``^FH_`` before
+    ``^FD`` (see :func:`hex_escape`).
     """
     if height < 10:
         raise ZplError(f"font height {height} dots is below font 0's minimum of 10")
     char_width = width if width is not None else height
+    if block_width is not None:
+        # ^FB: "If the value is less than the font width ... text does not print"
+        char_width = min(char_width, block_width)
     block = f"^FB{block_width},1,0,{justify},0" if block_width is not None else ""
     return (f"{field_origin(x, y)}^A0N,{height},{char_width}{block}"
             f"^FH_^FD{hex_escape(text)}^FS")

@@ -107,24 +107,22 @@ def font0_drawable(char: str) -> bool:
     return " " <= char <= "~" or "\u00a0" <= char <= "\u00ff"
 
 
-def font0_width(text: str, height: int) -> int:
-    """A conservative width estimate in dots of ``text`` in font 0 at ``^A0N,height,height``.
+#: Advance widths per character as a fraction of the font height, taken from DejaVu Sans Bold
+#: (what the printer simulator draws font 0 with) and rounded up. Font 0 itself (CG Triumvirate
+#: Bold Condensed) is narrower, so text that fits by these numbers fits on the printer too.
+_ADVANCE = {char: ratio / 100 for ratio, chars in (
+    (27, "'"), (30, " ijl"), (32, "/IJ\\|"), (33, ",."), (35, ":;"), (36, "-"), (38, "f"),
+    (40, "!()[]"), (42, "t"), (43, "_`r"), (45, '"*'), (50, "?z"), (51, "c"), (52, "s"), (55, "L"),
+    (56, "vxy"), (58, "ak"), (59, "EFTeo"), (60, "$0123456789"), (62, "Sbdghnpqu{}"), (63, "CPYZ"),
+    (66, "B"), (67, "AKRVX"), (70, "U"), (71, "G"), (72, "#+<=>DHN^~"), (73, "OQ"), (75, "&"),
+    (80, "w"), (86, "@M"), (87, "%"), (90, "m"), (95, "W"),
+) for char in chars}
+_ADVANCE_OTHER = 0.95  # Latin-1 letters and signs: no wider than the widest ASCII glyph
 
-    Font 0 (CG Triumvirate Bold Condensed) is proportional and the printer reports no metrics,
-    so each character is counted at or above its real advance: wide capitals 0.85, other
-    capitals 0.66, digits and lower case 0.58, narrow glyphs 0.34 of the height.
-    """
-    total = 0.0
-    for char in text:
-        if char in "MWmw@%":
-            total += 0.85
-        elif char in " .,:;'!|iljfrtI()[]-":
-            total += 0.34
-        elif char.isupper():
-            total += 0.66
-        else:
-            total += 0.58
-    return int(total * height + 0.999)
+
+def font0_width(text: str, height: int) -> int:
+    """A conservative width in dots of ``text`` in font 0 at ``^A0N,height,height`` (see _ADVANCE)."""
+    return int(sum(_ADVANCE.get(char, _ADVANCE_OTHER) for char in text) * height + 0.999)
 
 
 @cache
@@ -142,9 +140,11 @@ def cjk_font_path() -> str | None:
 
 @cache
 def _pil_font(height: int) -> ImageFont.FreeTypeFont:
+    """The CJK font sized so that its ascent + descent is ``height`` dots."""
     path = cjk_font_path()
     assert path is not None
-    return ImageFont.truetype(path, size=height)
+    ascent, descent = ImageFont.truetype(path, size=1000).getmetrics()
+    return ImageFont.truetype(path, size=max(1, height * 1000 // (ascent + descent)))
 
 
 def _pil_width(text: str, height: int) -> int:
@@ -224,14 +224,15 @@ class _Canvas:
             self.plan.commands.append(zpl.text_field(x, y, text, h, block_width=w, justify=justify))
             self.plan.placed.append(Placed("text", name, x, y, x + w, y + h, text))
             return
-        image = Image.new("1", (w, h), 1)
+        width = w // 8 * 8  # whole bytes per row, no padding bits
+        image = Image.new("L", (width, h), 255)
         font = _pil_font(h)
         used = _pil_width(text, h)
-        left = {"L": 0, "C": (w - used) // 2, "R": w - used}[justify]
-        ImageDraw.Draw(image).text((max(0, left), 0), text, font=font, fill=0)
-        rows = bytes(255 - b for b in image.tobytes())  # PIL "1": 1 = white; ^GF: 1 = black
-        self.plan.commands.append(zpl.graphic_field(x, y, rows, (w + 7) // 8))
-        self.plan.placed.append(Placed("image", name, x, y, x + (w + 7) // 8 * 8, y + h, text))
+        left = {"L": 0, "C": (width - used) // 2, "R": width - used}[justify]
+        ImageDraw.Draw(image).text((max(0, left), font.getmetrics()[0]), text, font=font, fill=0, anchor="ls")
+        rows = image.point(lambda v: 255 if v < 128 else 0).convert("1").tobytes()  # ^GF: 1 = black
+        self.plan.commands.append(zpl.graphic_field(x, y, rows, width // 8))
+        self.plan.placed.append(Placed("image", name, x, y, x + width, y + h, text))
 
     def text(self, name: str, element: TextElement, value: str) -> None:
         x, y, w, h = self.d(element.x), self.d(element.y), self.d(element.w), self.d(element.h)
