@@ -158,8 +158,11 @@ def test_unknown_layout_or_dpi_is_refused() -> None:
 
 
 def test_bad_data_is_refused_not_printed() -> None:
-    with pytest.raises(ValueError, match="check digit"):
-        unit_label_zpl(replace(UNIT, gtin="09506000134353"))
+    for bad in (replace(UNIT, gtin="09506000134353"), replace(UNIT, serial="has space"), replace(UNIT, gtin="12")):
+        plan = unit_label_plan(bad, "4x2")  # the plate prints; GS1 codes are left off, the QR holds the LPN
+        assert "gs1" not in {p.name for p in plan.placed} and b"^FDQA,B1-26120300042^FS" in plan.zpl
+    serial_gt = unit_label_plan(replace(UNIT, serial="A>B"), "4x2")  # ">" is ^BC's invocation prefix
+    assert "gs1" not in {p.name for p in serial_gt.placed} and b"/21/A%3EB^FS" in serial_gt.zpl
     with pytest.raises(ValueError, match="character ZPL cannot encode"):
         unit_label_zpl(replace(UNIT, lpn="B1^XZ"))
     with pytest.raises(ValueError, match="SSCC"):

@@ -1,9 +1,10 @@
 """Small ZPL II building helpers: format frame, text with ^FH escaping, Code 128 / GS1-128, QR, box, ^GF.
 
-Every command cited here is from the ZPL II Programming Guide (Zebra P1012728), chapter
-"ZPL Commands", in the command's own section (the sections run alphabetically by command; the
-section title is quoted so it can be found in any edition of P1012728, whose page numbers shift
-between revisions). Coordinates are dots from the label home (^LH0,0), x right, y down.
+Every command cited here is from the Zebra Programming Guide (ZPL II, Zebra P1012728), chapter
+"ZPL Commands", in the command's own section; the sections run alphabetically by command and
+the section title is quoted so it can be found in any revision (page numbers shift between
+revisions: in P1012728-009, ^FB "Field Block" is on p. 185). Coordinates are dots from the
+label home (^LH0,0), x right, y down.
 
 Code 128 field data is written in ^BC mode N (no mode) with explicit invocation codes, so what
 the printer encodes is exactly what :func:`code128` counted: ``>:`` Start Code B, ``>;`` Start
@@ -79,7 +80,8 @@ def text_field(x: int, y: int, text: str, height: int, *, width: int | None = No
     ``^A0N,h,w`` (P1012728, ^A "Scalable/Bitmapped Font", font 0, orientation N, height and
     width in dots); ``^FBw,1,0,j`` (^FB "Field Block": one line of width w, justification
     L/C/R) so the line is held inside its box (the font width is kept at or under the block
-    width: ^FB prints nothing when its width is less than the font width); ``^FH_`` before
+    width: P1012728-009 p. 185, "If the value is less than font width or not specified, text
+    does not print"; a longer text would overwrite the last line); ``^FH_`` before
     ``^FD`` (see :func:`hex_escape`).
     """
     if height < 10:

@@ -342,17 +342,25 @@ def tote_fields(label: ToteLabel) -> dict[str, str | None]:
 
 
 def gs1_elements(label: UnitLabel) -> list[tuple[str, str]] | None:
-    """(01) GTIN-14 and (21) serial when both are known, else None."""
+    """(01) GTIN-14 and (21) serial when both are known and valid GS1 data, else None.
+
+    A GTIN with a wrong check digit or a serial outside GS1 character set 82 leaves the GS1
+    codes off the label (the license plate still prints; the LPN is what the warehouse scans).
+    """
     if not label.gtin or not label.serial:
         return None
-    return [("01", gs1.gtin14(label.gtin)), ("21", gs1.validate_serial(label.serial))]
+    try:
+        return [("01", gs1.gtin14(label.gtin)), ("21", gs1.validate_serial(label.serial))]
+    except gs1.GS1Error:
+        return None
 
 
 def unit_qr_data(label: UnitLabel, base_url: str = gs1.DEFAULT_DIGITAL_LINK_BASE) -> str:
     """The unit QR's content: the GS1 Digital Link URI when GTIN and serial are known, else the LPN."""
-    if label.gtin and label.serial:
-        return gs1.digital_link_uri(label.gtin, label.serial, base_url)
-    return label.lpn
+    pairs = gs1_elements(label)
+    if pairs is None:
+        return label.lpn
+    return gs1.digital_link_uri(pairs[0][1], pairs[1][1], base_url)
 
 
 def unit_label_plan(label: UnitLabel, layout: str = "4x6", dpi: int = 203,
