@@ -81,6 +81,13 @@ def test_every_element_inside_the_label_and_quiet_zones_clear(layout: str, dpi: 
             for other in plan.placed:
                 if other is not code:
                     assert not _overlap(zone, (other.x0, other.y0, other.x1, other.y1)), (code.name, other)
+        for qr in (p for p in plan.placed if p.kind == "qr"):
+            pad = 4 * qr.module  # the QR quiet zone
+            zone = (qr.x0 - pad, qr.y0 - pad, qr.x1 + pad, qr.y1 + pad)
+            assert zone[0] >= 0 and zone[1] >= 0 and zone[2] <= plan.width and zone[3] <= plan.height
+            for other in plan.placed:
+                if other is not qr:
+                    assert not _overlap(zone, (other.x0, other.y0, other.x1, other.y1)), (layout, dpi, other)
         for a, b in combinations(plan.placed, 2):
             assert not _overlap((a.x0, a.y0, a.x1, a.y1), (b.x0, b.y0, b.x1, b.y1)), (layout, dpi, a, b)
 
