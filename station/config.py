@@ -195,6 +195,9 @@ class LabelsSection(Section):
     printer_url: str = Field(
         "", description="tcp://host:9100, usb:/dev/usb/lp0 or cups:<queue>; empty = simulated or none"
     )
+    other_printer_urls: list[str] = Field(
+        default_factory=list, description="Printers the bench offers when its own one fails"
+    )
     layout: Literal["4x6", "4x2", "2x1"] = "4x2"
     dpi: Literal[203, 300] = 203
     print_at: Literal["confirm", "never"] = Field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from drivers.printer.errors import PrinterError, PrinterNotReady, TransportSpecError
+from drivers.printer.errors import PrinterError, TransportSpecError
 from drivers.printer.session import PrinterSession
 from drivers.printer.status import PrinterStatus
 from station.printing.spooler import PrintFailed
@@ -28,7 +28,7 @@ class Printers:
             if session is None:
                 try:
                     session = PrinterSession(self.profile, url)
-                except (TransportSpecError, ValueError) as exc:
+                except (TransportSpecError, ValueError, OSError) as exc:
                     raise PrintFailed(f"printer {url!r} cannot be used: {exc}") from exc
                 self._sessions[url] = session
             return session
@@ -37,8 +37,6 @@ class Printers:
         """Print ``zpl`` on ``url`` ("" = the bench's printer); PrintFailed says why not."""
         try:
             self.session(url).send(zpl)
-        except PrinterNotReady as exc:
-            raise PrintFailed(f"printer not ready: {exc.reason}") from exc
         except PrinterError as exc:
             raise PrintFailed(exc.reason) from exc
 

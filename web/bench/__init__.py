@@ -13,13 +13,14 @@ from web.bench import (
     scan_anywhere,
     screens,
     sim,
+    sort_screen,
     unit_actions,
     unit_screens,
 )
 from web.bench.codes import readable
 from web.bench.services import BenchServices
 
-__all__ = ["actions", "live", "scan_anywhere", "unit_actions", "unit_screens"]  # routes on screens.bp
+__all__ = ["actions", "live", "scan_anywhere", "sort_screen", "unit_actions", "unit_screens"]  # routes on screens.bp
 
 
 def init_app(app: Flask, devices: DeviceManager | None) -> None:

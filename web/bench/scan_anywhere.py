@@ -5,7 +5,8 @@ stream of a serial or camera scanner, a keyboard wedge typing into no field) to 
 with the screen it came from. The answer says what happened, with a sound, and where to go:
 
 - no open parcel (idle, done): a return label opens the next parcel; an item code asks for the
-  label first;
+  label first; a place, tote or license plate sorts the last parcel's waiting unit (the done
+  screen's directed sort, web/bench/sort_screen.py);
 - the parcel or weigh screen: an item is counted once the parcel is weighed. With a stable
   reading on the scale that is at once; else the scan is kept and counted when the weight is
   accepted;
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify, url_for
+from flask import current_app, flash, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -29,12 +30,14 @@ from station.db.models import Inspection
 from station.returns.errors import DomainError
 from station.returns.identify import find_rma
 from station.returns.states import InspectionState
+from station.sorting.plates import is_plate
 from web.app import station_context
 from web.auth.users import is_active_badge
 from web.bench import labels
 from web.bench.actions import actor, field, record_event
 from web.bench.screens import bp
 from web.bench.services import bench_services
+from web.bench.sort_screen import answer_sort, awaiting_sort
 from web.bench.steps import landing
 
 S = InspectionState
@@ -92,6 +95,28 @@ def on_later_screen(inspection: Inspection, event: ScanEvent) -> Response:
                            "Items and scan it there."), "bad")
 
 
+def is_place_code(code: str) -> bool:
+    """A plate, a fixed place's barcode or a tote code (what the sort screen takes)."""
+    rules = station_context(current_app).sorting.rules
+    code = code.strip().upper()
+    return is_plate(code) or rules.is_container_code(code) or \
+        rules.place_with_barcode(code) is not None
+
+
+def on_sort(code: str) -> Response:
+    """A place scanned after the confirm: the waiting unit goes there, or the bench says why not."""
+    pending = awaiting_sort(bench_services(current_app).station_id)
+    if pending is None:
+        return answer(False, _("Nothing is waiting to be put away. Scan the return label of the "
+                               "next parcel."), "attention")
+    result, message, sound = answer_sort(pending, code)
+    if not result.ok:
+        return answer(False, message, sound, sort=result.result)
+    flash(message, "success" if sound == "good" else "warning")
+    return answer(True, message, sound, url_for("bench.finished", inspection_id=pending),
+                  sort=result.result)
+
+
 def dispatch(event: ScanEvent) -> Response:
     ctx = station_context(current_app)
     services = bench_services(current_app)
@@ -100,6 +125,8 @@ def dispatch(event: ScanEvent) -> Response:
                       "attention")
     inspection = ctx.inspections.open_inspection(services.station_id)
     rma_id = label_rma_id(event.raw)
+    if inspection is None and rma_id is None and is_place_code(event.raw):
+        return on_sort(event.raw)
     if inspection is None:
         if rma_id is None and event.gtin:
             return answer(False, _("That is an item code. Scan the return label of the parcel "

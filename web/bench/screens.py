@@ -166,7 +166,10 @@ def step(inspection_id: str, step: str) -> Response | str:
 @bp.get("/i/<inspection_id>/done")
 def finished(inspection_id: str) -> Response | str:
     """After completion: where the parcel goes next; then back to idle."""
+    from web.bench.sort_screen import sort_context
+
     inspection = load(inspection_id)
     if InspectionState(inspection.state) in OPEN_STATES:
         return redirect(url_for("bench.home"))
-    return render_template("bench/done.html", inspection=inspection, form=ActionForm(), live=True)
+    return render_template("bench/done.html", inspection=inspection, form=ActionForm(), live=True,
+                           **sort_context(inspection))
