@@ -171,6 +171,7 @@ PROTECTED = [
     ("post", "/api/v1/returns/RMA-API-1/refund-status", "returns:write"),
     ("get", "/api/v1/inspections", "inspections:read"),
     ("get", "/api/v1/inspections/X", "inspections:read"),
+    ("get", "/api/v1/units/B01-26120300001", "inspections:read"),
     ("get", "/api/v1/photos/X", "photos:read"),
     ("post", "/api/v1/photos/X/signed-url", "photos:read"),
     ("get", "/api/v1/webhooks/endpoints", "webhooks:admin"),
@@ -275,3 +276,25 @@ def test_a_key_records_its_last_use_at_most_once_per_resolution(
     assert first is not None
     assert client.get("/api/v1/inspections", headers=platform).status_code == 200
     assert last_used() == first  # within apikeys.LAST_USED_RESOLUTION: no second write
+
+
+def test_a_unit_is_found_by_its_license_plate_with_its_destination_and_sort(
+    client: FlaskClient, platform: dict[str, str], ctx: StationContext
+) -> None:
+    from tests.factories import seed_rma, walk_to_graded
+
+    seed_rma(ctx, "RMA-LPN")
+    inspection_id = walk_to_graded(ctx, label="TRKRMA-LPN")
+    ctx.inspections.complete(inspection_id, "op")
+    (unit,) = ctx.inspections.get(inspection_id).units
+    assert unit.lpn is not None
+    before = js(client.get(f"/api/v1/units/{unit.lpn.lower()}", headers=platform))
+    assert (before["lpn"], before["destination"], before["sorted_at"]) == (
+        unit.lpn, "RESTOCK", None)
+    assert (before["inspection_id"], before["rma_id"]) == (inspection_id, "RMA-LPN")
+    ctx.sorting.sort_scan(inspection_id, "TOTE-0100", "op")
+    after = js(client.get(f"/api/v1/units/{unit.lpn}", headers=platform))
+    assert after["tote"] == "TOTE-0100" and after["sorted_at"]
+    missing = client.get("/api/v1/units/NO-SUCH-PLATE", headers=platform)
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    assert client.get("/api/v1/units/" + "X" * 300, headers=platform).status_code == 404

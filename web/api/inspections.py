@@ -1,4 +1,4 @@
-"""/api/v1/inspections and /api/v1/photos: results with verdicts and decision, photo evidence."""
+"""/api/v1/inspections, /api/v1/units and /api/v1/photos: results, units by license plate, photo evidence."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from station.db.models import Inspection, Photo
+from station.db.models import Inspection, InspectionUnit, Photo
 from station.evidence.thumbnails import cached_thumbnail
 from station.returns.errors import NotFound
 from station.returns.payloads import event_data
@@ -19,7 +19,7 @@ from station.returns.states import InspectionState
 from web.api import signed_urls
 from web.api.auth import require
 from web.api.problems import ApiProblem
-from web.api.schemas import InspectionOut, InspectionPage, SignedUrlOut
+from web.api.schemas import InspectionOut, InspectionPage, SignedUrlOut, UnitLookupOut
 from web.app import station_context
 from web.params import bounded_int
 
@@ -134,6 +134,26 @@ def get_inspection(inspection_id: str) -> Response:
         if inspection is None:
             raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
         body = inspection_out(inspection, ctx.settings.web.public_url)
+    return jsonify(body.model_dump(mode="json"))
+
+
+@bp.get("/units/<lpn>")
+@require("inspections:read")
+def get_unit(lpn: str) -> Response:
+    """One unit by its license plate (what a scan of its label reads), case-insensitive."""
+    ctx = station_context(current_app)
+    plate = lpn.strip().upper()
+    with ctx.db.reader() as session:
+        unit = session.execute(select(InspectionUnit).where(InspectionUnit.lpn == plate)
+                               ).scalar_one_or_none() if len(plate) <= 40 else None
+        if unit is None:
+            raise NotFound("unit_not_found", f"no unit with license plate {lpn[:60]}")
+        inspection = unit.inspection
+        data = event_data(inspection, ctx.settings.web.public_url)
+        (found,) = [u for u in data["units"] if u["unit_id"] == unit.id]
+        body = UnitLookupOut.model_validate({
+            **found, "inspection_id": inspection.id, "rma_id": data["rma_id"],
+            "station_id": inspection.station_id, "inspection_state": inspection.state})
     return jsonify(body.model_dump(mode="json"))
 
 

@@ -27,6 +27,8 @@ OPERATIONS: list[tuple[str, str, str, str | None, type[BaseModel] | None, Any, i
      "inspections:read", None, s.InspectionPage, 200),
     ("get", "/inspections/{inspection_id}", "One inspection with verdicts and decision",
      "inspections:read", None, s.InspectionOut, 200),
+    ("get", "/units/{lpn}", "One unit by its license plate, with its outcome and sort",
+     "inspections:read", None, s.UnitLookupOut, 200),
     ("get", "/photos/{photo_id}", "Photo evidence bytes (API key or signed URL)", "photos:read",
      None, "image", 200),
     ("get", "/photos/{photo_id}/thumbnail", "JPEG thumbnail (API key or signed URL)",
@@ -105,7 +107,7 @@ CONFLICTS: dict[tuple[str, str], str] = {
 
 MODELS: list[type[BaseModel]] = [
     ReturnAuthorizationIn, s.ReturnUpsertOut, s.ReturnOut, s.RefundStatusIn, s.InspectionPage,
-    s.InspectionOut, s.SignedUrlOut, s.EndpointOut, s.EndpointIn, s.EndpointWithSecret,
+    s.InspectionOut, s.UnitLookupOut, s.SignedUrlOut, s.EndpointOut, s.EndpointIn, s.EndpointWithSecret,
     s.EndpointPatch, s.PingOut, s.DeliveryOut, s.ReplayOut, s.WebhookEvent, s.Problem,
 ]
 

@@ -117,6 +117,15 @@ class UnitOut(Strict):
     sorted_at: str | None = Field(None, description="When its destination's barcode was scanned")
 
 
+class UnitLookupOut(UnitOut):
+    """One unit found by its license plate, with the parcel it came in."""
+
+    inspection_id: str
+    rma_id: str | None
+    station_id: str
+    inspection_state: str
+
+
 class Totals(Strict):
     """The parcel's totals over its units."""
 
