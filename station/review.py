@@ -98,7 +98,7 @@ def flagged_queue(
 
 
 def search(session: Session, text: str, limit: int = 50) -> list[Inspection]:
-    """Inspections by RMA, order, tracking number, label, GTIN or serial (exact, case-insensitive)."""
+    """Inspections by RMA, order, tracking, label, GTIN, serial or unit LPN (exact, case-insensitive)."""
     needle = text.strip()
     if not needle or len(needle) > 200:
         raise DomainError("bad_search", "search for 1-200 characters")
@@ -117,10 +117,13 @@ def search(session: Session, text: str, limit: int = 50) -> list[Inspection]:
     scan_match = select(Scan.inspection_id).where(or_(
         func.lower(Scan.serial) == lowered, Scan.gtin == gtin,
     ))
+    # plates are upper case (station/sorting/plates.py): compare upper case, on the unique index
+    plate_match = select(InspectionUnit.inspection_id).where(InspectionUnit.lpn == needle.upper())
     query = (
         select(Inspection)
         .where(or_(
             Inspection.id == needle.upper(),
+            Inspection.id.in_(plate_match),
             func.lower(Inspection.label) == lowered,
             Inspection.rma_pk.in_(rma_match),
             Inspection.rma_pk.in_(item_match),

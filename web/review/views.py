@@ -86,7 +86,7 @@ def case_page(inspection_id: str) -> str:
         names=operator_names(), labels=labels, blocked=own_work and ctx.settings.review.four_eyes,
         grades=[g.value for g in Grade], dispositions=[d.value for d in Disposition],
         recommendations=[r.value for r in Recommendation],
-        units=sorted(inspection.units, key=lambda u: u.position),
+        units=sorted(inspection.units, key=lambda u: u.position), unit_sort=totes.unit_sort(inspection),
     )
 
 
@@ -240,3 +240,7 @@ def evidence_pack(inspection_id: str) -> Response:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     return Response(data, mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+
+
+# The sort's review pages (plates, label reprints, totes) are routes of this blueprint too.
+from web.review import totes  # noqa: E402
