@@ -53,7 +53,7 @@ def test_the_done_screen_says_where_each_unit_goes_and_a_scan_puts_it_there(
     inspection_id, unit = confirmed(station)
     page = bench.page(f"/bench/i/{inspection_id}/done")
     assert unit.lpn is not None and unit.lpn in page
-    assert "Restock tote" in page and "Take an empty tote for Restock tote" in page
+    assert "Restock tote" in page and "Take an empty Restock tote and scan its code." in page
     assert "data-return-after" not in page  # the bench waits for the sort scan
 
     before = snapshot(station)

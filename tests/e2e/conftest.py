@@ -92,10 +92,10 @@ def pytest_runtest_makereport(
 
 @pytest.fixture(scope="session")
 def bench() -> Iterator[BenchServer]:
-    """The shared demo bench: 3 printed demo returns + 21 imported ones + one of three items."""
+    """The shared demo bench: 3 printed demo returns + 24 imported ones + one of three items."""
     _require_browser()
     workdir = Path(tempfile.mkdtemp(prefix="station-e2e-"))
-    server = start_bench(workdir, extra_parcels=21, operators=(ZH_OPERATOR,),
+    server = start_bench(workdir, extra_parcels=24, operators=(ZH_OPERATOR,),
                          extra_rmas=(three_item_rma(f"E2E{os.getpid()}T"),))
     yield server
     server.stop()

@@ -171,7 +171,7 @@ DEVICE_NAMES: dict[str, LazyString] = {
     "scale": _l("Scale"),
     "scanner": _l("Scanner"),
     "camera": _l("Camera"),
-    "printer": _l("Label printer"),
+    "printer": _l("Printer"),
 }
 DEVICE_STATES: dict[str, LazyString] = {
     "ready": _l("Ready"),

@@ -1,4 +1,4 @@
-"""Demo mode: a control panel that drives the simulated scale, scanner and camera from the browser.
+"""Demo mode: a control panel that drives the simulated scale, scanner, camera and printer from the browser.
 
 Registered only when the bench runs simulated devices; with real devices these routes do not exist.
 """
@@ -46,6 +46,9 @@ def demo_codes(limit: int = 6) -> list[DemoCode]:
         items = inspection.rma.items if inspection.rma else []
         codes = [DemoCode("item", item_code(i), i.description) for i in items]
         return [*codes, DemoCode("item", WRONG_ITEM_GTIN, str(_l("a wrong item (on no return)")))]
+    from web.bench.sim_printer import demo_sort_codes
+
+    places = demo_sort_codes()
     with ctx.db.reader() as session:
         rmas = session.execute(
             select(ReturnAuthorization).where(ReturnAuthorization.status == "open")
@@ -55,7 +58,8 @@ def demo_codes(limit: int = 6) -> list[DemoCode]:
                           f"{rma.rma_id}: {rma.items[0].description if rma.items else ''}")
                  for rma in rmas]
     unknown = f"1Z-UNKNOWN-{secrets.token_hex(3).upper()}"
-    return [*codes, DemoCode("label", unknown, str(_l("an unknown label (unexpected parcel)")))]
+    return [*places, *codes,
+            DemoCode("label", unknown, str(_l("an unknown label (unexpected parcel)")))]
 
 
 def demo_weights() -> list[tuple[str, float]]:
@@ -187,10 +191,14 @@ def plug() -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from web.bench import sim_printer  # its routes are on this blueprint
+
     app.register_blueprint(bp)
 
     @app.context_processor
     def _demo() -> dict[str, object]:
         services = app.extensions.get("bench")
         return {"demo_mode": bool(services is not None and services.simulated),
-                "demo_codes": demo_codes, "demo_weights": demo_weights}
+                "demo_codes": demo_codes, "demo_weights": demo_weights,
+                "demo_printer": sim_printer.sim_printer() is not None,
+                "demo_printed": sim_printer.printed_count}

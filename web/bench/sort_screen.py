@@ -68,7 +68,7 @@ def instruction(unit: InspectionUnit, open_tote: str | None) -> str:
     if open_tote:
         return _("Put it in tote %(tote)s (%(place)s) and scan the tote.", tote=open_tote,
                  place=name)
-    return _("Take an empty tote for %(place)s and scan its code.", place=name)
+    return _("Take an empty %(place)s and scan its code.", place=name)
 
 
 def sort_lines(inspection: Inspection) -> list[SortLine]:
@@ -103,7 +103,7 @@ def sort_context(inspection: Inspection) -> dict[str, Any]:
 # -- sort scans ------------------------------------------------------------------------------
 MESSAGES = {
     "sorted": lambda a: _("Item %(n)d is in %(place)s.", n=a.position, place=place_name(a.destination)),
-    "tote_opened": lambda a: _("Tote %(tote)s is now the tote for %(place)s; item %(n)d is in it.",
+    "tote_opened": lambda a: _("Item %(n)d is in the new tote %(tote)s (%(place)s).",
                                tote=a.tote, place=place_name(a.destination), n=a.position),
     "tote_closed": lambda a: _("Item %(n)d is in. Tote %(tote)s is full and closed: stick its "
                                "label on and take an empty tote for %(place)s.",

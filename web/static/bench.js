@@ -451,6 +451,9 @@
     arm();
   }
 
+  // ---- after completion: a label still printing shows how it went a moment later --------------
+  if ($("[data-printing]")) setTimeout(() => { window.location.reload(); }, 1200);
+
   // ---- after completion: back to idle ---------------------------------------------------------
   const back = $("[data-return-after]");
   if (back) setTimeout(() => { window.location.href = back.dataset.returnUrl; }, Number(back.dataset.returnAfter) * 1000);
@@ -471,6 +474,7 @@
     else if (d.sim === "camera") sim("camera", { code: d.code, symbology: "qr" });
     else if (d.sim === "plug") sim("plug", { device: d.simDevice, action: d.action });
     else if (d.sim === "picture") sim("picture", { quality: d.quality });
+    else if (d.sim === "printer") sim("printer", { fault: d.fault });
   }));
   $$("[data-sim-form]").forEach((form) => form.addEventListener("submit", (ev) => {
     ev.preventDefault();
