@@ -111,6 +111,9 @@ class TcpTransport:
         except OSError as exc:
             raise PrinterOffline(f"{self.description}: cannot connect: {_reason(exc)}") from exc
         sock.settimeout(self.read_timeout_s)
+        # A job is a write followed by a small ~HS query: without this, Nagle's algorithm holds
+        # the query until the printer's delayed ACK of the job (about 40 ms on Linux).
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock = sock
         return sock
 
