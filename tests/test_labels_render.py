@@ -146,7 +146,7 @@ def test_tote_with_sscc_manifest_and_more() -> None:
     assert listed[-1].startswith("+") and listed[-1].endswith(" more")
     assert len(listed) - 1 + int(listed[-1].split()[0][1:]) == 60
     assert listed[:-1] == TOTE.lpns[: len(listed) - 1]
-    assert "^FD60 UNITS^FS" in text and "RESTOCK" in text
+    assert "^FDRST-03: 60 UNITS^FS" in text and "RESTOCK" in text
 
 
 def test_tote_without_sscc_codes_the_tote_code() -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from flask import abort, current_app, redirect, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -38,6 +39,22 @@ class SortLine:
     sorted: bool
     tote: str | None
     job: LabelPrint | None
+
+
+#: The printer's own words (drivers/printer/status.py problems) in the UI language.
+PRINTER_WORDS = {
+    "printer not ready": _l("printer not ready"), "paper out": _l("paper out"),
+    "head open": _l("head open"), "paused": _l("paused"), "ribbon out": _l("ribbon out"),
+    "receive buffer full": _l("receive buffer full"), "connection refused": _l("connection refused"),
+    "no label printer is set up": _l("no label printer is set up"),
+}
+
+
+def printer_words(text: str) -> str:
+    """A print job's error with the printer's known phrases in the operator's language."""
+    for english, words in PRINTER_WORDS.items():
+        text = text.replace(english, str(words))
+    return text
 
 
 def _locale() -> str:
@@ -96,6 +113,7 @@ def sort_context(inspection: Inspection) -> dict[str, Any]:
     lines = sort_lines(inspection)
     waiting = [line for line in lines if not line.sorted]
     return {"sort_lines": lines, "sort_current": waiting[0].unit.position if waiting else None,
+            "printer_words": printer_words,
             "sort_done": bool(lines) and not waiting,
             "other_printers": station_context(current_app).settings.labels.other_printer_urls}
 
