@@ -200,8 +200,8 @@ class LabelsSection(Section):
     )
     layout: Literal["4x6", "4x2", "2x1"] = "4x2"
     dpi: Literal[203, 300] = 203
-    print_at: Literal["confirm", "never"] = Field(
-        "confirm", description="confirm: every unit's label prints when the parcel is confirmed"
+    print_at: Literal["unit", "confirm", "never"] = Field(
+        "confirm", description="unit: as each unit's outcome is done; confirm: all at the parcel's confirm"
     )
     sort_rules: Path | None = Field(None, description="Site sort rules TOML; empty = the shipped default")
     gs1_company_prefix: str = Field(

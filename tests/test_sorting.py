@@ -227,3 +227,44 @@ def test_the_shipped_rules_send_every_disposition_somewhere_and_wrong_items_to_h
     assert rules.destination_for("restock", "A", "general", {"undeclared_item"}).code == "HOLD"
     assert rules.destination_for("hold", "C", "general", set()).code == "HOLD"
     assert rules.destination("HOLD").name_for("zh_Hans_CN") == "待定货架（隔离）"
+
+
+@pytest.fixture
+def unit_print_ctx(tmp_path: Path, database_url: str) -> Iterator[StationContext]:
+    settings = make_settings(tmp_path, database_url, labels={"print_at": "unit",
+                                                             "station_code": "T1"})
+    engine = make_engine(settings.database.url)
+    upgrade(engine)
+    engine.dispose()
+    context = build(settings)
+    yield context
+    context.close()
+
+
+def test_print_at_unit_labels_a_unit_when_its_outcome_is_done_and_again_only_if_it_changed(
+    unit_print_ctx: StationContext,
+) -> None:
+    ctx = unit_print_ctx
+    seed_rma(ctx)
+    inspection_id = walk_to_graded(ctx)
+    unit = unit_of(ctx, inspection_id)
+    ctx.sorting.label_unit(inspection_id, unit.id, "op")
+    labelled = unit_of(ctx, inspection_id)
+    assert labelled.lpn is not None and labelled.destination == "RESTOCK"
+    ctx.sorting.label_unit(inspection_id, unit.id, "op")  # nothing changed: no second label
+    with ctx.db.reader() as session:
+        (job,) = session.execute(select(LabelPrint)).scalars()
+    assert job.printed_as == {"grade": "A", "disposition": "restock", "destination": "RESTOCK"}
+
+    with ctx.db.transaction() as session:  # the outcome changes before the confirm
+        row = session.get(InspectionUnit, unit.id)
+        assert row is not None
+        row.disposition, row.grade = "open_box", "B"
+    ctx.inspections.complete(inspection_id, "op")
+    final = unit_of(ctx, inspection_id)
+    assert final.lpn == labelled.lpn and final.destination == "OPENBOX"
+    with ctx.db.reader() as session:
+        first, second = session.execute(select(LabelPrint).order_by(LabelPrint.created_at,
+                                                                    LabelPrint.id)).scalars()
+    assert second.reprint_of == first.id
+    assert second.printed_as == {"grade": "B", "disposition": "open_box", "destination": "OPENBOX"}

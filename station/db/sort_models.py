@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -67,5 +68,8 @@ class LabelPrint(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     reprint_of: Mapped[str | None] = mapped_column(String(26))
     requested_by: Mapped[str | None] = mapped_column(String(100))
+    #: What a unit's label shows that can change (grade, disposition, destination): a unit
+    #: whose outcome changes after its label printed gets a new one.
+    printed_as: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     printed_at: Mapped[datetime | None]

@@ -72,24 +72,52 @@ class SortService:
     def today(self, now: datetime | None = None) -> date:
         return (now or utcnow()).astimezone(ZoneInfo(self.timezone)).date()
 
-    def label_units(self, work: Work, inspection: Inspection, actor: str) -> list[InspectionUnit]:
-        """Plate and destination for every unit found; queue their labels (``print_at``)."""
-        units = [u for u in inspection.units if u.kind != UnitKind.MISSING and u.lpn is None]
-        if not units:
-            return []
-        plates = next_plates(work.session, self.code, self.today(), len(units))
-        parcel_flags = {str(f) for f in inspection.flags}
-        for unit, plate in zip(units, plates, strict=True):
+    def label_units(self, work: Work, inspection: Inspection, actor: str,
+                    only: set[str] | None = None) -> list[InspectionUnit]:
+        """Plate and destination for every unit found (or the ``only`` ones); queue labels.
+
+        A unit without a plate gets the next one. A unit whose label already printed with
+        another grade, disposition or destination (its answers changed, or the parcel was
+        flagged at the confirm) gets its destination again and a new label.
+        """
+        present = [u for u in inspection.units if u.kind != UnitKind.MISSING
+                   and (only is None or u.id in only)]
+        fresh = [u for u in present if u.lpn is None]
+        plates = next_plates(work.session, self.code, self.today(), len(fresh)) if fresh else []
+        for unit, plate in zip(fresh, plates, strict=True):
             unit.lpn = plate
+        parcel_flags = {str(f) for f in inspection.flags}
+        labelled: list[InspectionUnit] = []
+        for unit in present:
             unit.destination = self.destination_of(unit, parcel_flags).code
-            if self.labels.print_at == "confirm":
-                self.queue_label(work, unit=unit)
+            face = {"grade": unit.grade, "disposition": unit.disposition,
+                    "destination": unit.destination}
+            last = last_unit_job(work.session, unit.id)
+            if last is not None and last.printed_as == face:
+                continue
+            if unit not in fresh and last is None and self.labels.print_at == "never":
+                continue
+            labelled.append(unit)
+            if self.labels.print_at != "never":
+                job = self.queue_label(work, unit=unit, actor=actor,
+                                       reprint_of=last.id if last is not None else None)
+                job.printed_as = face
+        if not labelled:
+            return []
         work.session.flush()
         work.audit(actor=actor, action="units.labelled", entity_type="inspection",
                    entity_id=inspection.id, station_id=inspection.station_id,
                    data={"units": [{"position": u.position, "lpn": u.lpn,
-                                    "destination": u.destination} for u in units]})
-        return units
+                                    "destination": u.destination, "grade": u.grade,
+                                    "new": u in fresh} for u in labelled]})
+        return labelled
+
+    def label_unit(self, inspection_id: str, unit_id: str, actor: str) -> None:
+        """``print_at = "unit"``: label one unit as its outcome is done (at the bench)."""
+        if self.labels.print_at != "unit":
+            return
+        with self.work() as work:
+            self.label_units(work, load(work.session, inspection_id), actor, only={unit_id})
 
     def destination_of(self, unit: InspectionUnit, parcel_flags: set[str]) -> Destination:
         flags = {str(f) for f in unit.flags} | parcel_flags
@@ -134,6 +162,9 @@ class SortService:
             job = self.queue_label(work, unit=unit, tote=None if unit is not None else tote,
                                    actor=actor, reprint_of=previous, printer=printer,
                                    station_id=bench)
+            if unit is not None:
+                job.printed_as = {"grade": unit.grade, "disposition": unit.disposition,
+                                  "destination": unit.destination}
             work.session.flush()
             work.audit(actor=actor, action="label.reprint_requested",
                        entity_type="inspection_unit" if unit is not None else "tote",
@@ -270,6 +301,13 @@ class SortService:
         work.emit("tote.closed", f"tote:{tote.id}", data)
         if self.labels.print_at != "never":
             self.queue_label(work, tote=tote, actor=actor)
+
+
+def last_unit_job(session: Session, unit_id: str) -> LabelPrint | None:
+    return session.execute(
+        select(LabelPrint).where(LabelPrint.unit_id == unit_id)
+        .order_by(LabelPrint.created_at.desc(), LabelPrint.id.desc()).limit(1)
+    ).scalars().first()
 
 
 def open_tote(session: Session, code: str) -> Tote | None:

@@ -48,6 +48,7 @@ def after_unit_target(inspection: Inspection, unit_id: str) -> tuple[str, bool]:
     if not ctx.inspections.unit_complete(inspection, unit):
         return url_for("bench.unit", inspection_id=inspection_id, position=unit.position), False
     flash(unit_result(unit), "success")
+    ctx.sorting.label_unit(inspection_id, unit.id, actor())  # print_at = "unit": its label now
     if inspection.state == InspectionState.CHECKLIST_DONE:
         try:
             ctx.inspections.grade(inspection_id, actor())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from station.db.types import UTCDateTime
 
@@ -18,6 +19,7 @@ branch_labels = None
 depends_on = None
 
 OPEN_TOTE = sa.text("status = 'open'")
+JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
 
 
 def upgrade() -> None:
@@ -64,6 +66,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("reprint_of", sa.String(length=26), nullable=True),
         sa.Column("requested_by", sa.String(length=100), nullable=True),
+        sa.Column("printed_as", JSON, nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("printed_at", UTCDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_label_print")),
