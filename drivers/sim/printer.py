@@ -68,6 +68,21 @@ def inspect_label(label: ReceivedLabel, dpi: int) -> None:
     label.check_error = "; ".join(errors) or None
 
 
+class _FaultKnob:
+    """A blocking fault as a settable attribute of the simulator (``printer.paper_out = True``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, printer: SimulatedPrinter | None, owner: type) -> bool:
+        if printer is None:
+            raise AttributeError(self.name)
+        return printer._faults[self.name]
+
+    def __set__(self, printer: SimulatedPrinter, value: bool) -> None:
+        printer.set_fault(self.name, value)
+
+
 @dataclass
 class _Connection:
     sock: socket.socket
@@ -124,41 +139,12 @@ class SimulatedPrinter:
         return link.port if link is not None else ""
 
     # -- knobs --------------------------------------------------------------------------------
-    @property
-    def paper_out(self) -> bool:
-        """Fault knob: out of media (~HS string 1 flag b)."""
-        return self._faults["paper_out"]
-
-    @paper_out.setter
-    def paper_out(self, value: bool) -> None:
-        self.set_fault("paper_out", value)
-
-    @property
-    def head_open(self) -> bool:
-        """Fault knob: printhead up (~HS string 2 flag o)."""
-        return self._faults["head_open"]
-
-    @head_open.setter
-    def head_open(self, value: bool) -> None:
-        self.set_fault("head_open", value)
-
-    @property
-    def paused(self) -> bool:
-        """Fault knob: paused (~HS string 1 flag c)."""
-        return self._faults["paused"]
-
-    @paused.setter
-    def paused(self, value: bool) -> None:
-        self.set_fault("paused", value)
-
-    @property
-    def ribbon_out(self) -> bool:
-        """Fault knob: ribbon out (~HS string 2 flag p)."""
-        return self._faults["ribbon_out"]
-
-    @ribbon_out.setter
-    def ribbon_out(self, value: bool) -> None:
-        self.set_fault("ribbon_out", value)
+    #: Fault knobs (settable attributes), each a ~HS flag: paper out (string 1 flag b), head
+    #: up (string 2 flag o), paused (string 1 flag c), ribbon out (string 2 flag p).
+    paper_out = _FaultKnob("paper_out")
+    head_open = _FaultKnob("head_open")
+    paused = _FaultKnob("paused")
+    ribbon_out = _FaultKnob("ribbon_out")
 
     def set_fault(self, name: str, value: bool = True) -> None:
         """Switch a blocking fault on or off; clearing the last one prints what waited."""

@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from drivers.profiles import validation_problems
 from station.config import ConfigError
 from station.policy.model import LocaleName
 from station.vocabulary import Disposition
@@ -150,11 +151,7 @@ def parse_sort_rules(text: str, source: str) -> SortRules:
     try:
         return SortRules.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise SortRulesError(f"{source}: {problems}") from exc
+        raise SortRulesError(f"{source}: {validation_problems(exc)}") from exc
 
 
 def load_sort_rules(path: Path | None = None) -> SortRules:

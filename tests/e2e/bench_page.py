@@ -311,8 +311,22 @@ class BenchPage:
         self.page.wait_for_url(re.compile(r"/bench/i/\w+/done$"), timeout=STEP_TIMEOUT_MS)
 
     def next_parcel(self) -> None:
-        self.page.locator("main a.button.primary").click()
+        self.page.locator("main a.button[href$='/bench/']").click()
         self.page.wait_for_url(re.compile(r"/bench/$"))
+
+    def put_away(self) -> None:
+        """On the done screen: scan the place the demo panel offers first (the right one) for
+        every unit until the screen says every item is in its place."""
+        for _ in range(10):
+            if not self.page.locator("#done").get_attribute("data-sort-waiting"):
+                break
+            waiting = self.page.locator("#done").get_attribute("data-sort-waiting")
+            code = self.page.locator("#demo-panel [data-sim=scan][data-kind=place]").first \
+                .get_attribute("data-code") or ""
+            self.demo_scan(code)
+            expect(self.page.locator(f".sort-line.sorted[data-position='{waiting}']")
+                   ).to_be_attached(timeout=STEP_TIMEOUT_MS)
+        expect(self.page.locator("#sort-done")).to_be_visible()
 
     def inspect_matching_parcel(self, label: str, typed_sku: str | None = None) -> str:
         """The whole happy path of one parcel; returns the inspection id."""

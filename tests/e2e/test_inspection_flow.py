@@ -18,8 +18,12 @@ def test_operator_inspects_a_matching_parcel_end_to_end(open_bench: OpenBench, b
     at = open_bench(bench)
     at.sign_in()
     inspection_id = at.inspect_matching_parcel(parcel.label)
-    expect(at.page.locator("main .flash.success")).to_be_visible()
+    expect(at.page.locator("#done .sort-line")).to_have_count(1)
     assert parcel.rma_id in at.page.locator("main").inner_text()
+    at.put_away()
+    (unit,) = bench.query("SELECT lpn, destination, sorted_at FROM inspection_unit "
+                          "WHERE inspection_id = ?", inspection_id)
+    assert unit["lpn"] and unit["destination"] and unit["sorted_at"]
 
     (row,) = bench.query("SELECT state, weight_source, measured_weight_mg, expected_weight_mg, grade, flags"
                          " FROM inspection WHERE id = ?", inspection_id)

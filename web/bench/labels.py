@@ -204,6 +204,11 @@ QUALITY_PROBLEMS: dict[str, LazyString] = {
     "overexposed": _l("The photo is overexposed."),
 }
 ERRORS: dict[str, LazyString] = {
+    "tote_closed": _l("This tote is closed already."),
+    "tote_not_found": _l("There is no such tote."),
+    "not_labelled": _l("This item has no license plate yet: confirm the parcel first."),
+    "label_not_found": _l("There is no such item or tote to print."),
+    "sscc_exhausted": _l("No SSCC numbers are left under this company prefix: call a supervisor."),
     "function_test_required": _l("This is a quality-defect return: test the item and answer "
                                  "the function test before the grade."),
     "unit_missing": _l("This unit is missing from the parcel: scan it if it is there."),

@@ -8,10 +8,11 @@ that did not print offers a reprint, another printer and a PDF.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, current_app, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -182,8 +183,6 @@ def reprint(unit_id: str) -> Response:
         station_context(current_app).sorting.reprint(actor(), unit_id=unit.id, printer=printer,
                                                      why=field("why", 500))
     except DomainError as error:
-        from flask import flash
-
         flash(labels.error_message(error), "error")
     return redirect(url_for("bench.finished", inspection_id=unit.inspection_id))
 
@@ -201,8 +200,6 @@ def label_pdf(job_id: str) -> Response:
             pdf = content.pdf(session, job)
         except ValueError:
             abort(404)
-    import io
-
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=f"{job_id}.pdf")
 
 
@@ -217,8 +214,6 @@ def close_tote(tote_id: str) -> Response:
     try:
         ctx.sorting.close_tote(tote_id, actor())
     except DomainError as error:
-        from flask import flash
-
         flash(labels.error_message(error), "error")
     back = request.form.get("back", "")
     return redirect(back if back.startswith("/bench/") else url_for("bench.home"))
