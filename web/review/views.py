@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from station.db.models import Inspection, Operator, Photo
@@ -15,6 +18,7 @@ from station.evidence.integrity import check_photo
 from station.evidence.pack import build_pack
 from station.evidence.thumbnails import cached_thumbnail
 from station.returns.errors import DomainError, NotFound
+from station.returns.states import InspectionState
 from station.review import QueueFilters, audit_trail, flagged_queue, override_from_form, search, worked_on
 from station.review_attach import attach_to_rma
 from station.vocabulary import Disposition, Grade, Recommendation
@@ -27,6 +31,15 @@ bp = Blueprint("review", __name__, url_prefix="/review")
 protect(bp, SUPERVISOR_ROLES)
 
 FILTER_FIELDS = ("station", "operator", "reason", "product", "grade")
+
+
+class QueuePlace(NamedTuple):
+    """A case's neighbours in the flagged queue, and its position (0 when it is not in the queue)."""
+
+    prev_id: str | None
+    next_id: str | None
+    position: int
+    total: int
 
 
 def operator_names() -> dict[str, str]:
@@ -73,6 +86,18 @@ def inspection_page(inspection_id: str) -> str:
     return case_page(inspection_id)
 
 
+def queue_neighbours(session: Session, inspection_id: str) -> QueuePlace:
+    """Where a case stands in the queue's order (oldest parcel first): previous, next, n of total."""
+    ids = list(session.execute(
+        select(Inspection.id).where(Inspection.state == InspectionState.FLAGGED.value)
+        .order_by(Inspection.received_at, Inspection.id).limit(1000)).scalars())
+    if inspection_id not in ids:  # decided already: "next" is the first case still waiting
+        return QueuePlace(None, ids[0] if ids else None, 0, len(ids))
+    at = ids.index(inspection_id)
+    return QueuePlace(ids[at - 1] if at > 0 else None, ids[at + 1] if at + 1 < len(ids) else None,
+                      at + 1, len(ids))
+
+
 def case_page(inspection_id: str) -> str:
     """The inspection page (also shown again, with the reason, when a decision was refused)."""
     inspection = inspection_or_404(inspection_id)
@@ -80,6 +105,7 @@ def case_page(inspection_id: str) -> str:
     with ctx.db.reader() as session:
         trail = audit_trail(session, inspection.id)
         own_work = worked_on(session, inspection, current_user.operator_id, current_user.actor)
+        place = queue_neighbours(session, inspection.id)
     return render_template(
         "review/inspection.html", inspection=inspection, lines=line_views(inspection), trail=trail,
         photos=sorted(inspection.photos, key=lambda p: p.taken_at), latest=latest_photos(inspection),
@@ -87,6 +113,7 @@ def case_page(inspection_id: str) -> str:
         grades=[g.value for g in Grade], dispositions=[d.value for d in Disposition],
         recommendations=[r.value for r in Recommendation],
         units=sorted(inspection.units, key=lambda u: u.position), unit_sort=totes.unit_sort(inspection),
+        place=place,
     )
 
 
