@@ -29,8 +29,8 @@ from station.returns.rules.types import ScannedItem
 from station.returns.states import InspectionState
 from station.vocabulary import FunctionTest
 from tests.conftest import make_settings
-from tests.factories import HEADPHONES_GTIN, photograph, seed_rma
-from tests.support.bench import OPERATOR, SUPERVISOR, add_people, bench_app, html, migrated, signed_in
+from tests.factories import HEADPHONES_GTIN, photograph, seed_rma, walk_to_graded
+from tests.support.bench import OPERATOR, SUPERVISOR, add_people, api_key_header, bench_app, html, migrated, signed_in
 from tests.test_analytics import BENCH, seed
 from tests.test_i18n import ROOT, english_left, english_words, extracted_msgids, html_lang, zh_catalog
 from web.review.audit_words import SENTENCES, person, sentence
@@ -92,6 +92,21 @@ def wrong_item_case(ctx: StationContext) -> str:
     return inspection.id
 
 
+def reviewed_case(ctx: StationContext, app: Flask) -> str:
+    """A parcel a supervisor approved, whose refund the platform then reported."""
+    seed_rma(ctx, "RMA-7002")
+    inspection_id = walk_to_graded(ctx, label="TRKRMA-7002")
+    ctx.inspections.flag(inspection_id, "盒子有烟味", "op")
+    with ctx.db.reader() as session:
+        sup = session.execute(select(Operator).where(Operator.username == SUPERVISOR.username)).scalar_one()
+    ctx.reviews.decide(inspection_id, sup.id, f"supervisor:{sup.username}", "看过了")
+    reported = app.test_client().post("/api/v1/returns/RMA-7002/refund-status", headers=api_key_header(ctx),
+                                      json={"status": "refunded", "amount": "89.00", "currency": "EUR",
+                                            "reference": "R-77"})
+    assert reported.status_code == 200, reported.get_data(as_text=True)
+    return inspection_id
+
+
 def chinese(app: Flask) -> FlaskClient:
     client = signed_in(app, SUPERVISOR)
     with client.session_transaction() as session:
@@ -148,10 +163,11 @@ PAGES = ("/review/", "/review/inspections/{id}", "/review/totes", "/review/searc
 
 def test_review_and_analytics_pages_in_chinese_show_no_english(app: Flask, station: StationContext) -> None:
     inspection_id = wrong_item_case(station)
+    reviewed_id = reviewed_case(station, app)
     client = chinese(app)
-    data = shown_data(station)
+    data = shown_data(station) | {"EUR", "R-77"}
     problems: dict[str, list[str]] = {}
-    for path in PAGES:
+    for path in (*PAGES, f"/review/inspections/{reviewed_id}"):
         response = html(client, path.format(id=inspection_id))
         assert response.status_code == 200, path
         page = response.get_data(as_text=True)
@@ -163,6 +179,9 @@ def test_review_and_analytics_pages_in_chinese_show_no_english(app: Flask, stati
     assert "包裹过重：测得 1,204 g，预期 550 g ± 50 g（超出 654 g）。" in case  # a verdict's detail
     assert "Ana.Op 称重了包裹：1.204 kg（电子秤）。" in case  # the audit trail in words
     assert "等级：A → C" in case and "{'before'" not in case  # the override in words, not a dict
+    done = html(client, f"/review/inspections/{reviewed_id}").get_data(as_text=True)
+    assert re.search(r"已处理。\s*已批准", done) and "已退款：89.00 EUR · 参考号 R-77" in done
+    assert "平台 报告了退款：已退款：89.00 EUR · 参考号 R-77。" in done
     assert not problems, "\n".join(f"{path}: {left}" for path, left in problems.items())
 
 

@@ -11,4 +11,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp)
     # Words the review templates build from stored rows (audit trail, verdicts, overrides).
     app.jinja_env.globals.update(audit_lines=audit_words.audit_lines, verdict_text=words.verdict_text,
-                                 outcome_text=words.outcome_text, override_text=words.override_text)
+                                 outcome_text=words.outcome_text, override_text=words.override_text,
+                                 refund_text=words.refund_text)

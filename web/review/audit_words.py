@@ -255,6 +255,10 @@ def _tote_closed(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
              tote=d.get("code") or "–", units=d.get("units", "–"))
 
 
+def _refund(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
+    return _("%(who)s reported the refund: %(refund)s.", who=who, refund=words.refund_text(d))
+
+
 def _checklist_changed(who: str, _d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
     return _("%(who)s changed the checklist answers.", who=who)
 
@@ -288,6 +292,7 @@ SENTENCES: dict[str, Words] = {
     "label.reprint_requested": _reprint,
     "tote.opened": _tote_opened,
     "tote.closed": _tote_closed,
+    "inspection.refund_status": _refund,
 }
 
 

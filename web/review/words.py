@@ -61,6 +61,13 @@ OUTCOMES: dict[str, LazyString] = {
     "reinspect": _l("Sent back for re-inspection"),
     "release_hold": _l("Hold released"),
 }
+#: What the platform's refund flow reported (inspection.refund_status["status"]).
+REFUNDS: dict[str, LazyString] = {
+    "refunded": _l("Refunded"),
+    "partially_refunded": _l("Partially refunded"),
+    "denied": _l("Refund denied"),
+    "exchanged": _l("Exchanged"),
+}
 #: The fields an override or a unit decision changes.
 FIELDS: dict[str, LazyString] = {
     "grade": _l("Grade"),
@@ -183,3 +190,15 @@ def override_text(override: Mapping[str, Any] | None) -> str:
     if reason:
         return _("%(changes)s. Reason: %(reason)s", changes=changed, reason=reason)
     return changed
+
+
+def refund_text(status: Mapping[str, Any] | None) -> str:
+    """The platform's refund report in words ("Refunded 89.00 EUR, reference R-1")."""
+    if not status:
+        return ""
+    said = labels.label(REFUNDS, status.get("status")) or "–"
+    amount = " ".join(str(status[k]) for k in ("amount", "currency") if status.get(k))
+    text = _("%(status)s: %(amount)s", status=said, amount=amount) if amount else said
+    if status.get("reference"):
+        text += " · " + _("reference %(ref)s", ref=status["reference"])
+    return text
