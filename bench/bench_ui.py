@@ -19,8 +19,9 @@ own clock (``performance.now()``), so no two clocks are compared:
    arrives over SSE, the page posts it to /bench/i/<id>/item and shows the answer). Goal: p99
    <= 20 ms. Extra scans are recorded on the (throwaway) inspection.
 3. RSS: VmRSS of the daemon from /proc while the photos screen shows the MJPEG preview for
-   ``RSS_SECONDS``; the simulated camera renders at devices.sim_camera_size (default 640x480).
-   A second daemon with STATION_DEVICES__SIM_CAMERA_SIZE=[1920, 1080] gives the 1080p figure.
+   ``RSS_SECONDS``; the simulated camera streams at most 640 px wide and takes its stills at
+   devices.sim_camera_size (default 1280x720). A second daemon with
+   STATION_DEVICES__SIM_CAMERA_SIZE=[1920, 1080] gives the 1080p-stills figure.
    Goal: < 200 MB.
 
 Run: ``.venv/bin/python -m bench.bench_ui`` (also run by ``python -m bench.run_all``).

@@ -83,7 +83,10 @@ class EvidenceSection(Section):
     s3_endpoint_url: str = ""
     s3_access_key: SecretStr = SecretStr("")
     s3_secret_key: SecretStr = SecretStr("")
-    thumbnail_px: int = Field(320, ge=64, le=1024)
+    thumbnail_px: int = Field(
+        480, ge=64, le=1024,
+        description="Long side of gallery thumbnails (a ~240 px review cell on a 2x screen)",
+    )
     min_free_mb: int = Field(
         200, ge=0, description="New photos are refused (and /readyz fails) below this much free space"
     )
@@ -173,7 +176,8 @@ class DevicesSection(Section):
         10.0, gt=0, le=60, description="Frame rate of the simulated camera (simulated = true)"
     )
     sim_camera_size: tuple[int, int] = Field(
-        (640, 480), description="Frame size [width, height] of the simulated camera"
+        (1280, 720),
+        description="Still size [width, height] of the simulated camera (its stream is <= 640 wide)",
     )
 
     @field_validator("sim_camera_size")

@@ -116,7 +116,7 @@ def test_a_code_presented_to_the_camera_arrives_as_a_scan(bench: DeviceManager) 
 def test_the_camera_gives_a_still_and_a_preview_while_ready(bench: DeviceManager) -> None:
     still = bench.still()
     assert still is not None and still.jpeg.startswith(b"\xff\xd8")
-    assert (still.width_px, still.height_px) == (640, 480)
+    assert (still.width_px, still.height_px) == (1280, 720)  # devices.sim_camera_size: stills bigger than the stream
     assert bench.preview_jpeg().startswith(b"\xff\xd8")
 
 

@@ -36,6 +36,12 @@ class FrameSource(Protocol):
     def read(self) -> tuple[bool, Frame | None]: ...
 
 
+class StillSource(Protocol):
+    """A frame source with a still-capture mode: stills bigger than its stream frames."""
+
+    def still_frame(self) -> Frame: ...
+
+
 @dataclass(frozen=True)
 class Still:
     """One evidence photo: the JPEG bytes as stored, their hash, size and quality verdict."""
@@ -132,11 +138,21 @@ class CameraCapture:
             return self._seq, self._frame
 
     def still(self) -> Still | None:
-        """Evidence photo of the newest frame at the profile's JPEG quality; None without frames."""
+        """Evidence photo of the newest frame at the profile's JPEG quality; None without frames.
+
+        A source with ``still_frame()`` (the synthetic camera's still mode) takes the still
+        itself, bigger than the stream it decodes and previews.
+        """
         newest = self.latest()
         if newest is None or self._status.state is not DeviceState.READY:
             return None
         frame = newest[1]
+        take_still = getattr(self._source_spec, "still_frame", None)
+        if callable(take_still):
+            try:
+                frame = take_still()
+            except Exception:  # a source's still mode failing falls back to the stream frame
+                log.exception("%s: still capture failed; using the stream frame", self.name)
         jpeg = encode_jpeg(frame, self.profile.jpeg_quality)
         if not jpeg:
             return None

@@ -1,7 +1,9 @@
 """Synthetic USB camera: a product with a real barcode on it, image knobs and fault knobs.
 
 ``SyntheticCamera.read()`` behaves like ``cv2.VideoCapture.read()`` so it plugs into
-drivers.camera.capture.CameraCapture. ``RecordedCamera`` plays a folder of images or a video file.
+drivers.camera.capture.CameraCapture; with ``still_size`` its ``still_frame()`` renders evidence
+stills bigger than the (cheaper) stream, like a camera's still-capture mode. ``RecordedCamera``
+plays a folder of images or a video file.
 """
 
 from __future__ import annotations
@@ -126,9 +128,13 @@ class SyntheticCamera:
 
     def __init__(
         self, width_px: int = 640, height_px: int = 480, fps: float = 30.0, seed: int = 0,
-        paced: bool = True,
+        paced: bool = True, still_size: tuple[int, int] | None = None,
     ) -> None:
         self.width_px, self.height_px, self.fps, self.paced = width_px, height_px, fps, paced
+        #: Size of ``still_frame()`` pictures (None: a still is the stream frame).
+        self.still_size = still_size
+        self._seed = seed
+        self._still_base: Frame | None = None
         self.blur_sigma = 0.0
         self.noise_std = 0.0
         self.gain = 1.0
@@ -140,8 +146,7 @@ class SyntheticCamera:
         self._code: tuple[str, Symbology, int, float] | None = None
         self._cache_key: tuple[object, ...] | None = None
         self._cache: Frame = self._base
-        self._noise_bank: npt.NDArray[np.int8] = np.zeros(0, dtype=np.int8)
-        self._noise_key: tuple[int, float] | None = None
+        self._noise_banks: dict[tuple[int, float], npt.NDArray[np.int8]] = {}
         self._next_at = 0.0
         self._lock = threading.Lock()
 
@@ -172,6 +177,28 @@ class SyntheticCamera:
                 self._cache = degrade(self._compose(), self.blur_sigma, self.gain)
                 self._cache_key = key
             frame = self._cache
+        return self._noisy(frame)
+
+    def still_frame(self) -> Frame:
+        """An evidence still at ``still_size``: the same view as the stream, rendered bigger."""
+        if self.still_size is None or self.still_size == (self.width_px, self.height_px):
+            return self.frame()
+        width_px, height_px = self.still_size
+        factor = width_px / self.width_px
+        with self._lock:
+            code = self._code
+            blur_sigma, gain = self.blur_sigma, self.gain
+            if self._still_base is None:
+                self._still_base = product_scene(width_px, height_px, self._seed)
+            still = self._still_base
+        if code is not None:
+            text, symbology, module_px, angle_deg = code
+            label = label_image(render_code(text, symbology, module_px))
+            quad = centred_quad(label, self.width_px, self.height_px, angle_deg) * factor
+            still = place(still, label, quad.astype(np.float32))
+        return self._noisy(degrade(still, blur_sigma * factor, gain))
+
+    def _noisy(self, frame: Frame) -> Frame:
         if self.noise_std > 0:
             noisy = frame.astype(np.int16)
             noisy += self._noise(frame.shape)
@@ -217,16 +244,18 @@ class SyntheticCamera:
         """
         size = int(np.prod(shape))
         key = (size, self.noise_std)
-        if self._noise_key != key:
+        bank = self._noise_banks.get(key)
+        if bank is None:
+            if len(self._noise_banks) >= 2:  # the stream's and the stills' sizes
+                self._noise_banks.clear()
             bank = np.empty(size + NOISE_OFFSETS, dtype=np.int8)
             for start in range(0, bank.size, 1 << 20):  # in chunks: no 1080p-sized float arrays
                 part = self._rng.standard_normal(min(1 << 20, bank.size - start), dtype=np.float32)
                 part *= self.noise_std
                 bank[start:start + part.size] = np.clip(np.rint(part), -127, 127)
-            self._noise_bank = bank
-            self._noise_key = key
+            self._noise_banks[key] = bank
         offset = (self.frames_served * 7919) % NOISE_OFFSETS
-        return self._noise_bank[offset:offset + size].reshape(shape)
+        return bank[offset:offset + size].reshape(shape)
 
 
 class RecordedCamera:
