@@ -89,6 +89,7 @@ def wrong_item_case(ctx: StationContext) -> str:
         sup = session.execute(select(Operator).where(Operator.username == SUPERVISOR.username)).scalar_one()
     ctx.reviews.decide_unit(inspection.id, unit.id, sup.id, f"supervisor:{sup.username}",
                             grade="B", note="外观完好")
+    ctx.sorting.reprint(f"supervisor:{sup.username}", unit_id=unit.id, why="标签被撕破")
     return inspection.id
 
 
@@ -198,12 +199,13 @@ def test_the_audit_trail_says_who_did_what_with_the_facts(app: Flask, station: S
     summaries = [re.sub(r"<[^>]+>", "", s) for s in re.findall(r"<summary><time.*?</summary>", page)]
     with station.db.reader() as session:
         rows = session.execute(select(AuditEvent).where(AuditEvent.entity_id == inspection_id)).scalars().all()
-    assert len(summaries) == len(rows) > 10
+    assert len(summaries) == len(rows) + 1 > 10  # the inspection's rows and its unit's reprint
     text = "\n".join(summaries)
     assert "Ana.Op weighed the parcel: 1.204 kg (scale)." in text
     assert "Ana.Op scanned 04006381333931: Wrong item. This GTIN is not on this return." in text
     assert "Ana.Op confirmed the result with a change of their own. It went to a supervisor because of:" in text
     assert "Sue.Super changed unit 1: Grade: A → B. Reason: 外观完好" in text  # credited to its person
+    assert re.search(r"Sue.Super asked for the label of B1-\d+ again\.", text)  # a unit's own row
     assert "{" not in text and "operator:" not in text and "inspection." not in text  # no raw row
     for row in rows:  # the raw row and the full hash are one click away
         assert row.hash in page and f'id="audit-{row.seq}"' in page

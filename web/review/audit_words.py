@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -308,14 +308,30 @@ def sentence(action: str, who: str, data: Mapping[str, Any],
     return _("%(who)s recorded a change (%(action)s).", who=who, action=action)
 
 
+def unit_rows(unit_ids: Collection[str]) -> list[AuditEvent]:
+    """The audit rows about these units (put away, label printed again), in chain order."""
+    from web.app import station_context
+
+    if not unit_ids:
+        return []
+    with station_context(current_app).db.reader() as session:
+        return list(session.execute(
+            select(AuditEvent).where(AuditEvent.entity_type == "inspection_unit")
+            .where(AuditEvent.entity_id.in_(list(unit_ids))).order_by(AuditEvent.seq)).scalars())
+
+
 def audit_lines(trail: Iterable[AuditEvent], inspection: Any = None,
                 names: Mapping[str, str] | None = None) -> list[AuditLine]:
-    """The case page's trail in words (``inspection`` gives unit numbers to unit ids)."""
-    if names is None:
-        names = people() if has_app_context() else {}
+    """The case page's trail in words, with its units' own rows (``inspection`` numbers the units)."""
     positions = {str(u.id): u.position for u in getattr(inspection, "units", None) or []}
+    rows = list(trail)
+    if has_app_context():
+        names = people() if names is None else names
+        seen = {row.seq for row in rows}
+        rows = sorted(rows + [r for r in unit_rows(positions) if r.seq not in seen], key=lambda r: r.seq)
+    names = names or {}
     lines = []
-    for event in trail:
+    for event in rows:
         who = person(event.actor, names)
         lines.append(AuditLine(
             seq=event.seq, at=event.at, day=format_date(event.at), time=format_time(event.at, "short"),
