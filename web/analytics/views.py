@@ -154,14 +154,14 @@ def dashboard() -> str:
         "over_time": line_chart(
             [Datum(p.first.isoformat(), p.inspections, drill(f, date_from=p.first, date_to=p.last),
                    f"{p.first.isoformat()}–{p.last.isoformat()}: {p.inspections}")
-             for p in points], _titled("over_time")),
+             for p in points], _titled("over_time"), width=OVER_TIME_WIDTH_PX),
         "reasons": bar_chart([Datum(reason_name(r.key), r.inspections, drill(f, reason=r.key))
                               for r in reasons], _titled("reasons")),
         "categories": bar_chart([Datum(c.key, c.inspections, drill(f, category=c.key))
                                  for c in categories], _titled("categories")),
         "products": bar_chart([Datum(f"{p.sku} {p.description}".strip(), p.inspections,
                                      drill(f, sku=p.sku)) for p in products],
-                              _titled("products")),
+                              _titled("products"), lines=1),
         "grades": donut_chart([Datum(labels.name(labels.GRADES, g.key), g.inspections,
                                      drill(f, grade=g.key)) for g in grades], _titled("grades")),
         "dispositions": donut_chart([Datum(labels.name(labels.DISPOSITIONS, d.key),
@@ -171,8 +171,9 @@ def dashboard() -> str:
                                for t in stations], _titled("stations")),
         "operators": bar_chart([Datum(t.name, t.inspections, _operator_drill(f, t.key))
                                 for t in operators], _titled("operators")),
+        # the four rates always, a flag reason once it happened (all of them: the numbers table)
         "rates": bar_chart([Datum(labels.name(labels.ISSUES, k), v, drill(f, issue=k))
-                            for k, v in issues], _titled("rates")),
+                            for i, (k, v) in enumerate(issues) if i < 4 or v], _titled("rates")),
         "refunds": bar_chart([Datum(f"{labels.name(labels.RECOMMENDATIONS, r.recommendation)} → "
                                     f"{labels.name(labels.REFUNDS, r.refund)}", r.inspections,
                                     drill(f, recommendation=r.recommendation, refund=r.refund))
@@ -183,10 +184,41 @@ def dashboard() -> str:
     }
     return render_template(
         "analytics/dashboard.html", f=f, o=o, charts=charts, points=points, reasons=reasons,
+        figures=key_figures(f, rates, stations, sla),
         categories=categories, products=products, grades=grades, dispositions=dispositions,
         stations=stations, operators=operators, rates=rates, issues=issues, refunds=refunds,
         sla=sla, drill=drill, csv_url=csv_url, age_label=_age_label,
         operator_drill=_operator_drill, counted=counted, **choices)
+
+
+#: The line chart spans two dashboard cards (analytics.css ``#over-time``).
+OVER_TIME_WIDTH_PX = 900
+
+
+def key_figures(f: Filters, rates: Any, stations: list[Any], sla: list[Any]) -> list[dict[str, Any]]:
+    """The figures above the charts: counts with their share, each linked to its inspections."""
+    completed = sum(t.completed for t in stations)
+    waiting = sum(b.inspections for b in sla)
+    breached = [b for b in sla if b.level == "breach"]
+    late = sum(b.inspections for b in breached)
+    figures: list[dict[str, Any]] = [
+        {"id": "inspections", "label": _("Inspections"), "value": rates.inspections,
+         "href": drill(f)},
+        {"id": "completed", "label": _("Completed"), "value": completed,
+         "rate": rates.rate(completed), "href": drill(f)},
+    ]
+    for key in ("flagged", "wrong_item", "weight_mismatch", "supervisor_override"):
+        count = getattr(rates, key)
+        figures.append({"id": key, "label": labels.name(labels.ISSUES, key), "value": count,
+                        "rate": rates.rate(count), "href": drill(f, issue=key)})
+    figures.append({"id": "waiting", "label": _("Waiting for review now"), "value": waiting,
+                    "href": drill(f, state="flagged"), "level": "warn" if waiting else ""})
+    first_late = breached[0].from_h if breached else None
+    figures.append({"id": "breached", "label": _("Waiting longer than the review SLA"),
+                    "value": late, "level": "bad" if late else "",
+                    "href": drill(f, state="flagged", age_from_h=first_late) if breached
+                    else drill(f, state="flagged")})
+    return figures
 
 
 def _titled(view: str) -> str:
@@ -223,7 +255,7 @@ def grading() -> str:
                              _("%(name)s: %(share)s%% A/B, bench %(expected)s%%", name=c.name,
                                 share=f"{100 * (c.ab_share or 0):.0f}",
                                 expected=f"{100 * (c.expected_ab_share or 0):.0f}"))
-                       for c in rows if c.graded], title)
+                       for c in rows if c.graded], title, width=900)
     return render_template("analytics/grading.html", f=f, o=o, rows=rows, chart=chart, chart_title=title,
                            drill=drill, csv_url=csv_url, consistency=consistency,
                            operator_drill=_operator_drill, note=counted("grading"), **choices)
