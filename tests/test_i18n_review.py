@@ -34,7 +34,7 @@ from tests.support.bench import OPERATOR, SUPERVISOR, add_people, api_key_header
 from tests.test_analytics import BENCH, seed
 from tests.test_i18n import ROOT, english_left, english_words, extracted_msgids, html_lang, zh_catalog
 from web.review.audit_words import SENTENCES, person, sentence
-from web.review.words import VERDICT_DETAILS, verdict_text
+from web.review.words import VERDICT_DETAILS, policy_reasons, verdict_text
 
 WRONG_GTIN = "04006381333931"  # a valid GTIN that is not on the return
 MARCH = "date_from=2026-03-01&date_to=2026-03-03"
@@ -258,3 +258,12 @@ def test_every_verdict_code_has_a_translated_detail(app: Flask) -> None:
             said = verdict_text({"code": code, "data": {}})
             assert said and not english_words(said.replace("GTIN", "")), (code, said)
         assert verdict_text({"code": "something_new", "data": {}}) is None  # shown as stored, lang=en
+
+
+def test_a_site_policy_rule_without_a_translation_keeps_its_own_sentence_marked_english(app: Flask) -> None:
+    decision = {"fired_rules": ["grade.B", "site.cracked_case"],
+                "explanation": ["Grade B: opened.", "Cracked case: refurbish."]}
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert policy_reasons(decision) == [("B 级：已开封或轻度使用，至多有轻微瑕疵。", True),
+                                            ("Cracked case: refurbish.", False)]
+        assert policy_reasons(None) == []

@@ -12,4 +12,4 @@ def init_app(app: Flask) -> None:
     # Words the review templates build from stored rows (audit trail, verdicts, overrides).
     app.jinja_env.globals.update(audit_lines=audit_words.audit_lines, verdict_text=words.verdict_text,
                                  outcome_text=words.outcome_text, override_text=words.override_text,
-                                 refund_text=words.refund_text)
+                                 refund_text=words.refund_text, policy_reasons=words.policy_reasons)

@@ -202,3 +202,18 @@ def refund_text(status: Mapping[str, Any] | None) -> str:
     if status.get("reference"):
         text += " · " + _("reference %(ref)s", ref=status["reference"])
     return text
+
+
+def policy_reasons(decision: Mapping[str, Any] | None) -> list[tuple[str, bool]]:
+    """Each fired policy rule in the UI language; a rule the catalog does not know (a site's own
+    policy) keeps the policy file's sentence, flagged False so the page marks it as English."""
+    decision = decision or {}
+    explanation = list(decision.get("explanation") or [])
+    reasons = []
+    for index, rule in enumerate(decision.get("fired_rules") or []):
+        known = labels.POLICY_RULES.get(str(rule))
+        if known is not None:
+            reasons.append((str(known), True))
+        else:
+            reasons.append((str(explanation[index]) if index < len(explanation) else str(rule), False))
+    return reasons
