@@ -52,9 +52,10 @@ def case_and_queue_shots(at: BenchPage, inspection_id: str, lang: str) -> dict[s
         heights[name] = at.page.evaluate(HEIGHT_JS)
         if size is DESK:
             assert not out_of_first_screen(at, DESK["height"]), out_of_first_screen(at, DESK["height"])
-        else:  # the bench: at least the decision buttons without scrolling
-            buttons = at.page.locator("#decision-form .choice").bounding_box()
-            assert buttons is not None and buttons["y"] + buttons["height"] <= BENCH["height"], buttons
+        else:  # the bench: the decision buttons and "Record decision" without scrolling
+            for selector in ("#decision-form .choice", "#decide"):
+                box = at.page.locator(selector).bounding_box()
+                assert box is not None and box["y"] + box["height"] <= BENCH["height"], (selector, box)
     return heights
 
 
