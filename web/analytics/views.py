@@ -156,28 +156,31 @@ def dashboard() -> str:
                    f"{p.first.isoformat()}–{p.last.isoformat()}: {p.inspections}")
              for p in points], _titled("over_time"), width=OVER_TIME_WIDTH_PX),
         "reasons": bar_chart([Datum(reason_name(r.key), r.inspections, drill(f, reason=r.key))
-                              for r in reasons], _titled("reasons")),
+                              for r in reasons[:MAX_BARS]], _titled("reasons")),
         "categories": bar_chart([Datum(c.key, c.inspections, drill(f, category=c.key))
-                                 for c in categories], _titled("categories")),
+                                 for c in categories[:MAX_BARS]], _titled("categories")),
         "products": bar_chart([Datum(f"{p.sku} {p.description}".strip(), p.inspections,
                                      drill(f, sku=p.sku)) for p in products],
                               _titled("products"), lines=1),
         "grades": donut_chart([Datum(labels.name(labels.GRADES, g.key), g.inspections,
                                      drill(f, grade=g.key)) for g in grades], _titled("grades")),
-        "dispositions": donut_chart([Datum(labels.name(labels.DISPOSITIONS, d.key),
-                                           d.inspections, drill(f, disposition=d.key))
-                                     for d in dispositions], _titled("dispositions")),
+        "dispositions": donut_chart(with_other([
+            Datum(labels.name(labels.DISPOSITIONS, d.key), d.inspections,
+                  drill(f, disposition=d.key)) for d in dispositions], drill(f)),
+            _titled("dispositions")),
         "stations": bar_chart([Datum(t.name, t.inspections, drill(f, station=t.key))
-                               for t in stations], _titled("stations")),
+                               for t in stations[:MAX_BARS]], _titled("stations")),
         "operators": bar_chart([Datum(t.name, t.inspections, _operator_drill(f, t.key))
-                                for t in operators], _titled("operators")),
-        # the four rates always, a flag reason once it happened (all of them: the numbers table)
+                                for t in operators[:MAX_BARS]], _titled("operators")),
+        # the four rates always, the two most frequent flag reasons that happened (all of
+        # them: the numbers table)
         "rates": bar_chart([Datum(labels.name(labels.ISSUES, k), v, drill(f, issue=k))
-                            for i, (k, v) in enumerate(issues) if i < 4 or v], _titled("rates")),
+                            for i, (k, v) in enumerate(issues) if i < 4 or (v and i < 6)],
+                           _titled("rates")),
         "refunds": bar_chart([Datum(f"{labels.name(labels.RECOMMENDATIONS, r.recommendation)} → "
                                     f"{labels.name(labels.REFUNDS, r.refund)}", r.inspections,
                                     drill(f, recommendation=r.recommendation, refund=r.refund))
-                              for r in refunds], _titled("refunds")),
+                              for r in refunds[:MAX_BARS]], _titled("refunds")),
         "sla": bar_chart([Datum(_age_label(b.from_h, b.to_h), b.inspections,
                                 drill(f, state="flagged", age_from_h=b.from_h, age_to_h=b.to_h))
                           for b in sla], _titled("sla")),
@@ -191,6 +194,22 @@ def dashboard() -> str:
         operator_drill=_operator_drill, counted=counted, **choices)
 
 
+#: Slices a ring chart draws: its legend then stays within the ring's height.
+MAX_SLICES = 7
+
+
+def with_other(slices: list[Datum], href: str, keep: int = MAX_SLICES - 1) -> list[Datum]:
+    """At most ``MAX_SLICES`` slices: the largest ones and the rest as one "Other" slice."""
+    if len(slices) <= MAX_SLICES:
+        return slices
+    ordered = sorted(slices, key=lambda d: -d.value)
+    rest = ordered[keep:]
+    return [*ordered[:keep], Datum(str(_("Other")), sum(d.value for d in rest), href,
+                                   ", ".join(f"{d.label}: {d.value:g}" for d in rest))]
+
+
+#: Bars a chart of the first view draws (the most frequent first); its numbers table lists all.
+MAX_BARS = 6
 #: The line chart spans two dashboard cards (analytics.css ``#over-time``).
 OVER_TIME_WIDTH_PX = 900
 

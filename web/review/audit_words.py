@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from station.db.models import AuditEvent, Operator
 from web.bench import labels
+from web.bench.codes import readable
 from web.i18n import format_grams
 from web.review import words
 
@@ -115,7 +116,8 @@ def _reweighed(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
 
 
 def _scanned(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
-    text = _("%(who)s scanned %(code)s: %(result)s.", who=who, code=d.get("raw") or "–",
+    text = _("%(who)s scanned %(code)s: %(result)s.", who=who,
+             code=readable(d["raw"]) if d.get("raw") else "–",
              result=labels.label(labels.SCAN_RESULTS, d.get("result")) or "–")
     why = labels.SCAN_CODES.get(str(d.get("code")))
     return f"{text} {why}" if why is not None else text
