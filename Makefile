@@ -44,7 +44,7 @@ run: sysdeps-run $(RUN_STAMP)
 
 ## test: install and run lint + the whole test suite (SQLite, PostgreSQL, simulators, Chromium)
 test: sysdeps-test $(DEV_STAMP) lint
-	$(BIN)/pytest -q -p no:cacheprovider -n $(JOBS) --durations=15
+	$(BIN)/pytest -q -p no:cacheprovider -n $(JOBS) --dist worksteal --durations=15
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check station web drivers tests bench
