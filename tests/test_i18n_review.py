@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -28,34 +25,17 @@ from station.policy import Checklist
 from station.returns.rules.types import ScannedItem
 from station.returns.states import InspectionState
 from station.vocabulary import FunctionTest
-from tests.conftest import make_settings
 from tests.factories import HEADPHONES_GTIN, photograph, seed_rma, walk_to_graded
-from tests.support.bench import OPERATOR, SUPERVISOR, add_people, api_key_header, bench_app, html, migrated, signed_in
-from tests.test_analytics import BENCH, seed
+from tests.support.bench import OPERATOR, SUPERVISOR, api_key_header, html, signed_in
 from tests.test_i18n import ROOT, english_left, english_words, extracted_msgids, html_lang, zh_catalog
 from web.review.audit_words import SENTENCES, person, sentence
 from web.review.words import VERDICT_DETAILS, policy_reasons, verdict_text
 
 WRONG_GTIN = "04006381333931"  # a valid GTIN that is not on the return
-MARCH = "date_from=2026-03-01&date_to=2026-03-03"
+# the analytics pages' station (seeded March 2026 history at bench-1) and its app
+from tests.test_analytics_web import MARCH, app, station  # noqa: E402
 
-
-@pytest.fixture
-def station(tmp_path: Path) -> Iterator[StationContext]:
-    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'station.db'}",
-                             web={"secret_key": "test-session-key"},
-                             station={"id": "bench-1", "timezone": "Asia/Shanghai"})
-    ctx = migrated(settings)
-    add_people(ctx)
-    with ctx.work() as work:
-        seed(work, BENCH)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def app(station: StationContext) -> Flask:
-    return bench_app(station)
+__all__ = ["app", "station"]  # fixtures
 
 
 def operator_actor(ctx: StationContext) -> tuple[str, str]:
