@@ -182,11 +182,17 @@ class SimulatedPrinter:
                 self._listener = self._listen(self._host, self.port)
                 self._link = PtyLink() if self._want_pty else None
                 listener, link, connections = None, None, []
+        self._release(listener, link, connections)
+
+    @classmethod
+    def _release(cls, listener: socket.socket | None, link: PtyLink | None,
+                 connections: list[_Connection]) -> None:
+        """Close what was taken out of service: client connections, the listener, the pty."""
         for conn in connections:
             with contextlib.suppress(OSError):
                 conn.sock.close()
         if listener is not None:
-            self._unlisten(listener)
+            cls._unlisten(listener)
         if link is not None:
             link.close()
 
@@ -366,13 +372,7 @@ class SimulatedPrinter:
             connections, self._connections = self._connections, []
         for thread in self._threads:
             thread.join(timeout=2)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.sock.close()
-        if listener is not None:
-            self._unlisten(listener)
-        if link is not None:
-            link.close()
+        self._release(listener, link, connections)
 
     def __enter__(self) -> SimulatedPrinter:
         return self

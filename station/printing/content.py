@@ -32,10 +32,8 @@ class LabelContent:
     def destination_words(self, code: str | None, tote: str | None = None) -> str:
         if code is None:
             return "-"
-        try:
-            name = self.rules.destination(code).name
-        except StopIteration:
-            name = code  # a destination the current rules no longer know: print its code
+        place = self.rules.find_destination(code)
+        name = place.name if place is not None else code  # rules that no longer know it: the code
         return f"{name.upper()} {tote}" if tote else name.upper()
 
     def unit_label(self, session: Session, unit: InspectionUnit) -> UnitLabel:

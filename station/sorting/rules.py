@@ -126,7 +126,14 @@ class SortRules(Strict):
         return self
 
     def destination(self, code: str) -> Destination:
-        return next(d for d in self.destinations if d.code == code)
+        found = self.find_destination(code)
+        if found is None:
+            raise KeyError(f"no destination {code!r} in sort rules {self.version}")
+        return found
+
+    def find_destination(self, code: str | None) -> Destination | None:
+        """The destination ``code`` names (None: the rules no longer know it, or no code)."""
+        return next((d for d in self.destinations if d.code == code), None)
 
     def destination_for(self, disposition: str | None, grade: str | None, category: str,
                         flags: set[str]) -> Destination:

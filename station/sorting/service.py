@@ -92,7 +92,7 @@ class SortService:
             unit.destination = self.destination_of(unit, parcel_flags).code
             face = {"grade": unit.grade, "disposition": unit.disposition,
                     "destination": unit.destination}
-            last = last_unit_job(work.session, unit.id)
+            last = last_job(work.session, unit_id=unit.id)
             if last is not None and last.printed_as == face:
                 continue
             if unit not in fresh and last is None and self.labels.print_at == "never":
@@ -151,12 +151,9 @@ class SortService:
                 raise NotFound("label_not_found", "no such unit or tote to print")
             if unit is not None and unit.lpn is None:
                 raise DomainError("not_labelled", "this unit has no license plate yet")
-            previous = work.session.execute(
-                select(LabelPrint.id).where(
-                    LabelPrint.unit_id == unit.id if unit is not None
-                    else LabelPrint.tote_id == tote_id)
-                .order_by(LabelPrint.created_at.desc(), LabelPrint.id.desc()).limit(1)
-            ).scalar_one_or_none()
+            last = last_job(work.session, unit_id=unit.id if unit is not None else None,
+                            tote_id=tote_id if unit is None else None)
+            previous = last.id if last is not None else None
             bench = unit.inspection.station_id if unit is not None else (
                 tote.station_id if tote is not None else self.station_id)
             job = self.queue_label(work, unit=unit, tote=None if unit is not None else tote,
@@ -303,9 +300,12 @@ class SortService:
             self.queue_label(work, tote=tote, actor=actor)
 
 
-def last_unit_job(session: Session, unit_id: str) -> LabelPrint | None:
+def last_job(session: Session, *, unit_id: str | None = None,
+             tote_id: str | None = None) -> LabelPrint | None:
+    """The newest label job of a unit (or of a tote)."""
+    which = LabelPrint.unit_id == unit_id if unit_id is not None else LabelPrint.tote_id == tote_id
     return session.execute(
-        select(LabelPrint).where(LabelPrint.unit_id == unit_id)
+        select(LabelPrint).where(which)
         .order_by(LabelPrint.created_at.desc(), LabelPrint.id.desc()).limit(1)
     ).scalars().first()
 

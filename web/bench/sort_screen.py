@@ -65,19 +65,14 @@ def _locale() -> str:
 def place_name(code: str | None) -> str:
     if code is None:
         return "–"
-    rules = station_context(current_app).sorting.rules
-    try:
-        return rules.destination(code).name_for(_locale())
-    except StopIteration:
-        return code
+    place = station_context(current_app).sorting.rules.find_destination(code)
+    return place.name_for(_locale()) if place is not None else code
 
 
 def instruction(unit: InspectionUnit, open_tote: str | None) -> str:
     """What to do with the unit, in words: which tote or place, and what to scan."""
-    rules = station_context(current_app).sorting.rules
-    try:
-        place = rules.destination(unit.destination or "")
-    except StopIteration:
+    place = station_context(current_app).sorting.rules.find_destination(unit.destination)
+    if place is None:
         return _("Scan the barcode of its place.")
     name = place.name_for(_locale())
     if not place.is_container:
