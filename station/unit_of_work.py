@@ -5,7 +5,8 @@ hash chain, ``work.emit(...)`` queues a webhook carrying the chain head, ``work.
 names the inspections and returns whose analytics hours must be recounted. When the block ends
 without an error, the touched hours are marked dirty and everything commits together; then
 the new audit head is appended to the anchor file (every audited commit, so a deletion of the
-newest rows is caught by ``station audit verify``) and the in-process dispatcher is woken when
+newest rows is caught by ``station audit verify``; by a background thread in the long-running
+commands, see station/audit_anchor.py) and the in-process dispatcher is woken when
 an event was queued. A commit that succeeded is never reported as failed: trouble writing the
 anchor file is logged and kept as a station problem (``anchor_problem``) that /readyz shows.
 """
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from station import audit
 from station.analytics.rollup import mark_touched
 from station.audit import AnchorFile
+from station.audit_anchor import AnchorWriter
 from station.db.engine import Database
 from station.db.models import Inspection, ReturnAuthorization
 from station.webhooks import outbox
@@ -80,6 +82,24 @@ class UnitOfWork:
         self.on_label: Callable[[], None] | None = None
         #: The last failure to write the anchor file (None once a later anchor succeeded).
         self.anchor_problem: str | None = None
+        #: Set by the long-running commands (`station run`, `station serve`): anchors are
+        #: then appended by a background thread (station/audit_anchor.py), not in the request.
+        self.anchor_writer: AnchorWriter | None = None
+
+    def anchor_in_background(self) -> AnchorWriter:
+        """Hand every new audit head to a writer thread from now on (close it at shutdown)."""
+        if self.anchor_writer is None:
+            self.anchor_writer = AnchorWriter(self.anchors, self._anchor_result)
+        return self.anchor_writer
+
+    def close_anchor_writer(self) -> None:
+        """Write the pending anchor and go back to anchoring in the committing thread."""
+        writer, self.anchor_writer = self.anchor_writer, None
+        if writer is not None:
+            writer.close()
+
+    def _anchor_result(self, problem: str | None) -> None:
+        self.anchor_problem = problem
 
     @contextmanager
     def __call__(self) -> Iterator[Work]:
@@ -97,6 +117,10 @@ class UnitOfWork:
             self.on_label()
 
     def _anchor(self, seq: int, hash_: str) -> None:
+        writer = self.anchor_writer
+        if writer is not None:
+            writer.submit(seq, hash_)
+            return
         try:
             self.anchors.append(seq, hash_)
         except OSError as exc:

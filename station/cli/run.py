@@ -77,6 +77,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         stop = threading.Event()
         spooler: PrintSpooler | None = None
         _interrupt_on_term()
+        ctx.work.anchor_in_background()  # the anchor's fsync leaves the operator's requests
         try:
             if args.demo:
                 demo_intro(ctx, url)
@@ -96,6 +97,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             if spooler is not None:
                 spooler.stop()
             devices.stop()
+            ctx.work.close_anchor_writer()
             sock.close()
     return 0
 
