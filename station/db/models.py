@@ -431,13 +431,20 @@ class AuditHead(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+#: Outbox rows a dispatcher may still claim (see ix_outbox_unsettled).
+UNSETTLED_SQL = "status IN ('pending', 'delivering')"
+
+
 class OutboxEvent(Base):
     """An event for the platform, written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox_event"
     __table_args__ = (
-        Index("ix_outbox_due", "status", "next_attempt_at"),
         Index("ix_outbox_ordering", "ordering_key", "created_at"),
+        # The dispatcher's claim walks only unsettled rows, already in created order (this
+        # replaced ix_outbox_due (status, next_attempt_at), which made SQLite sort the due rows).
+        Index("ix_outbox_unsettled", "created_at", "id",
+              sqlite_where=text(UNSETTLED_SQL), postgresql_where=text(UNSETTLED_SQL)),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -495,5 +502,7 @@ class WebhookDelivery(Base):
 
 
 
-# The label and sort tables (their own module), so that this module names every table.
+# The label and sort tables and the video chunks (their own modules), so that this module names
+# every table.
 from station.db.sort_models import LabelPrint, Tote  # noqa: E402, F401
+from station.db.video_models import VideoChunk  # noqa: E402, F401

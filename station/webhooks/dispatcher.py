@@ -25,13 +25,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import and_, bindparam, exists, insert, or_, select, text, update
+from sqlalchemy.orm import Session
 
 from station.db.engine import Database
-from station.db.models import OutboxEvent, WebhookDelivery, WebhookEndpoint
+from station.db.models import UNSETTLED_SQL, OutboxEvent, WebhookDelivery, WebhookEndpoint
 from station.db.types import new_id, utcnow
 from station.webhooks import schedule, signing, transport
 
@@ -43,6 +43,26 @@ Poster = Callable[[str, bytes, dict[str, str], float, float], transport.HttpResu
 Results = list[tuple["Target", transport.HttpResult]]
 
 FINAL_STATES = ("delivered", "dead")
+UNSETTLED_STATES = ("pending", "delivering")  # the partial index ix_outbox_unsettled's rows
+OUTBOX = OutboxEvent.__table__
+DELIVERIES = WebhookDelivery.__table__
+ENDPOINTS = WebhookEndpoint.__table__
+#: The outbox columns finish_many writes back (each from the row's settled values).
+_WRITTEN = ("status", "attempts", "throttled", "lease_until", "claimed_by", "last_error",
+            "next_attempt_at", "delivered_at")
+
+
+class EndpointFields(Protocol):
+    """The endpoint columns delivery needs (an ORM row or a Core row)."""
+
+    @property
+    def secret(self) -> str: ...
+    @property
+    def previous_secret(self) -> str | None: ...
+    @property
+    def previous_secret_until(self) -> datetime | None: ...
+    @property
+    def event_types(self) -> list[Any]: ...
 
 
 @dataclass(frozen=True)
@@ -81,7 +101,7 @@ def encode_body(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def active_secrets(endpoint: WebhookEndpoint, now: datetime) -> tuple[str, ...]:
+def active_secrets(endpoint: EndpointFields, now: datetime) -> tuple[str, ...]:
     """The current secret, plus the previous one while its rotation overlap lasts."""
     secrets = [endpoint.secret]
     until = endpoint.previous_secret_until
@@ -90,7 +110,7 @@ def active_secrets(endpoint: WebhookEndpoint, now: datetime) -> tuple[str, ...]:
     return tuple(secrets)
 
 
-def subscribed(endpoint: WebhookEndpoint, event_type: str) -> bool:
+def subscribed(endpoint: EndpointFields, event_type: str) -> bool:
     """An empty list of event types means every event."""
     return not endpoint.event_types or event_type in endpoint.event_types
 
@@ -111,7 +131,7 @@ class Dispatcher:
         worker_id: str | None = None,
         clock: Clock = utcnow,
         wall_clock: WallClock = time.time,
-        poster: Poster = transport.post,
+        poster: Poster | None = None,
     ) -> None:
         self.db = db
         self._wake = threading.Event()
@@ -128,39 +148,50 @@ class Dispatcher:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self.clock = clock
         self.wall_clock = wall_clock
-        self.poster = poster
+        #: One kept-alive connection pool per dispatcher (one slot per concurrent POST).
+        self.sender = transport.Sender(pool_size=concurrency)
+        self.poster = poster or self.sender.post
 
     # -- claiming ---------------------------------------------------------------------------
 
     def claim(self) -> list[Claim]:
-        """Lease up to ``batch_size`` due events whose predecessors are settled."""
+        """Lease up to ``batch_size`` due events whose predecessors are settled.
+
+        Core statements on the hot path: the due rows come in created order from the partial
+        index ``ix_outbox_unsettled`` (only pending and delivering rows, no sort of the due
+        rows), and the lease is one UPDATE for the whole batch.
+        """
         now = self.clock()
-        earlier = aliased(OutboxEvent)
+        t = OUTBOX
+        earlier = t.alias("earlier")
         blocked = exists().where(
-            earlier.ordering_key == OutboxEvent.ordering_key,
-            earlier.status.not_in(FINAL_STATES),
+            earlier.c.ordering_key == t.c.ordering_key,
+            earlier.c.status.in_(UNSETTLED_STATES),
             or_(
-                earlier.created_at < OutboxEvent.created_at,
-                and_(earlier.created_at == OutboxEvent.created_at, earlier.id < OutboxEvent.id),
+                earlier.c.created_at < t.c.created_at,
+                and_(earlier.c.created_at == t.c.created_at, earlier.c.id < t.c.id),
             ),
         )
         due = or_(
-            and_(OutboxEvent.status == "pending", OutboxEvent.next_attempt_at <= now),
-            and_(OutboxEvent.status == "delivering", OutboxEvent.lease_until < now),
+            and_(t.c.status == "pending", t.c.next_attempt_at <= now),
+            and_(t.c.status == "delivering", t.c.lease_until < now),
         )
         with self.db.transaction() as session:
             rows = session.execute(
-                select(OutboxEvent)
-                .where(due, ~blocked)
-                .order_by(OutboxEvent.created_at, OutboxEvent.id)
+                select(t.c.id, t.c.event_type, t.c.ordering_key, t.c.payload)
+                .where(text(UNSETTLED_SQL), due, ~blocked)  # literal: it selects the index
+                .order_by(t.c.created_at, t.c.id)
                 .limit(self.batch_size)
-                .with_for_update(skip_locked=True, of=OutboxEvent)
-            ).scalars().all()
+                .with_for_update(skip_locked=True, of=t)
+            ).all()
             if not rows:
                 return []
             endpoints = session.execute(
-                select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))
-            ).scalars().all()
+                select(ENDPOINTS.c.id, ENDPOINTS.c.url, ENDPOINTS.c.secret,
+                       ENDPOINTS.c.previous_secret, ENDPOINTS.c.previous_secret_until,
+                       ENDPOINTS.c.event_types)
+                .where(ENDPOINTS.c.enabled.is_(True)).order_by(ENDPOINTS.c.created_at)
+            ).all()
             delivered = _delivered_endpoints(session, [row.id for row in rows])
             claims = []
             keys: set[str] = set()
@@ -168,9 +199,6 @@ class Dispatcher:
                 if row.ordering_key in keys:
                     continue  # one event per RMA in a batch (the query already ensures it)
                 keys.add(row.ordering_key)
-                row.status = "delivering"
-                row.lease_until = now + timedelta(seconds=self.lease_s)
-                row.claimed_by = self.worker_id
                 done = delivered.get(row.id, set())
                 targets = tuple(
                     Target(e.id, e.url, active_secrets(e, now))
@@ -180,6 +208,12 @@ class Dispatcher:
                 claims.append(
                     Claim(row.id, encode_body(row.payload), targets, len(done), row.ordering_key)
                 )
+            session.execute(
+                update(t).where(t.c.id.in_([claim.event_id for claim in claims])).values(
+                    status="delivering", lease_until=now + timedelta(seconds=self.lease_s),
+                    claimed_by=self.worker_id,
+                )
+            )
             return claims
 
     # -- delivering -------------------------------------------------------------------------
@@ -203,30 +237,55 @@ class Dispatcher:
     def finish_many(self, outcomes: Sequence[tuple[Claim, Results]]) -> dict[str, str]:
         """Record attempts in one transaction; mark each event delivered, due again, or dead.
 
+        One locking SELECT, one multi-row INSERT of the attempts and one executemany UPDATE.
         Returns each event's status by id ("missing" when the row is gone).
         """
         now = self.clock()
         statuses: dict[str, str] = {}
+        t = OUTBOX
         with self.db.transaction() as session:
             ids = sorted(claim.event_id for claim, _ in outcomes)  # one lock order for all
             rows = {
-                row.id: row
+                row.id: dict(row._mapping)
                 for row in session.execute(
-                    select(OutboxEvent).where(OutboxEvent.id.in_(ids))
-                    .order_by(OutboxEvent.id).with_for_update()
-                ).scalars()
+                    select(t.c.id, t.c.status, t.c.claimed_by, t.c.attempts, t.c.throttled,
+                           t.c.created_at, t.c.next_attempt_at, t.c.last_error,
+                           t.c.delivered_at)
+                    .where(t.c.id.in_(ids)).order_by(t.c.id).with_for_update()
+                )
             }
+            attempts: list[dict[str, Any]] = []
+            changed: list[dict[str, Any]] = []
             for claim, results in outcomes:
                 row = rows.get(claim.event_id)
-                statuses[claim.event_id] = (
-                    "missing" if row is None else self._record(session, row, claim, results, now)
+                if row is None:
+                    statuses[claim.event_id] = "missing"
+                    continue
+                mine = self._record(session, row, claim, results, now, attempts)
+                statuses[claim.event_id] = row["status"]
+                if mine:
+                    changed.append({f"b_{k}": v for k, v in row.items()})
+            if attempts:
+                session.execute(insert(DELIVERIES), attempts)
+            if changed:
+                session.execute(
+                    update(t).where(t.c.id == bindparam("b_id")).values(
+                        {name: bindparam(f"b_{name}") for name in _WRITTEN}
+                    ).execution_options(synchronize_session=False),
+                    changed,
                 )
         return statuses
 
     def _record(
-        self, session: Session, row: OutboxEvent, claim: Claim, results: Results, now: datetime
-    ) -> str:
-        attempt = row.attempts + 1
+        self, session: Session, row: dict[str, Any], claim: Claim, results: Results,
+        now: datetime, attempts: list[dict[str, Any]],
+    ) -> bool:
+        """Add ``claim``'s attempts to ``attempts`` and settle ``row`` (a dict of its columns).
+
+        Returns False when the lease ran out and another worker owns the row now: the attempts
+        are recorded, the row is left as it is.
+        """
+        attempt = row["attempts"] + 1
         retry_after: list[float] = []
         failures: list[str] = []
         gone: list[str] = []
@@ -234,13 +293,11 @@ class Dispatcher:
         delivered = claim.delivered_before
         for target, result in results:
             outcome = _outcome(result)
-            session.add(
-                WebhookDelivery(
-                    outbox_event_id=row.id, endpoint_id=target.id, attempt=attempt,
-                    outcome=outcome, status_code=result.status_code,
-                    error=result.error, duration_ms=result.duration_ms, attempted_at=now,
-                )
-            )
+            attempts.append({
+                "id": new_id(), "outbox_event_id": row["id"], "endpoint_id": target.id,
+                "attempt": attempt, "outcome": outcome, "status_code": result.status_code,
+                "error": result.error, "duration_ms": result.duration_ms, "attempted_at": now,
+            })
             if outcome == "delivered":
                 delivered += 1
             elif outcome == "gone":
@@ -254,33 +311,31 @@ class Dispatcher:
                     spends = True
                 else:
                     retry_after.append(seconds)
-        if row.status != "delivering" or row.claimed_by != self.worker_id:
-            return row.status  # our lease ran out and another worker owns it now
-        row.attempts = attempt
-        row.lease_until = None
-        row.claimed_by = None
+        if row["status"] != "delivering" or row["claimed_by"] != self.worker_id:
+            return False  # our lease ran out and another worker owns it now
+        row.update(attempts=attempt, lease_until=None, claimed_by=None)
         if failures:
-            row.last_error = "; ".join(failures + gone)[:2000]
+            row["last_error"] = "; ".join(failures + gone)[:2000]
             # A receiver that said when to come back (429/503 + Retry-After) does not use up the
             # schedule's attempts; within the schedule's whole span it is simply asked again.
             if not spends:  # asked to wait: again after Retry-After, until the span is over
-                row.throttled += 1
-                within_span = now < row.created_at + timedelta(seconds=schedule.total_span_s())
+                row["throttled"] += 1
+                within_span = now < row["created_at"] + timedelta(seconds=schedule.total_span_s())
                 due = schedule.next_attempt(now, 1, max(retry_after)) if within_span else None
             else:
-                due = schedule.next_attempt(now, max(attempt - row.throttled, 1),
+                due = schedule.next_attempt(now, max(attempt - row["throttled"], 1),
                                             max(retry_after) if retry_after else None)
             if due is None:
-                row.status = "dead"
+                row["status"] = "dead"
             else:
-                row.status, row.next_attempt_at = "pending", due
+                row["status"], row["next_attempt_at"] = "pending", due
         elif delivered:
-            row.status, row.delivered_at, row.last_error = "delivered", now, ""
+            row.update(status="delivered", delivered_at=now, last_error="")
         else:
-            row.status = "dead"
-            row.last_error = ("; ".join(gone) if gone else
-                              "no enabled webhook endpoint is subscribed to this event")[:2000]
-        return row.status
+            row["status"] = "dead"
+            row["last_error"] = ("; ".join(gone) if gone else
+                                 "no enabled webhook endpoint is subscribed to this event")[:2000]
+        return True
 
     def run_once(self) -> DispatchStats:
         """Claim one batch, POST its events concurrently, record results as they come in."""
@@ -333,15 +388,22 @@ class Dispatcher:
 
     def run_forever(self, stop: threading.Event, poll_interval_s: float = 1.0) -> None:
         """Loop until ``stop`` is set; a database error is logged and retried after a pause."""
-        while not stop.is_set():
-            try:
-                stats = self.run_once()
-            except Exception:
-                log.exception("webhook dispatcher: batch failed; retrying")
-                stop.wait(poll_interval_s)
-                continue
-            if stats.claimed == 0:
-                self._idle(stop, poll_interval_s)
+        try:
+            while not stop.is_set():
+                try:
+                    stats = self.run_once()
+                except Exception:
+                    log.exception("webhook dispatcher: batch failed; retrying")
+                    stop.wait(poll_interval_s)
+                    continue
+                if stats.claimed == 0:
+                    self._idle(stop, poll_interval_s)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the kept-alive connections to the receivers."""
+        self.sender.close()
 
     def start_thread(self, stop: threading.Event, poll_interval_s: float = 1.0) -> threading.Thread:
         """``run_forever`` in a daemon thread (inside `station run` / `station serve`)."""
