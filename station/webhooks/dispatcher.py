@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import and_, bindparam, exists, insert, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, exists, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from station.db.engine import Database
@@ -44,9 +44,9 @@ Results = list[tuple["Target", transport.HttpResult]]
 
 FINAL_STATES = ("delivered", "dead")
 UNSETTLED_STATES = ("pending", "delivering")  # the partial index ix_outbox_unsettled's rows
-OUTBOX = OutboxEvent.__table__
-DELIVERIES = WebhookDelivery.__table__
-ENDPOINTS = WebhookEndpoint.__table__
+OUTBOX = cast(Table, OutboxEvent.__table__)
+DELIVERIES = cast(Table, WebhookDelivery.__table__)
+ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
 #: The outbox columns finish_many writes back (each from the row's settled values).
 _WRITTEN = ("status", "attempts", "throttled", "lease_until", "claimed_by", "last_error",
             "next_attempt_at", "delivered_at")
