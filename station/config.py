@@ -78,11 +78,21 @@ class EvidenceSection(Section):
     """Where photo evidence is kept."""
 
     backend: Literal["local", "s3"] = "local"
-    photo_dir: Path = Field(Path("var/photos"), description="Local photo store (content-addressed)")
+    photo_dir: Path = Field(Path("var/photos"), description="Local photo store (content-addressed);"
+                            " with backend s3 the thumbnail cache")
+    s3_endpoint_url: str = Field("", description="S3 API endpoint (http:// or https://); empty ="
+                                 " the SDK's endpoint for s3_region")
     s3_bucket: str = ""
-    s3_endpoint_url: str = ""
+    s3_region: str = Field("us-east-1", min_length=1, max_length=64)
+    s3_prefix: str = Field("", max_length=200, description="Key prefix; an original is <prefix><sha256>")
     s3_access_key: SecretStr = SecretStr("")
     s3_secret_key: SecretStr = SecretStr("")
+    s3_addressing_style: Literal["path", "virtual", "auto"] = "path"
+    s3_object_lock: Literal["none", "governance", "compliance"] = Field(
+        "none", description="Object Lock retention mode set on every original uploaded")
+    s3_retention_days: int = Field(0, ge=0, le=36500, description="Object Lock retention (days)")
+    s3_presign_expiry_s: int = Field(300, ge=1, le=604800, description="Presigned GET lifetime")
+    s3_timeout_s: float = Field(10.0, gt=0, le=120, description="Connect and read timeout per S3 call")
     thumbnail_px: int = Field(
         480, ge=64, le=1024,
         description="Long side of gallery thumbnails (a ~240 px review cell on a 2x screen)",
@@ -90,6 +100,32 @@ class EvidenceSection(Section):
     min_free_mb: int = Field(
         200, ge=0, description="New photos are refused (and /readyz fails) below this much free space"
     )
+
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("s3_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if value.startswith("/") or ".." in value.split("/") or not value.isprintable():
+            raise ValueError("a key prefix like site-a/ (no leading /, no .., printable)")
+        return value
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> EvidenceSection:
+        import re
+
+        if self.backend == "s3" and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
+                                                     self.s3_bucket):
+            raise ValueError("backend s3 needs s3_bucket: 3-63 lowercase letters, digits, . and -")
+        if (self.s3_object_lock == "none") != (self.s3_retention_days == 0):
+            raise ValueError("s3_object_lock governance/compliance needs s3_retention_days >= 1 "
+                             "(and none needs 0)")
+        return self
 
 
 class ReturnsSection(Section):
@@ -344,9 +380,6 @@ def load_settings(config: str | os.PathLike[str] | None = None) -> Settings:
         except ValidationError as exc:  # only the messages: the value may hold the password
             raise ConfigError("; ".join(f"environment DATABASE_URL: {err['msg']}"
                                         for err in exc.errors())) from None
-    if settings.evidence.backend != "local":
-        raise ConfigError(f"{_origin(('evidence', 'backend'), data, path)}: evidence.backend: "
-                          "the S3-compatible photo store is not built yet; use \"local\"")
     return settings
 
 

@@ -36,10 +36,15 @@ class StationContext:
 
 
 def make_store(settings: Settings) -> PhotoStore:
-    """The configured photo store (local folder; S3-compatible arrives with its issue)."""
-    if settings.evidence.backend != "local":
-        raise NotImplementedError("the S3-compatible photo store is not built yet; use local")
-    return LocalPhotoStore(Path(settings.evidence.photo_dir), settings.evidence.min_free_mb)
+    """The configured photo store: a local folder, or an S3-compatible bucket (whose thumbnails
+    are cached in the local folder)."""
+    section = settings.evidence
+    if section.backend == "s3":
+        from station.evidence.store_s3 import S3Options, S3PhotoStore
+
+        return S3PhotoStore(S3Options.from_section(section), Path(section.photo_dir),
+                            section.min_free_mb)
+    return LocalPhotoStore(Path(section.photo_dir), section.min_free_mb)
 
 
 def return_settings(settings: Settings) -> ReturnSettings:

@@ -100,9 +100,21 @@ def test_a_bad_database_url_is_one_error_that_never_shows_the_password(
     assert "database.url" in str(raised.value) and "SECRETPW" not in str(raised.value)
 
 
-def test_the_s3_photo_store_is_refused_at_config_check_until_it_exists(
+def test_the_s3_photo_store_needs_a_bucket_and_a_retention_with_object_lock(
         clean_env: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("STATION_EVIDENCE__BACKEND", "s3")
-    with pytest.raises(ConfigError, match="S3-compatible photo store is not built yet"):
+    with pytest.raises(ConfigError, match="backend s3 needs s3_bucket"):
+        load_settings(None)
+    monkeypatch.setenv("STATION_EVIDENCE__S3_BUCKET", "returns-evidence")
+    monkeypatch.setenv("STATION_EVIDENCE__S3_OBJECT_LOCK", "compliance")
+    with pytest.raises(ConfigError, match="needs s3_retention_days"):
+        load_settings(None)
+    monkeypatch.setenv("STATION_EVIDENCE__S3_RETENTION_DAYS", "365")
+    monkeypatch.setenv("STATION_EVIDENCE__S3_SECRET_KEY", "wJalrXUtnFEMI-hunter2")
+    settings = load_settings(None)
+    assert settings.evidence.s3_retention_days == 365
+    assert "hunter2" not in repr(settings) and masked(settings)["evidence"]["s3_secret_key"] == "****"
+    monkeypatch.setenv("STATION_EVIDENCE__S3_ENDPOINT_URL", "ftp://minio.local")
+    with pytest.raises(ConfigError, match=r"s3_endpoint_url.*http://"):
         load_settings(None)

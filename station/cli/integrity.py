@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from station.cli.base import Subparsers, command, group, open_context
 from station.config import Settings
@@ -14,7 +15,7 @@ def cmd_evidence_verify(args: argparse.Namespace, settings: Settings) -> int:
 
     bad = total = 0
     with open_context(settings) as ctx, ctx.db.reader() as session:
-        for check in check_all(session, ctx.store):
+        for check in check_all(session, ctx.store, deep=args.deep):
             total += 1
             if check.status != "ok":
                 bad += 1
@@ -37,6 +38,33 @@ def cmd_evidence_verify(args: argparse.Namespace, settings: Settings) -> int:
                   f"row, {len(moved) - orphans} temp leftovers); nothing was deleted")
             left -= len(moved)
     return 1 if bad or left else 0
+
+
+def cmd_evidence_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from station.evidence.migrate import Progress, migrate_to_s3, progress_path
+    from station.evidence.store import LocalPhotoStore
+    from station.evidence.store_s3 import S3Options, S3PhotoStore
+
+    section = settings.evidence
+    if not section.s3_bucket:
+        print("error: evidence.s3_bucket is not set: configure the [evidence] s3_* settings "
+              "first (backend may stay \"local\" until the copy is verified)", file=sys.stderr)
+        return 2
+    options = S3Options.from_section(section)
+    target = S3PhotoStore(options, Path(section.photo_dir), section.min_free_mb)
+    source = LocalPhotoStore(Path(section.photo_dir), section.min_free_mb)
+    progress = Progress(progress_path(Path(settings.data_dir), options))
+    with open_context(settings) as ctx, ctx.db.reader() as session:
+        target.probe_writable()
+        report = migrate_to_s3(session, source, target, progress)
+    for problem in report.problems:
+        print(f"PROBLEM   {problem}")
+    print(f"{report.total} originals: {report.copied} copied, {report.present} already in the "
+          f"bucket, {report.already} done by an earlier run; {report.verified} verified in "
+          f"{target.describe()}, {len(report.problems)} problems")
+    return 1 if report.problems else 0
 
 
 def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -62,5 +90,10 @@ def register(sub: Subparsers) -> None:
     verify.add_argument("--older-than", type=float, default=DEFAULT_GRACE_S, metavar="SECONDS",
                         help="leave files younger than this alone: a capture may be writing them "
                         "(default %(default)g)")
+    verify.add_argument("--deep", action="store_true", help="download and re-hash every "
+                        "original even where the store keeps its SHA-256 (an S3 bucket)")
+    migrate = command(evidence, "migrate", cmd_evidence_migrate, "copy every local original to "
+                      "the S3 bucket (evidence.s3_*), verify each object; a rerun resumes")
+    migrate.add_argument("--to", choices=["s3"], required=True, help="the target store")
     aud = group(sub, "audit", "audit log")
     command(aud, "verify", cmd_audit_verify, "verify the hash chain and its external anchors")

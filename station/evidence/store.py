@@ -46,6 +46,14 @@ class PhotoStoreReadOnly(PhotoStoreError):
         super().__init__("photo_store_read_only", f"photo storage is read-only: {detail}")
 
 
+class PhotoStoreUnavailable(PhotoStoreError):
+    """The photo store cannot be reached or refused the write (an S3 endpoint down, a bucket
+    missing, credentials refused)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("photo_store_unavailable", f"photo storage cannot be reached: {detail}")
+
+
 def storage_error(exc: OSError) -> PhotoStoreError | None:
     """The domain error for a failed write: full (ENOSPC, EDQUOT), read-only (EROFS, EACCES,
     EPERM); None for anything else (an I/O error is not a full disk)."""
@@ -105,6 +113,10 @@ class PhotoStore(Protocol):
     def files(self) -> Iterator[StoredFile]: ...
 
     def quarantine(self, keys: list[str], batch: str) -> list[str]: ...
+
+    def attested(self, storage_key: str) -> tuple[str, int] | None: ...
+
+    def presigned_url(self, storage_key: str, content_type: str) -> str | None: ...
 
 
 def sha256_hex(data: bytes) -> str:
@@ -263,6 +275,14 @@ class LocalPhotoStore:
 
     def exists(self, storage_key: str) -> bool:
         return self._path(storage_key).exists()
+
+    def attested(self, storage_key: str) -> tuple[str, int] | None:
+        """None: a folder vouches for nothing, the original is re-hashed to check it."""
+        return None
+
+    def presigned_url(self, storage_key: str, content_type: str) -> str | None:
+        """None: the app serves a local original's bytes itself."""
+        return None
 
     def put_derivative(self, name: str, data: bytes) -> str:
         key = f"derived/{name}"

@@ -186,7 +186,13 @@ def get_photo(photo_id: str) -> Response:
     """The original evidence bytes; ETag and X-Content-SHA256 are its SHA-256."""
     _authorize_photo(photo_id, "original")
     photo = _photo(photo_id)
-    data = station_context(current_app).store.get_original(photo.storage_key)
+    store = station_context(current_app).store
+    presigned = store.presigned_url(photo.storage_key, photo.content_type)
+    if presigned is not None:  # an S3 bucket: the client fetches the bytes from it
+        moved = Response(status=302, headers={"Location": presigned, "Cache-Control": "no-store",
+                                              "X-Content-SHA256": photo.sha256})
+        return moved
+    data = store.get_original(photo.storage_key)
     response = Response(data, mimetype=photo.content_type)
     response.headers["X-Content-SHA256"] = photo.sha256
     response.set_etag(photo.sha256)

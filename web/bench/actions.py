@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from drivers.scanner.events import ScanEvent
 from drivers.scanner.interpret import ScanRejected, interpret
-from station.evidence.store import PhotoStoreError, PhotoStoreFull
+from station.evidence.store import PhotoStoreError, PhotoStoreFull, PhotoStoreUnavailable
 from station.returns.errors import DomainError
 from station.returns.line_counts import LineCount
 from station.returns.rules.types import ScannedItem
@@ -223,15 +223,20 @@ def items_done(inspection_id: str) -> Response:
 
 def photo_store_refused(error: PhotoStoreError, back: str) -> Response:
     """The photo store is full or read-only: nothing was stored or recorded; the operator calls
-    a supervisor. A script (fetch, the API) gets problem+json 507 Insufficient Storage."""
+    a supervisor. A script (fetch, the API) gets problem+json 507 Insufficient Storage (503
+    when the store cannot be reached)."""
     if isinstance(error, PhotoStoreFull):
         title, message = "Photo storage is full", _("Photo storage is full — call a supervisor")
+    elif isinstance(error, PhotoStoreUnavailable):
+        title = "Photo storage cannot be reached"
+        message = _("Photo storage cannot be reached — call a supervisor")
     else:
         title, message = "Photo storage is read-only", _("Photo storage is read-only — call a supervisor")
     if browser_page():
         flash(message, "error")
         return redirect(back)
-    return problem(507, error.code, error.message, title=title, ok=False, message=message)
+    status = 503 if isinstance(error, PhotoStoreUnavailable) else 507
+    return problem(status, error.code, error.message, title=title, ok=False, message=message)
 
 
 def take_photo(inspection_id: str, angle: str, back: str, unit_id: str | None = None

@@ -227,9 +227,17 @@ def photo_row(photo_id: str) -> Photo:
 
 @bp.get("/photos/<photo_id>")
 def photo_original(photo_id: str) -> Response:
-    """The original evidence bytes, exactly as stored (hash in a header)."""
+    """The original evidence bytes, exactly as stored (hash in a header); from an S3 bucket a
+    redirect to a presigned GET (evidence.s3_presign_expiry_s), issued after the role check."""
     photo = photo_row(photo_id)
-    data = station_context(current_app).store.get_original(photo.storage_key)
+    store = station_context(current_app).store
+    presigned = store.presigned_url(photo.storage_key, photo.content_type)
+    if presigned is not None:
+        moved = redirect(presigned, 302)
+        moved.headers["Cache-Control"] = "no-store"
+        moved.headers["X-Content-SHA256"] = photo.sha256
+        return moved
+    data = store.get_original(photo.storage_key)
     response = Response(data, mimetype="image/jpeg")
     response.headers["X-Content-SHA256"] = photo.sha256
     response.headers["Cache-Control"] = "private, max-age=3600"
