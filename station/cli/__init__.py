@@ -12,12 +12,13 @@ import sys
 from collections.abc import Sequence
 
 from station.cli import admin, devices, doctor, integrity, platform, report, run, serve, sim_printer
+from station.cli import install
 from station.cli.base import Handler
 from station.config import ConfigError, load_settings
 from station.returns.errors import DomainError, IntakeError
 
 #: The command modules, in the order `station --help` lists their commands.
-MODULES = (run, serve, admin, integrity, report, platform, devices, sim_printer, doctor)
+MODULES = (run, serve, admin, integrity, report, platform, devices, sim_printer, doctor, install)
 
 
 def build_parser() -> argparse.ArgumentParser:

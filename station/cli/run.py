@@ -13,6 +13,7 @@ from station.cli.base import Subparsers, command, open_context
 from station.cli.serve import listen, start_dispatcher_thread
 from station.config import Settings
 from station.context import StationContext
+from station.install import watchdog as systemd
 from station.printing.spooler import PrintSpooler, bench_spooler
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         devices = DeviceManager(settings.devices, labels=settings.labels)
         stop = threading.Event()
         spooler: PrintSpooler | None = None
+        pinger: systemd.Watchdog | None = None
         _interrupt_on_term()
         ctx.work.anchor_in_background()  # the anchor's fsync leaves the operator's requests
         try:
@@ -88,11 +90,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 start_dispatcher_thread(ctx, stop)
             kind = "simulated" if settings.devices.simulated else "configured"
             print(f"\nbench {settings.station.id} with {kind} devices: open {url}", flush=True)
+            pinger = systemd.serving(url)  # under systemd: READY=1, then WATCHDOG=1 pings
             waitress.serve(app, sockets=[sock], threads=args.threads, ident="station",
                            channel_timeout=60)
         except KeyboardInterrupt:
             pass
         finally:
+            systemd.stopping(pinger)
             stop.set()
             if spooler is not None:
                 spooler.stop()

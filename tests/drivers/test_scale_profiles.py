@@ -127,10 +127,10 @@ def test_every_profile_vid_pid_has_a_udev_rule_and_every_rule_a_profile() -> Non
     assert ruled - profiled == set(), "udev rules for a VID:PID no profile names"
 
 
-def test_scale_rules_give_hid_scales_the_station_scale_name() -> None:
+def test_scale_rules_give_hid_scales_the_returns_scale_name() -> None:
     by_id = {usb_id: (subsystem, link) for subsystem, usb_id, link in _rules()}
     for path in shipped_scale_profiles():
         profile = load_scale_profile(path)
         for usb_id in profile.usb_ids:
             expected = "hidraw" if profile.protocol == "hid_pos" else "tty"
-            assert by_id[usb_id] == (expected, "station-scale"), path.name
+            assert by_id[usb_id] == (expected, "returns-scale"), path.name
