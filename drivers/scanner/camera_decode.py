@@ -3,6 +3,11 @@
 Measured on real photos, ZBar reads EAN-13 better than zxing-cpp and zxing-cpp reads QR and
 DataMatrix better, so the cascade runs both before it spends time on image stages. A read whose
 EAN/UPC check digit fails is dropped; the same code seen again within ``hold_s`` is not repeated.
+
+Hands-free reading (``scan``, the camera-scan thread) looks first: drivers.scanner.first_look
+finds the regions that may hold a code on a strided sample of the frame, and the cascade runs on
+the full-resolution crops of those regions only; a frame without one costs no reader at all, and
+a frame showing the same scene as the last one read (that held no code) is skipped.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy.typing as npt
 from drivers.scanner import decode_stages as st
 from drivers.scanner.aim import Symbology
 from drivers.scanner.events import ScanEvent
+from drivers.scanner.first_look import LookConfig, SceneWatch, look_at, sampled, thumbnail
 from drivers.scanner.interpret import ScanRejected, check_digit_ok, interpret
 from drivers.scanner.plausibility import DEFAULT_MIN_CHARS, implausible
 from drivers.state import DeviceState, DeviceStatus
@@ -44,11 +50,20 @@ class DecoderConfig:
     max_crops: int = 3
     source: str = "camera"
     min_chars: int = DEFAULT_MIN_CHARS
+    #: ``scan`` looks first (first_look) and reads only the candidate regions; off: whole frames.
+    first_look: bool = True
+    look: LookConfig = field(default_factory=LookConfig)
+    #: ``scan`` skips a frame of the same scene as the last frame read, if that held no code ...
+    skip_unchanged: bool = True
+    #: ... but not more than this many in a row (a code held still that was hard to read).
+    unchanged_retry_frames: int = 15
 
     def __post_init__(self) -> None:
         unknown = [name for name in self.stages if name not in ALL_STAGES]
         if unknown:
             raise ValueError(f"unknown decode stage(s) {unknown}; known: {list(ALL_STAGES)}")
+        if self.unchanged_retry_frames < 0:
+            raise ValueError("unchanged_retry_frames must be 0 or more")
 
 
 @dataclass(frozen=True)
@@ -76,6 +91,10 @@ class DecodeReport:
     stages_run: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
     rejected: list[str] = field(default_factory=list)
+    #: Regions the first look found (hands-free reading only).
+    candidates: int = 0
+    #: Why no reader ran: "no candidate", "unchanged" (hands-free reading only), else "".
+    skipped: str = ""
 
 
 def plausible(symbology: Symbology, text: str) -> bool:
@@ -152,31 +171,111 @@ def to_grey(frame: Frame) -> st.Grey:
     return cv2.cvtColor(frame, code)  # type: ignore[return-value]
 
 
+def _then(stage: st.Affine, base: st.Affine) -> st.Affine:
+    """The affine ``base`` (frame -> region) followed by ``stage`` (region -> stage image)."""
+    out = np.empty((2, 3))
+    out[:, :2] = stage[:, :2] @ base[:, :2]
+    out[:, 2] = stage[:, :2] @ base[:, 2] + stage[:, 2]
+    return out
+
+
 class CameraDecoder:
     """Runs the cascade on frames; ``scan`` adds de-duplication and ScanEvent mapping."""
 
     def __init__(self, config: DecoderConfig | None = None) -> None:
         self.config = config or DecoderConfig()
         self._last_seen: dict[tuple[str, str], float] = {}
+        self._scene = SceneWatch()
+        self._unchanged_in_a_row = 0
+        self._last_read_found = False
+        #: The report of the last ``scan`` (what the scan thread counts).
+        self.last_report = DecodeReport()
 
     def decode(self, frame: Frame) -> DecodeReport:
         """Every plausible code in ``frame``; stops at the first stage that reads something."""
         started = time.perf_counter()
         report = DecodeReport()
-        grey = to_grey(frame)
-        deadline = started + self.config.budget_ms / 1000.0
-        for name in self.config.stages:
-            if report.stages_run and time.perf_counter() > deadline:
+        self._cascade(report, [(to_grey(frame), st.identity())],
+                      started + self.config.budget_ms / 1000.0)
+        report.elapsed_ms = (time.perf_counter() - started) * 1000.0
+        return report
+
+    def read(self, frame: Frame) -> DecodeReport:
+        """The first look, then the cascade on the full-resolution crop of each candidate only.
+
+        A frame where the first look sees no candidate is reported empty without any reader.
+        """
+        started = time.perf_counter()
+        problem = frame_problem(frame)
+        if problem is not None:
+            raise ValueError(problem)
+        small, step = sampled(frame, self.config.look.analysis_width_px)
+        return self._read_sampled(frame, small, step, started)
+
+    def hands_free(self, frame: Frame) -> DecodeReport:
+        """``read`` that skips a frame of an unchanged scene whose last read found nothing."""
+        started = time.perf_counter()
+        problem = frame_problem(frame)
+        if problem is not None:
+            raise ValueError(problem)
+        config = self.config
+        small, step = sampled(frame, config.look.analysis_width_px)
+        thumb = thumbnail(small)
+        if (config.skip_unchanged and not self._last_read_found
+                and self._unchanged_in_a_row < config.unchanged_retry_frames
+                and self._scene.unchanged(thumb)):
+            self._unchanged_in_a_row += 1
+            return DecodeReport(skipped="unchanged",
+                                elapsed_ms=(time.perf_counter() - started) * 1000.0)
+        self._unchanged_in_a_row = 0
+        report = self._read_sampled(frame, small, step, started)
+        self._scene.remember(thumb)
+        self._last_read_found = bool(report.results)
+        return report
+
+    def _read_sampled(
+        self, frame: Frame, small: st.Grey, step: int, started: float
+    ) -> DecodeReport:
+        height, width = frame.shape[:2]
+        look = look_at(small, step, width, height, self.config.look)
+        report = DecodeReport(stages_run=["first_look"], candidates=len(look.candidates))
+        regions: list[tuple[st.Grey, st.Affine]] = []
+        for box in look.candidates:
+            if box.width < 8 or box.height < 8:
+                continue
+            crop = to_grey(frame[box.y:box.y + box.height, box.x:box.x + box.width])
+            base = np.array([[1.0, 0.0, -box.x], [0.0, 1.0, -box.y]])
+            regions.append((np.ascontiguousarray(crop), base))
+        if regions:
+            self._cascade(report, regions, started + self.config.budget_ms / 1000.0)
+        else:
+            report.skipped = "no candidate"
+        report.elapsed_ms = (time.perf_counter() - started) * 1000.0
+        return report
+
+    def _cascade(
+        self, report: DecodeReport, regions: list[tuple[st.Grey, st.Affine]], deadline: float
+    ) -> None:
+        """The stages in order; each runs on every region before the next, costlier one starts.
+
+        ``regions`` are (grey image, affine frame -> image): the whole frame, or candidate crops.
+        """
+        for index, name in enumerate(self.config.stages):
+            if index and time.perf_counter() > deadline:
                 break
             report.stages_run.append(name)
-            for image, affine, readers in _STAGES[name](grey, self.config):
-                self._read_into(report, image, affine, readers, name, deadline)
-                if report.results or time.perf_counter() > deadline:
+            for region, base in regions:
+                # the first stage reads every region whatever the clock says, as it reads a frame
+                if index and time.perf_counter() > deadline:
+                    break
+                for image, affine, readers in _STAGES[name](region, self.config):
+                    self._read_into(report, image, _then(affine, base), readers, name, deadline)
+                    if report.results or time.perf_counter() > deadline:
+                        break
+                if report.results:
                     break
             if report.results:
                 break
-        report.elapsed_ms = (time.perf_counter() - started) * 1000.0
-        return report
 
     def _read_into(
         self, report: DecodeReport, image: st.Grey, affine: st.Affine, readers: str, stage: str,
@@ -216,13 +315,16 @@ class CameraDecoder:
         return fresh
 
     def scan(self, frame: Frame, now: float | None = None) -> list[ScanEvent]:
-        """Decode ``frame`` and return ScanEvents for codes new since ``hold_s``.
+        """Decode ``frame`` (hands-free unless ``first_look`` is off) and return new ScanEvents.
 
-        The same plausibility checks as the hardware scanners apply (length, content, check
-        digits, GS1 data in GS1 symbologies); ValueError when the frame is no readable image.
+        Codes seen within ``hold_s`` are not repeated. The same plausibility checks as the
+        hardware scanners apply (length, content, check digits, GS1 data in GS1 symbologies);
+        ValueError when the frame is no readable image.
         """
         events: list[ScanEvent] = []
-        for result in self.fresh(self.decode(frame).results, now):
+        report = self.hands_free(frame) if self.config.first_look else self.decode(frame)
+        self.last_report = report
+        for result in self.fresh(report.results, now):
             try:
                 event = interpret(result.raw, self.config.source, str(result.symbology))
             except ScanRejected:
@@ -244,6 +346,9 @@ class ScanSourceStats:
     """What the decode thread did: frames decoded, frames skipped and why, restarts."""
 
     frames_decoded: int = 0
+    #: Of the frames decoded: no reader ran (the first look saw no code), the scene was unchanged.
+    frames_without_candidate: int = 0
+    frames_unchanged: int = 0
     bad_frames: int = 0
     decode_errors: int = 0
     restarts: int = 0
@@ -350,6 +455,11 @@ class CameraScanSource:
                 continue
             in_a_row = 0
             self.stats.frames_decoded += 1
+            skipped = self.decoder.last_report.skipped
+            if skipped == "no candidate":
+                self.stats.frames_without_candidate += 1
+            elif skipped == "unchanged":
+                self.stats.frames_unchanged += 1
             if self._failing:
                 self._report(DeviceState.READY, "barcode reading again")
             for event in events:
