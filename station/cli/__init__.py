@@ -11,14 +11,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from station.cli import admin, devices, doctor, integrity, platform, report, run, serve, sim_printer
+from station.cli import admin, backup, devices, doctor, integrity, platform, report, run, serve, sim_printer
 from station.cli import install
 from station.cli.base import Handler
 from station.config import ConfigError, load_settings
 from station.returns.errors import DomainError, IntakeError
 
 #: The command modules, in the order `station --help` lists their commands.
-MODULES = (run, serve, admin, integrity, report, platform, devices, sim_printer, doctor, install)
+MODULES = (run, serve, admin, integrity, report, platform, devices, sim_printer, doctor, backup, install)
 
 
 def build_parser() -> argparse.ArgumentParser:
