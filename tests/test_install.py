@@ -7,8 +7,10 @@ import grp
 import http.server
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
@@ -40,16 +42,22 @@ def _files(root: Path) -> set[str]:
 
 @pytest.fixture()
 def root(tmp_path: Path) -> Path:
-    """A staged machine: systemd's own units and the executables the bench's units name."""
+    """A staged machine with the executables the bench's units name."""
     machine = tmp_path / "machine"
-    if UNIT_SOURCE.is_dir():
-        shutil.copytree(UNIT_SOURCE, machine / "usr/lib/systemd/system", symlinks=True)
     for program in ("usr/bin/cage", "opt/returns-station/bin/station"):
         path = machine / program
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("#!/bin/sh\nexit 0\n")
         path.chmod(0o755)
     return machine
+
+
+@pytest.fixture()
+def unit_root(root: Path) -> Path:
+    """The staged machine with systemd's own units too (what the bench's units depend on)."""
+    if UNIT_SOURCE.is_dir():
+        shutil.copytree(UNIT_SOURCE, root / "usr/lib/systemd/system", symlinks=True)
+    return root
 
 
 def install(root: Path, *extra: str) -> int:
@@ -70,7 +78,8 @@ def verify(root: Path, unit_paths: list[str]) -> str:
     return problems  # warnings ("... ignoring") count: systemd would run a different unit
 
 
-def test_every_generated_unit_passes_systemd_analyze_verify(root: Path) -> None:
+def test_every_generated_unit_passes_systemd_analyze_verify(unit_root: Path) -> None:
+    root = unit_root
     assert install(root, "--server") == 0
     names = sorted(p.name for p in (root / "etc/systemd/system").glob("*.service"))
     assert names == sorted([kiosk.KIOSK_UNIT, units.SERVER_UNIT, units.BENCH_UNIT, units.WEBHOOKS_UNIT])
@@ -82,7 +91,8 @@ def test_every_generated_unit_passes_systemd_analyze_verify(root: Path) -> None:
     ("ExecStart=/opt/returns-station/bin/station run", "ExecStart=/opt/nothing/station run"),
     ("[Service]", "[Servce]"),
 ])
-def test_the_verify_check_catches_a_broken_unit(root: Path, breakage: tuple[str, str]) -> None:
+def test_the_verify_check_catches_a_broken_unit(unit_root: Path, breakage: tuple[str, str]) -> None:
+    root = unit_root
     assert install(root) == 0
     good = (root / "etc/systemd/system" / units.BENCH_UNIT).read_text()
     assert breakage[0] in good
@@ -338,3 +348,35 @@ def test_without_systemd_the_daemon_sends_nothing() -> None:
     assert watchdog.ping_interval({"WATCHDOG_USEC": "60000000", "WATCHDOG_PID": "1"}, pid=2) is None
     assert watchdog.ping_interval({"WATCHDOG_USEC": "60000000"}) == 30.0
     assert not watchdog.notify("READY=1", {"NOTIFY_SOCKET": "relative/path"})
+
+
+def test_station_run_under_a_notify_socket_says_ready_pings_and_says_stopping(tmp_path: Path) -> None:
+    """The real bench daemon (simulated devices) as systemd would start it: Type=notify."""
+    sock = _notify_socket(tmp_path)
+    sock.settimeout(60)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("STATION_", "NOTIFY_", "WATCHDOG_")) and k != "DATABASE_URL"}
+    (tmp_path / "var").mkdir()
+    cli = [sys.executable, "-m", "station.cli"]
+    subprocess.run([*cli, "db", "upgrade"], cwd=tmp_path, env=env, check=True,
+                   capture_output=True, timeout=120)
+    env.update(NOTIFY_SOCKET=str(tmp_path / "notify"), WATCHDOG_USEC="1000000")
+    bench = subprocess.Popen([*cli, "run", "--port", str(port), "--no-dispatcher"], cwd=tmp_path,
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert sock.recv(64) == b"READY=1"
+        assert sock.recv(64) == b"WATCHDOG=1"  # its own /healthz answered
+        bench.send_signal(signal.SIGTERM)
+        while (message := sock.recv(64)) == b"WATCHDOG=1":
+            pass
+        assert message == b"STOPPING=1"
+        assert bench.wait(60) == 0
+    finally:
+        bench.kill()
+        bench.wait(60)
+        assert bench.stderr is not None
+        bench.stderr.close()
+        sock.close()
