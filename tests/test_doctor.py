@@ -24,10 +24,11 @@ from station.db.migrate import upgrade
 from station.doctor import checks, diagnose, exit_code, render_json, render_text
 from station.doctor.devices import check_devices, check_groups, check_serial
 from station.doctor.model import Finding, Status, fail, run_checks
-from station.doctor.services import check_database, check_printer, check_webhooks
+from station.doctor.services import check_database, check_printer, check_s3, check_webhooks
 from station.doctor.system import check_clock, check_disk
 from station.doctor.texts import LANGS, TEXTS, TITLES, WORDS
 from tests.conftest import make_settings
+from tests.support.s3 import ACCESS_KEY, SECRET_KEY, running_s3_server
 
 DOCTOR = Path(__file__).resolve().parent.parent / "station" / "doctor"
 
@@ -81,8 +82,11 @@ def test_every_check_and_text_key_the_code_names_has_both_languages() -> None:
         assert check in TITLES
         for key in filter(None, (found, fix)):
             assert set(TEXTS[key]) == set(LANGS), key
-    settings = make_settings(Path("/nonexistent"), "sqlite:////nonexistent/x.db")
-    assert [name for name, _ in checks(settings)] == list(TITLES)
+    local = make_settings(Path("/nonexistent"), "sqlite:////nonexistent/x.db")
+    assert [name for name, _ in checks(local)] == [name for name in TITLES if name != "s3"]
+    bucket = make_settings(Path("/nonexistent"), "sqlite:////nonexistent/x.db", evidence={
+        "backend": "s3", "s3_bucket": "evidence", "s3_endpoint_url": "http://127.0.0.1:1"})
+    assert [name for name, _ in checks(bucket)] == list(TITLES)
 
 
 def test_a_finding_that_is_not_ok_must_carry_a_fix() -> None:
@@ -261,6 +265,28 @@ def test_a_missing_sqlite_file_and_a_stopped_server_fail_without_the_password(tm
     en, zh = fixes(stopped)
     assert "DATABASE_URL" in en and "DATABASE_URL" in zh
     assert only(check_webhooks(make_settings(tmp_path, url))).found == "webhooks.no_db"
+
+
+# -- the S3 evidence bucket --------------------------------------------------------------------
+def test_the_evidence_bucket_answers_and_a_missing_one_or_a_stopped_server_fails(tmp_path: Path) -> None:
+    with running_s3_server() as server:
+        bucket = server.new_bucket()
+        found = make_settings(tmp_path, "sqlite:///x.db", evidence={
+            "backend": "s3", "photo_dir": str(tmp_path / "cache"),
+            **server.evidence_settings(bucket)})
+        assert only(check_s3(found)).status is Status.OK
+        missing = make_settings(tmp_path, "sqlite:///x.db", evidence={
+            "backend": "s3", **server.evidence_settings("no-such-bucket")})
+        finding = only(check_s3(missing))
+        assert finding.status is Status.FAIL and finding.found == "s3.unreachable"
+    stopped = only(check_s3(make_settings(tmp_path, "sqlite:///x.db", evidence={
+        "backend": "s3", **server.evidence_settings(bucket)})))
+    assert stopped.status is Status.FAIL
+    words = json.dumps([f.render(lang) for f in (finding, stopped) for lang in LANGS],
+                       ensure_ascii=False)
+    assert SECRET_KEY not in words and ACCESS_KEY not in words
+    en, zh = fixes(stopped)
+    assert "evidence.s3_endpoint_url" in en and "evidence.s3_endpoint_url" in zh
 
 
 # -- webhook endpoints -------------------------------------------------------------------------

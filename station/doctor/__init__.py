@@ -8,7 +8,7 @@ from functools import partial
 from station.config import Settings
 from station.doctor.devices import check_devices, check_groups, check_serial
 from station.doctor.model import Check, Finding, Status, exit_code, render_json, render_text, run_checks
-from station.doctor.services import check_database, check_printer, check_webhooks
+from station.doctor.services import check_database, check_printer, check_s3, check_webhooks
 from station.doctor.system import check_clock, check_disk
 
 __all__ = ["Finding", "Status", "checks", "diagnose", "exit_code", "render_json", "render_text"]
@@ -18,7 +18,8 @@ STEP_TIMEOUT_S = 3.0
 
 
 def checks(settings: Settings, user: str | None = None) -> list[tuple[str, Check]]:
-    """The checks in the order doctor prints them (ids are station.doctor.texts.TITLES keys)."""
+    """The checks in the order doctor prints them (ids are station.doctor.texts.TITLES keys);
+    the S3 bucket only when ``evidence.backend`` is s3."""
     account = user or getpass.getuser()
     return [
         ("devices", partial(check_devices, settings)),
@@ -27,6 +28,7 @@ def checks(settings: Settings, user: str | None = None) -> list[tuple[str, Check
         ("disk", partial(check_disk, settings)),
         ("clock", partial(check_clock, timeout_s=STEP_TIMEOUT_S)),
         ("database", partial(check_database, settings, STEP_TIMEOUT_S)),
+        *([("s3", partial(check_s3, settings))] if settings.evidence.backend == "s3" else []),
         ("printer", partial(check_printer, settings)),
         ("webhooks", partial(check_webhooks, settings, STEP_TIMEOUT_S)),
     ]

@@ -100,6 +100,25 @@ def check_printer(settings: Settings) -> list[Finding]:
     return [ok("printer", "printer.ok", url=url)]
 
 
+def check_s3(settings: Settings) -> list[Finding]:
+    """The evidence bucket answers HeadBucket with the configured credentials (Amazon S3 API
+    Reference, "HeadBucket"); nothing is written (a probe object under Object Lock would stay)."""
+    from station.evidence.store import PhotoStoreError
+    from station.evidence.store_s3 import S3Options, S3PhotoStore
+
+    section = settings.evidence
+    params = {"bucket": section.s3_bucket,
+              "endpoint": shown_url(section.s3_endpoint_url) if section.s3_endpoint_url
+              else section.s3_region}
+    store = S3PhotoStore(S3Options.from_section(section), Path(section.photo_dir),
+                         section.min_free_mb)
+    try:
+        store.probe_writable()
+    except PhotoStoreError as exc:
+        return [fail("s3", "s3.unreachable", "fix.s3.unreachable", error=exc.message, **params)]
+    return [ok("s3", "s3.ok", **params)]
+
+
 def shown_url(url: str) -> str:
     """scheme://host[:port]/path: no user, password, query or fragment (they may hold tokens)."""
     parts = urlsplit(url)

@@ -20,6 +20,7 @@ TITLES: dict[str, dict[Lang, str]] = {
     "disk": {"en": "disk space for photos", "zh": "照片存储空间"},
     "clock": {"en": "clock synchronisation", "zh": "时钟同步"},
     "database": {"en": "database reachable and migrated", "zh": "数据库可连接且已迁移"},
+    "s3": {"en": "S3 evidence bucket reachable", "zh": "S3 证据存储桶可访问"},
     "printer": {"en": "label printer answering", "zh": "标签打印机应答"},
     "webhooks": {"en": "platform webhook endpoints answering", "zh": "平台 Webhook 端点应答"},
 }
@@ -195,6 +196,17 @@ TEXTS: dict[str, dict[Lang, str]] = {
               "reachable from this PC (host, port, firewall), and its user name and password.",
         "zh": "请检查 database.url / DATABASE_URL、数据库服务器是否在运行且本机可以访问（主机、端口、"
               "防火墙），以及用户名和密码。"},
+    # -- s3 ----------------------------------------------------------------------------------
+    "s3.ok": {"en": "bucket {bucket} at {endpoint} answers with these credentials",
+              "zh": "{endpoint} 上的存储桶 {bucket} 用当前凭据可以访问"},
+    "s3.unreachable": {"en": "bucket {bucket} at {endpoint}: {error}",
+                       "zh": "{endpoint} 上的存储桶 {bucket}：{error}"},
+    "fix.s3.unreachable": {
+        "en": "Check evidence.s3_endpoint_url, evidence.s3_bucket and the access keys, that the "
+              "bucket exists and that this PC reaches the S3 server (DNS, firewall, proxy). New "
+              "photos are refused until it answers.",
+        "zh": "请检查 evidence.s3_endpoint_url、evidence.s3_bucket 和访问密钥，确认存储桶存在且本机可以访问 "
+              "S3 服务器（DNS、防火墙、代理）。在其应答之前，新照片会被拒绝。"},
     # -- printer -----------------------------------------------------------------------------
     "printer.ok": {"en": "{url}: answered ~HS, ready", "zh": "{url}：已应答 ~HS，就绪"},
     "printer.none": {"en": "no label printer configured (labels.printer_url)",
