@@ -506,3 +506,4 @@ class WebhookDelivery(Base):
 # every table.
 from station.db.sort_models import LabelPrint, Tote  # noqa: E402, F401
 from station.db.video_models import VideoChunk  # noqa: E402, F401
+from station.db.api_models import ApiIdempotencyKey, ApiRateBucket  # noqa: E402, F401

@@ -40,9 +40,8 @@ def reject_unknown_query() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the API blueprints, its error format and its per-process helpers."""
-    app.extensions["api_rate_limiter"] = RateLimiter()
-    app.extensions["api_idempotency"] = returns.IdempotencyCache()
+    """Register the API blueprints, its error format and the rate limiter."""
+    app.extensions["api_rate_limiter"] = RateLimiter()  # buckets in the database, leased here
     api = Blueprint("api", __name__, url_prefix=URL_PREFIX)
     api.register_blueprint(returns.bp)
     api.register_blueprint(inspections.bp)

@@ -1,9 +1,11 @@
-"""API key authentication (Authorization: Bearer), scope checks and a per-key rate limit."""
+"""API key authentication (Authorization: Bearer), scope checks and a per-key rate limit.
+
+The rate limit's buckets live in the database (station/api_limits.py), so every gunicorn
+worker and every node of the central server counts against the same bucket.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
@@ -11,36 +13,14 @@ from typing import ParamSpec, TypeVar
 from flask import current_app, g, request
 
 from station import apikeys
+from station.api_limits import RateLimiter
 from web.api.problems import ApiProblem
 from web.app import station_context
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-RATE_PER_S = 50.0
-BURST = 200.0
-
-
-class RateLimiter:
-    """A token bucket per API key, in this process."""
-
-    def __init__(self, rate_per_s: float = RATE_PER_S, burst: float = BURST) -> None:
-        self.rate_per_s = rate_per_s
-        self.burst = burst
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, key_id: str) -> float:
-        """0 when allowed, else seconds until a token is free."""
-        now = time.monotonic()
-        with self._lock:
-            tokens, at = self._buckets.get(key_id, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - at) * self.rate_per_s)
-            if tokens < 1:
-                self._buckets[key_id] = (tokens, now)
-                return (1 - tokens) / self.rate_per_s
-            self._buckets[key_id] = (tokens - 1, now)
-            return 0.0
+__all__ = ["RateLimiter", "bearer_token", "require"]
 
 
 def bearer_token() -> str | None:
@@ -73,7 +53,7 @@ def require(scope: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
             if scope not in scopes:
                 raise ApiProblem(403, "forbidden", f"the API key lacks the scope {scope}")
             limiter: RateLimiter = current_app.extensions["api_rate_limiter"]
-            wait_s = limiter.take(key_id)
+            wait_s = limiter.take(db, key_id)
             if wait_s > 0:
                 raise ApiProblem(429, "rate_limited", "too many requests for this API key",
                                  retry_after_s=round(wait_s, 3))

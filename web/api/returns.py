@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-import time
-from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from station import api_limits
 from station.db.models import Inspection, ReturnAuthorization
 from station.db.types import utcnow
 from station.returns.errors import NotFound
@@ -21,29 +20,6 @@ from web.api.schemas import ExpectedItemOut, RefundStatusIn, ReturnOut, ReturnUp
 from web.app import station_context
 
 bp = Blueprint("api_returns", __name__)
-
-IDEMPOTENCY_TTL_S = 24 * 3600
-
-
-class IdempotencyCache:
-    """Idempotency-Key -> (body hash, status, response) per API key, in this process, 24 h."""
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[str, str], tuple[float, str, int, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> tuple[str, int, Any] | None:
-        with self._lock:
-            now = time.monotonic()
-            for k in [k for k, v in self._entries.items() if now - v[0] > IDEMPOTENCY_TTL_S]:
-                del self._entries[k]
-            entry = self._entries.get(key)
-            return None if entry is None else entry[1:]
-
-    def put(self, key: tuple[str, str], body_sha: str, status: int, body: Any) -> None:
-        with self._lock:
-            self._entries[key] = (time.monotonic(), body_sha, status, body)
-
 
 def return_out(row: ReturnAuthorization) -> ReturnOut:
     return ReturnOut(
@@ -79,29 +55,45 @@ def push_return() -> tuple[Response, int]:
     """Create or update an RMA (idempotent by rma_id; Idempotency-Key makes retries safe)."""
     raw = request.get_data()
     idem = request.headers.get("Idempotency-Key")
-    cache: IdempotencyCache = current_app.extensions["api_idempotency"]
     body_sha = hashlib.sha256(raw).hexdigest()
-    if idem:
-        seen = cache.get((g.api_key_id, idem))
-        if seen is not None:
-            if seen[0] != body_sha:
-                raise ApiProblem(422, "idempotency_key_reused",
-                                 "this Idempotency-Key was used with a different body")
-            return jsonify(seen[2]), seen[1]
-    rma = parse_rma(json_body())
     ctx = station_context(current_app)
-    with ctx.work() as work:
-        row, outcome = upsert_rma(
-            work, rma, actor=g.api_actor,
-            no_reason_window_days=ctx.settings.returns.no_reason_window_days,
-            default_window_days=ctx.settings.returns.default_window_days,
-        )
-        body = ReturnUpsertOut(outcome=outcome, rma=return_out(row))
-    dumped = body.model_dump(mode="json")
-    status = 201 if outcome == "created" else 200
     if idem:
-        cache.put((g.api_key_id, idem), body_sha, status, dumped)
+        with ctx.db.reader() as session:
+            seen = api_limits.find_reply(session, g.api_key_id, idem, utcnow())
+        if seen is not None:
+            return _replay(seen, body_sha)
+    rma = parse_rma(json_body())
+    try:
+        with ctx.work() as work:
+            row, outcome = upsert_rma(
+                work, rma, actor=g.api_actor,
+                no_reason_window_days=ctx.settings.returns.no_reason_window_days,
+                default_window_days=ctx.settings.returns.default_window_days,
+            )
+            dumped = ReturnUpsertOut(outcome=outcome, rma=return_out(row)).model_dump(mode="json")
+            status = 201 if outcome == "created" else 200
+            if idem:
+                api_limits.store_reply(work.session, g.api_key_id, idem, body_sha, status,
+                                       dumped, utcnow())
+    except IntegrityError:
+        if not idem:
+            raise
+        # The same key ran at the same time elsewhere and committed first: this write was
+        # rolled back whole, and the first reply is the answer.
+        with ctx.db.reader() as session:
+            seen = api_limits.find_reply(session, g.api_key_id, idem, utcnow())
+        if seen is None:
+            raise
+        return _replay(seen, body_sha)
     return jsonify(dumped), status
+
+
+def _replay(seen: api_limits.StoredReply, body_sha: str) -> tuple[Response, int]:
+    """The first reply again, or 422 when the key came with another body."""
+    if seen.body_sha256 != body_sha:
+        raise ApiProblem(422, "idempotency_key_reused",
+                         "this Idempotency-Key was used with a different body")
+    return jsonify(seen.response), seen.status_code
 
 
 @bp.get("/returns/<rma_id>")
