@@ -20,9 +20,11 @@ from station.install import kiosk, udev, units
 from station.install.plan import Action, InstallError, MakeDir, RemovePath, RunCommand, WriteFile, target
 
 #: Debian packages a bench needs (Debian 12 "bookworm" and 13 "trixie" both ship them):
-#: cage (Wayland kiosk compositor), chromium, python3-venv (the venv under /opt), the CJK fonts
-#: for the Chinese screens, udev and logrotate-free journald come with the base system.
-DEBIAN_PACKAGES = ("cage", "chromium", "python3-venv", "fonts-noto-cjk")
+#: python3-venv (the venv under /opt), libzbar0 (pyzbar's decoder), cage (Wayland kiosk
+#: compositor), chromium, fonts-noto-cjk (the Chinese screens). systemd, udev and journald come
+#: with the base system.
+RUNTIME_PACKAGES = ("python3-venv", "libzbar0")
+DEBIAN_PACKAGES = (*RUNTIME_PACKAGES, "cage", "chromium", "fonts-noto-cjk")
 
 CONFIG_DIR = PurePosixPath("/etc/returns-station")
 CONFIG_FILE = CONFIG_DIR / "station.toml"
@@ -220,7 +222,7 @@ def install_plan(options: InstallOptions) -> list[Action]:
         raise InstallError(f"generated udev rules are not valid: {problems[0]}")
     actions: list[Action] = []
     if not options.skip_packages:
-        needed = DEBIAN_PACKAGES if options.kiosk else ("python3-venv",)
+        needed = DEBIAN_PACKAGES if options.kiosk else RUNTIME_PACKAGES
         actions.append(RunCommand(("apt-get", "install", "--yes", "--no-install-recommends",
                                    *needed), "Debian packages the bench needs",
                                   done=lambda: _packages_installed(needed)))
