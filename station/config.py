@@ -251,6 +251,34 @@ class LabelsSection(Section):
     digital_link_base: str = Field("https://id.gs1.org", description="Base of GS1 Digital Link URIs")
 
 
+class VideoSection(Section):
+    """Unboxing video: the camera recorded while a parcel is open (docs/configuration.md)."""
+
+    enabled: bool = Field(False, description="Record the camera from identification to confirm")
+    categories: list[str] = Field(
+        default_factory=list,
+        description="Product categories recorded (a parcel with a line of one); empty = every category",
+    )
+    fps: float = Field(5.0, gt=0, le=30, description="Frame rate of the recording (below the preview's)")
+    width_px: int = Field(640, ge=160, le=1920, description="Recording width; bigger frames are scaled down")
+    chunk_s: float = Field(5.0, ge=1, le=60, description="Length of one chunk file: a crash loses at most one")
+    max_mb_per_parcel: int = Field(100, ge=1, le=10_000, description="Recording stops before this much")
+    codec: Literal["auto", "vp8", "vp9", "h264", "mjpeg"] = Field(
+        "auto", description="auto: the first of vp8, vp9, h264, mjpeg this OpenCV build writes",
+    )
+    retention_days: int = Field(
+        90, ge=1, le=3650, description="station evidence prune-video deletes chunks older than this",
+    )
+    spool_dir: Path = Field(Path("var/video-spool"), description="Chunks being written before the store")
+
+    @field_validator("categories")
+    @classmethod
+    def _named(cls, value: list[str]) -> list[str]:
+        if any(not name.strip() or len(name) > 60 for name in value):
+            raise ValueError("each category is 1-60 characters")
+        return value
+
+
 class WebhooksSection(Section):
     """Delivery of events to the platform."""
 
@@ -280,6 +308,7 @@ class Settings(BaseSettings):
     webhooks: WebhooksSection = Field(default_factory=WebhooksSection)
     labels: LabelsSection = Field(default_factory=LabelsSection)
     review: ReviewSection = Field(default_factory=ReviewSection)
+    video: VideoSection = Field(default_factory=VideoSection)
     data_dir: Path = Field(Path("var"), description="Working data folder (database, keys, anchors)")
 
     @classmethod

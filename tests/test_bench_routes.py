@@ -97,7 +97,8 @@ def sample_path(rule: Rule, station: StationContext) -> str:
     values = {"inspection_id": inspection.id, "step": "parcel", "command": "tare",
               "photo_id": inspection.photos[0].id, "view": "inspections",
               "unit_id": inspection.units[0].id if inspection.units else "NO-SUCH-UNIT",
-              "position": "1", "job_id": "NO-SUCH-JOB", "tote_id": "NO-SUCH-TOTE"}
+              "position": "1", "job_id": "NO-SUCH-JOB", "tote_id": "NO-SUCH-TOTE",
+              "chunk_id": "NO-SUCH-CHUNK"}
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: give the matrix a sample value for {sorted(missing)}"
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: values[m.group(1)], rule.rule)

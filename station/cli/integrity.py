@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from station.cli.base import Subparsers, command, group, open_context
 from station.config import Settings
 from station.evidence.integrity import DEFAULT_GRACE_S
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from station.evidence.video import VideoStore
 
 
 def cmd_evidence_verify(args: argparse.Namespace, settings: Settings) -> int:
@@ -37,7 +43,65 @@ def cmd_evidence_verify(args: argparse.Namespace, settings: Settings) -> int:
             print(f"moved {len(moved)} files to {folder} in the photo store ({orphans} without a "
                   f"row, {len(moved) - orphans} temp leftovers); nothing was deleted")
             left -= len(moved)
-    return 1 if bad or left else 0
+        video_problems = verify_videos(args, settings, session)
+    return 1 if bad or left or video_problems else 0
+
+
+def verify_videos(args: argparse.Namespace, settings: Settings, session: Session) -> int:
+    """Re-hash every unboxing video chunk kept and sweep the video folder; how many problems."""
+    from station.evidence.integrity import quarantine_batch
+    from station.evidence.video import check_chunks, sweep_videos
+
+    videos = video_store(settings)
+    checks = list(check_chunks(session, videos))
+    strays, recent = sweep_videos(session, videos, grace_s=args.older_than)
+    if not checks and not strays and not recent:
+        return 0  # this station has never recorded video: nothing to say
+    bad = total = pruned = 0
+    for check in checks:
+        total += 1
+        if check.status == "pruned":
+            pruned += 1
+        elif check.status != "ok":
+            bad += 1
+            print(f"{check.status.upper():9} video chunk {check.sequence} ({check.chunk_id}) of "
+                  f"inspection {check.inspection_id}: {check.detail}")
+    print(f"{total} video chunks: {total - pruned} checked, {pruned} pruned by retention, "
+          f"{bad} problems")
+    for stray in strays:
+        print(f"ORPHAN    {stray.key} ({stray.size_bytes} B, {stray.age_s / 60:.0f} min old): "
+              "no video chunk row names it")
+    print(f"{len(strays)} video files without a row"
+          + (f"; {recent} newer than {args.older_than:g} s left alone" if recent else ""))
+    left = len(strays)
+    if args.repair and strays:
+        batch = quarantine_batch()
+        moved = videos.quarantine([s.key for s in strays], batch)
+        print(f"moved {len(moved)} video files to .quarantine/{batch} in the evidence folder; "
+              "nothing was deleted")
+        left -= len(moved)
+    return bad + left
+
+
+def video_store(settings: Settings) -> VideoStore:
+    """The unboxing video chunks: in the local evidence folder whatever the photo backend."""
+    from pathlib import Path
+
+    from station.evidence.video import VideoStore
+
+    return VideoStore(Path(settings.evidence.photo_dir), settings.evidence.min_free_mb)
+
+
+def cmd_evidence_prune_video(args: argparse.Namespace, settings: Settings) -> int:
+    from station.evidence.video import prune
+
+    days = args.days if args.days is not None else settings.video.retention_days
+    with open_context(settings) as ctx:
+        done = prune(ctx.work, video_store(settings), days)
+    print(f"pruned {done.chunks} video chunks of {done.inspections} inspections older than "
+          f"{days} days ({done.bytes / 1024 / 1024:.1f} MB, {done.files_deleted} files deleted); "
+          "open and flagged cases are kept")
+    return 0
 
 
 def cmd_evidence_migrate(args: argparse.Namespace, settings: Settings) -> int:
@@ -80,6 +144,12 @@ def cmd_audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if problems else 0
 
 
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 3650:
+        raise argparse.ArgumentTypeError("days must be a whole number from 1 to 3650")
+    return int(text)
+
+
 def register(sub: Subparsers) -> None:
     """Add this module's commands to the `station` parser."""
     evidence = group(sub, "evidence", "photo evidence")
@@ -95,5 +165,9 @@ def register(sub: Subparsers) -> None:
     migrate = command(evidence, "migrate", cmd_evidence_migrate, "copy every local original to "
                       "the S3 bucket (evidence.s3_*), verify each object; a rerun resumes")
     migrate.add_argument("--to", choices=["s3"], required=True, help="the target store")
+    prune_video = command(evidence, "prune-video", cmd_evidence_prune_video, "delete unboxing "
+                          "video chunks older than video.retention_days (audited; their rows stay)")
+    prune_video.add_argument("--days", type=_days, metavar="DAYS",
+                             help="retention in days (default video.retention_days)")
     aud = group(sub, "audit", "audit log")
     command(aud, "verify", cmd_audit_verify, "verify the hash chain and its external anchors")

@@ -18,6 +18,7 @@ from station.printing.spooler import PrintSpooler, bench_spooler
 
 if TYPE_CHECKING:
     from station.devices import DeviceManager
+    from station.evidence.video_recording import BenchVideo
 
 
 def _interrupt_on_term() -> None:
@@ -60,6 +61,22 @@ def start_spooler(ctx: StationContext, devices: DeviceManager) -> PrintSpooler |
     return spooler
 
 
+def start_video(ctx: StationContext, devices: DeviceManager) -> BenchVideo | None:
+    """The unboxing recorder on the camera's frames (None: video off, or no camera)."""
+    from pathlib import Path
+
+    from station.evidence.video import VideoStore
+    from station.evidence.video_recording import BenchVideo
+
+    frames = devices.camera_frames()
+    if not ctx.settings.video.enabled or frames is None:
+        return None
+    evidence = ctx.settings.evidence
+    videos = VideoStore(Path(evidence.photo_dir), evidence.min_free_mb)
+    return BenchVideo(ctx.settings.video, ctx.work, videos, ctx.settings.station.id,
+                      frames).start()
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import waitress
 
@@ -77,6 +94,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         devices = DeviceManager(settings.devices, labels=settings.labels)
         stop = threading.Event()
         spooler: PrintSpooler | None = None
+        video: BenchVideo | None = None
         pinger: systemd.Watchdog | None = None
         _interrupt_on_term()
         ctx.work.anchor_in_background()  # the anchor's fsync leaves the operator's requests
@@ -86,6 +104,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             devices.start()
             app = create_app(settings, ctx, devices)
             spooler = start_spooler(ctx, devices)
+            video = start_video(ctx, devices)
             if not args.no_dispatcher:
                 start_dispatcher_thread(ctx, stop)
             kind = "simulated" if settings.devices.simulated else "configured"
@@ -100,6 +119,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             stop.set()
             if spooler is not None:
                 spooler.stop()
+            if video is not None:
+                video.stop()  # the chunk being written is closed and kept
             devices.stop()
             ctx.work.close_anchor_writer()
             sock.close()

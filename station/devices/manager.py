@@ -11,9 +11,10 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from drivers.camera.capture import Still
+from drivers.camera.capture import Frame, Still
 from drivers.scale.reading import Reading
 from drivers.scanner.camera_decode import DecoderConfig
 from drivers.scanner.events import ScanEvent
@@ -197,6 +198,12 @@ class DeviceManager:
         if camera is None or self._state_of(CAMERA) is not DeviceState.READY:
             return b""
         return camera.capture.preview_jpeg()
+
+    def camera_frames(self) -> Callable[[int, float], tuple[int, Frame] | None] | None:
+        """The camera's ``wait_frame`` (the unboxing recorder reads the capture thread's frames;
+        the device is not opened twice); None when this bench has no camera."""
+        camera = self._camera()
+        return None if camera is None else camera.capture.wait_frame
 
     def _build(self) -> None:
         cfg, sims = self.config, self.simulators

@@ -6,11 +6,13 @@ import html
 import io
 import json
 import zipfile
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from station import audit
 from station.db.models import AuditEvent, Inspection
+from station.db.video_models import VideoChunk
 from station.evidence.store import PhotoStore, sha256_hex
 from station.returns.payloads import event_data
 
@@ -79,23 +81,58 @@ def summary_html(data: dict[str, Any]) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Evidence {e(ins['inspection_id'])}</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{text-align:left;padding:4px 8px;border-bottom:1px solid #ccc}}
-figure{{display:inline-block;margin:8px;max-width:320px}}img{{max-width:320px}}code{{font-size:11px;word-break:break-all}}</style>
+figure{{display:inline-block;margin:8px;max-width:320px}}img{{max-width:320px}}video{{max-width:320px}}code{{font-size:11px;word-break:break-all}}</style>
 </head><body><h1>Inspection evidence</h1><table>{rows}</table>
-<h2>Photos</h2>{photos}
+<h2>Photos</h2>{photos}{_videos_html(data.get("videos") or [])}
 <h2>Audit trail</h2><table><tr><th>#</th><th>At</th><th>Who</th><th>What</th><th>Hash</th></tr>{trail}</table>
 <p>Check: the SHA-256 of each file under photos/ equals the value in manifest.json; each audit row's hash is
 recomputable from the row (manifest.json "hash_ok").</p></body></html>"""
 
 
+def _video_name(chunk: VideoChunk) -> str:
+    extension = chunk.storage_key.rsplit(".", 1)[-1] if "." in chunk.storage_key else "bin"
+    return f"video/{chunk.sequence:06d}-{chunk.sha256[:16]}.{extension}"
+
+
+def _video_rows(videos: Sequence[tuple[VideoChunk, bytes | None]]) -> list[dict[str, Any]]:
+    """The manifest's unboxing video chunks: hashes, times, and whether the file is in the pack."""
+    return [{"sequence": c.sequence, "file": _video_name(c) if data is not None else None,
+             "sha256": c.sha256, "size_bytes": c.size_bytes, "codec": c.codec,
+             "content_type": c.content_type, "width": c.width, "height": c.height,
+             "frames": c.frames, "dropped_frames": c.dropped_frames,
+             "started_at": c.started_at.isoformat(), "ended_at": c.ended_at.isoformat(),
+             "pruned_at": c.pruned_at.isoformat() if c.pruned_at else None,
+             "sha256_verified": data is not None and sha256_hex(data) == c.sha256}
+            for c, data in videos]
+
+
+def _videos_html(rows: list[dict[str, Any]]) -> str:
+    e = html.escape
+    if not rows:
+        return ""
+    items = "".join(
+        (f'<figure><video controls preload="metadata" src="{e(r["file"])}"></video>' if r["file"]
+         else "<figure>") + f'<figcaption>#{r["sequence"]} {e(r["started_at"])}<br>'
+        f'<code>SHA-256 {e(r["sha256"])}</code>{" (pruned)" if r["pruned_at"] else ""}'
+        "</figcaption></figure>" for r in rows)
+    return f"<h2>Unboxing video</h2>{items}"
+
+
 def build_pack(store: PhotoStore, inspection: Inspection, trail: list[AuditEvent], made_at: datetime,
-               made_by: str) -> bytes:
-    """The ZIP bytes: manifest.json, summary.html, photos/<angle>-<sha>.jpg (originals, unchanged)."""
+               made_by: str, videos: Sequence[tuple[VideoChunk, bytes | None]] = ()) -> bytes:
+    """The ZIP bytes: manifest.json, summary.html, photos/<angle>-<sha>.jpg (originals, unchanged)
+    and video/<seq>-<sha>.<ext> (the unboxing video chunks kept; None bytes: pruned or missing)."""
     originals = {p.id: store.get_original(p.storage_key) for p in inspection.photos}
     data = manifest(inspection, trail, originals, made_at, made_by)
+    data["videos"] = _video_rows(videos)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as pack:
         pack.writestr("manifest.json", json.dumps(data, indent=2, ensure_ascii=False))
         pack.writestr("summary.html", summary_html(data))
         for photo in inspection.photos:
             pack.writestr(zipfile.ZipInfo(_photo_name(photo.angle, photo.sha256)), originals[photo.id])
+        for chunk, video in videos:  # already compressed: stored as they are
+            if video is not None:
+                pack.writestr(zipfile.ZipInfo(_video_name(chunk)), video,
+                              compress_type=zipfile.ZIP_STORED)
     return buffer.getvalue()

@@ -269,6 +269,16 @@ def _regraded(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
     return _("%(who)s had the parcel graded again: grade %(grade)s.", who=who, grade=d.get("grade") or "–")
 
 
+def _video(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
+    return _("The camera recorded unboxing video part %(part)s (%(seconds)s s).",
+             part=d.get("sequence", "–"), seconds=d.get("seconds", "–"))
+
+
+def _video_pruned(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
+    return _("%(count)s unboxing video parts were deleted after %(days)s days (retention rule).",
+             count=len(d.get("sequences") or []), days=d.get("retention_days", "–"))
+
+
 SENTENCES: dict[str, Words] = {
     "inspection.received": _received,
     "inspection.weighed": _weighed,
@@ -278,6 +288,8 @@ SENTENCES: dict[str, Words] = {
     "inspection.items_identified": _items_done,
     "inspection.photo_added": _photo,
     "inspection.photos_taken": _photos_done,
+    "inspection.video_recorded": _video,
+    "inspection.video_pruned": _video_pruned,
     "inspection.unit_state": _unit_state,
     "inspection.unit_checklist": _unit_checklist,
     "inspection.checklist_done": _checklist_done,

@@ -265,17 +265,19 @@ def photo_verify(photo_id: str) -> Response:
 
 @bp.get("/inspections/<inspection_id>/evidence.zip")
 def evidence_pack(inspection_id: str) -> Response:
-    """Originals, manifest with hashes, audit rows and a summary page, as one ZIP."""
+    """Originals, unboxing video chunks, manifest with hashes, audit rows and a summary page, as one ZIP."""
     inspection = inspection_or_404(inspection_id)
     ctx = station_context(current_app)
     with ctx.db.reader() as session:
         trail = audit_trail(session, inspection.id)
-    data = build_pack(ctx.store, inspection, trail, utcnow(), current_user.actor)
+    data = build_pack(ctx.store, inspection, trail, utcnow(), current_user.actor,
+                      videos.pack_videos(inspection.id))
     name = f"evidence-{inspection.rma.rma_id if inspection.rma else inspection.id}.zip"
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
     return Response(data, mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{safe}"'})
 
 
-# The sort's review pages (plates, label reprints, totes) are routes of this blueprint too.
-from web.review import totes  # noqa: E402
+# The sort's review pages (plates, label reprints, totes) and the unboxing video's are routes of
+# this blueprint too.
+from web.review import totes, videos  # noqa: E402
