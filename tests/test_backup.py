@@ -16,6 +16,7 @@ from station.context import StationContext, build
 from station.db.engine import make_engine
 from station.db.migrate import upgrade
 from station.demo_history import seed_history
+from tests.support.s3 import SECRET_KEY, S3Server, running_s3_server
 from tests.support.wait import wait_until
 
 SECRET = "hush-hush-bench-secret"
@@ -28,11 +29,12 @@ class Bench:
     ctx: StationContext
 
 
-def write_config(folder: Path) -> Path:
+def write_config(folder: Path, evidence: dict[str, object] | None = None) -> Path:
+    extra = "".join(f"{key} = {json.dumps(value)}\n" for key, value in (evidence or {}).items())
     config = folder / "station.toml"
     config.write_text(
         f'data_dir = "{folder}"\n[database]\nurl = "sqlite:///{folder / "station.db"}"\n'
-        f'[evidence]\nphoto_dir = "{folder / "photos"}"\n[audit]\nanchor_file = '
+        f'[evidence]\nphoto_dir = "{folder / "photos"}"\n{extra}[audit]\nanchor_file = '
         f'"{folder / "anchors.log"}"\n[web]\nsecret_key = "{SECRET}"\n', encoding="utf-8")
     return config
 
@@ -178,7 +180,7 @@ def test_a_second_backup_copies_no_evidence_again_and_reports_a_missing_photo(
     assert f"PROBLEM   originals/{photos[0].name[:2]}" in capsys.readouterr().out
 
 
-def test_postgresql_and_s3_targets_are_refused_with_what_to_do(
+def test_postgresql_is_refused_with_what_to_do(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], clean_env: None,
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -187,7 +189,38 @@ def test_postgresql_and_s3_targets_are_refused_with_what_to_do(
     err = capsys.readouterr().err
     assert "pg_dump -Fc" in err and "pg_basebackup" in err and "pw-not-shown" not in err
     monkeypatch.delenv("DATABASE_URL")
-    assert station("backup", "--to", "s3://bucket/prefix") == 2
-    assert "S3" in capsys.readouterr().err
     assert station("restore", "--from", str(tmp_path / "nothing"), "--to", str(tmp_path / "x")) == 2
     assert "no such backup folder" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[S3Server]:
+    with running_s3_server() as server:
+        yield server
+
+
+def test_a_backup_to_a_bucket_synced_down_restores_and_verifies(
+        bench: Bench, tmp_path: Path, s3: S3Server, capsys: pytest.CaptureFixture[str]) -> None:
+    bucket = s3.new_bucket()
+    server = {k: v for k, v in s3.evidence_settings("unused").items() if k != "s3_bucket"}
+    write_config(bench.folder, server)  # the server and its keys; the photos stay local
+    where = f"s3://{bucket}/site-a/bench-1"
+    assert station("--config", str(bench.config), "backup", "--to", where) == 0
+    out = capsys.readouterr().out
+    assert f"backup s3://{bucket}/site-a/bench-1/" in out and "problems" not in out
+    assert SECRET_KEY not in out and SECRET not in out
+    assert station("--config", str(bench.config), "backup", "--to", where) == 0
+    assert "evidence: 0 copied" in capsys.readouterr().out
+    client = s3.client()
+    synced = tmp_path / "synced"  # what `aws s3 sync s3://BUCKET/PREFIX DIR` makes
+    for item in client.list_objects_v2(Bucket=bucket, Prefix="site-a/bench-1/")["Contents"]:
+        local = synced / item["Key"].removeprefix("site-a/bench-1/")
+        local.parent.mkdir(parents=True, exist_ok=True)
+        local.write_bytes(client.get_object(Bucket=bucket, Key=item["Key"])["Body"].read())
+    fresh = tmp_path / "fresh"
+    assert station("restore", "--from", str(synced), "--to", str(fresh)) == 0
+    assert station("--config", str(fresh / "station.toml"), "audit", "verify") == 0
+    assert station("--config", str(fresh / "station.toml"), "evidence", "verify") == 0
+    assert station("--config", str(bench.config), "backup", "--to", "s3://no-such-bucket/x") == 2
+    err = capsys.readouterr().err
+    assert "no-such-bucket" in err and "PutObject failed" in err and SECRET_KEY not in err

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import sqlite3
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -27,10 +28,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from station.backup.manifest import EVIDENCE_DIR, MANIFEST, BackupError, BackupFile, Manifest, sha256_file
-from station.backup.manifest import verify as verify_files
-from station.backup.manifest import write as write_manifest
+from station.backup.manifest import body as manifest_body
+from station.backup.targets import FolderTarget, Target, copy_durably, open_target
 from station.config import Settings
-from station.evidence.store import TEMP_PREFIX
 
 POSTGRES_HELP = (
     "the database is PostgreSQL: back it up with the server's own tools, e.g. "
@@ -47,36 +47,11 @@ class PostgresNotCopied(BackupError):
 class BackupReport:
     """Where the backup went and what happened on the way."""
 
-    folder: Path
+    folder: str  # where the backup went (a folder, or s3://BUCKET/PREFIX<UTC time>/)
     manifest: Manifest
     copied: int = 0
     present: int = 0
     problems: list[str] = field(default_factory=list)
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def copy_durably(source: Path, target: Path, mode: int = 0o440) -> None:
-    """Copy to a temp file beside ``target``, fsync, rename into place, fsync the folder."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{TEMP_PREFIX}{target.name}")
-    try:
-        with source.open("rb") as src, tmp.open("wb") as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-            dst.flush()
-            os.fsync(dst.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-    _fsync_dir(target.parent)
 
 
 def sqlite_path(settings: Settings) -> Path:
@@ -151,13 +126,15 @@ def _snapshot(db_path: Path, target: Path, busy_timeout_s: float) -> tuple[str |
     return revision, counts, head, keys
 
 
-def _entry(role: str, path: Path, root: Path, key: str = "") -> BackupFile:
-    digest, size = sha256_file(path)
-    return BackupFile(role, path.relative_to(root).as_posix(), digest, size, key)
+def _entry(role: str, local: Path, relative: str, target: Target, mode: int) -> BackupFile:
+    """Put one file made locally into the target under ``relative``."""
+    digest, size = sha256_file(local)
+    target.put(relative, local, digest, mode)
+    return BackupFile(role, relative, digest, size)
 
 
-def _copy_evidence(key: str, photo_dir: Path, root: Path, report: BackupReport) -> BackupFile | None:
-    """One evidence file into ROOT/evidence/<key>, unless an identical one is there."""
+def _copy_evidence(key: str, photo_dir: Path, target: Target, report: BackupReport) -> BackupFile | None:
+    """One evidence file into <target>/evidence/<key>, unless an identical one is there."""
     if ".." in key.split("/") or key.startswith("/"):
         report.problems.append(f"{key}: not a storage key; not copied")
         return None
@@ -171,56 +148,68 @@ def _copy_evidence(key: str, photo_dir: Path, root: Path, report: BackupReport) 
         report.problems.append(f"{key}: its SHA-256 is {digest[:16]}…: damaged in the photo "
                                "store (`station evidence verify`); not copied")
         return None
-    target = root / EVIDENCE_DIR / key
-    if target.is_file() and sha256_file(target) == (digest, size):
+    relative = f"{EVIDENCE_DIR}/{key}"
+    if target.has(relative, digest, size):
         report.present += 1
     else:
-        if target.exists():  # a damaged copy from an earlier backup
-            target.chmod(0o640)
-            target.unlink()
-        copy_durably(source, target)
+        target.put(relative, source, digest, 0o440)
         report.copied += 1
-    return BackupFile("evidence", f"{EVIDENCE_DIR}/{key}", digest, size, key)
+    return BackupFile("evidence", relative, digest, size, key)
 
 
-def make_backup(settings: Settings, config_file: Path | None, root: Path,
+@contextlib.contextmanager
+def _staging(target: Target, settings: Settings, moment: datetime) -> Iterator[tuple[str, Path]]:
+    """(the backup's folder name, a local folder its files are made in): the backup folder
+    itself for a folder target, a temporary folder in data_dir for a bucket."""
+    if isinstance(target, FolderTarget):
+        folder = _new_folder(target.root, moment)
+        yield folder.name, folder
+        return
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".backup-", dir=settings.data_dir) as staging:
+        yield moment.strftime("%Y%m%dT%H%M%SZ"), Path(staging)
+
+
+def make_backup(settings: Settings, config_file: Path | None, where: str,
                 now: datetime | None = None) -> BackupReport:
-    """One verified backup of this bench into the backup root ``root``."""
+    """One verified backup of this bench into ``where`` (a backup root folder or s3://BUCKET/PREFIX)."""
     db_path = sqlite_path(settings)
     if settings.evidence.backend != "local":
         raise BackupError("evidence.backend is s3: the bucket keeps the originals (use its "
                           "versioning or replication); `station backup` copies a local photo "
                           "folder only")
-    if str(root).startswith("s3://"):
-        raise BackupError("backups to S3 are not available: back up to a folder (a mounted "
-                          "network share or USB disk), then copy that folder")
-    folder = _new_folder(root, now or datetime.now(UTC))
+    if config_file is not None and not config_file.is_file():
+        raise BackupError(f"{config_file}: config file not found")
+    target = open_target(where, settings.evidence)
+    moment = now or datetime.now(UTC)
     files: list[BackupFile] = []
-    anchors = Path(settings.audit.anchor_file)
-    if anchors.is_file():  # first: see the module text
-        copy_durably(anchors, folder / "audit-anchors.log", 0o640)
-        files.append(_entry("anchors", folder / "audit-anchors.log", root))
-    revision, counts, head, keys = _snapshot(db_path, folder / "station.db",
-                                             settings.database.busy_timeout_ms / 1000)
-    files.append(_entry("database", folder / "station.db", root))
-    if config_file is not None:
-        if not config_file.is_file():
-            raise BackupError(f"{config_file}: config file not found")
-        copy_durably(config_file, folder / "station.toml", 0o600)  # it may hold secrets
-        files.append(_entry("config", folder / "station.toml", root))
-    try:
-        version = metadata.version("returns-station")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    manifest = Manifest((now or datetime.now(UTC)).isoformat(timespec="seconds"),
-                        settings.station.id, version, revision, head, counts, files)
-    report = BackupReport(folder, manifest)
-    photo_dir = Path(settings.evidence.photo_dir)
-    for key in sorted(keys):
-        entry = _copy_evidence(key, photo_dir, root, report)
-        if entry is not None:
-            files.append(entry)
-    manifest.counts["evidence_files"] = len(manifest.role("evidence"))
-    write_manifest(manifest, folder / MANIFEST)
-    report.problems.extend(verify_files(manifest, root))  # re-read everything just written
+    with _staging(target, settings, moment) as (name, staging):
+        anchors = Path(settings.audit.anchor_file)
+        if anchors.is_file():  # first: see the module text
+            copy_durably(anchors, staging / "audit-anchors.log", 0o640)
+            files.append(_entry("anchors", staging / "audit-anchors.log",
+                                f"{name}/audit-anchors.log", target, 0o640))
+        revision, counts, head, keys = _snapshot(db_path, staging / "station.db",
+                                                 settings.database.busy_timeout_ms / 1000)
+        files.append(_entry("database", staging / "station.db", f"{name}/station.db", target,
+                            0o600))
+        if config_file is not None:  # copied as it is: it may hold secrets, so owner-only
+            copy_durably(config_file, staging / "station.toml", 0o600)
+            files.append(_entry("config", staging / "station.toml", f"{name}/station.toml",
+                                target, 0o600))
+        try:
+            version = metadata.version("returns-station")
+        except metadata.PackageNotFoundError:
+            version = "unknown"
+        manifest = Manifest(moment.isoformat(timespec="seconds"), settings.station.id, version,
+                            revision, head, counts, files)
+        report = BackupReport(f"{target.describe().rstrip('/')}/{name}", manifest)
+        photo_dir = Path(settings.evidence.photo_dir)
+        for key in sorted(keys):
+            entry = _copy_evidence(key, photo_dir, target, report)
+            if entry is not None:
+                files.append(entry)
+        manifest.counts["evidence_files"] = len(manifest.role("evidence"))
+        target.put_bytes(f"{name}/{MANIFEST}", manifest_body(manifest))
+        report.problems.extend(target.verify(files))  # read back everything just written
     return report

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,19 +104,9 @@ def parse(data: Any, where: Path) -> Manifest:
         raise BackupError(f"{where}: damaged manifest ({type(exc).__name__}: {exc})") from None
 
 
-def write(manifest: Manifest, path: Path) -> None:
-    """Write the manifest durably (temp file, fsync, rename) and read it back to compare."""
-    body = json.dumps(manifest.to_json(), indent=2, sort_keys=True).encode()
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, body)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    if path.read_bytes() != body:
-        raise BackupError(f"{path}: the manifest read back differs from what was written")
+def body(manifest: Manifest) -> bytes:
+    """The manifest as the JSON file a backup holds."""
+    return json.dumps(manifest.to_json(), indent=2, sort_keys=True).encode()
 
 
 def find(source: Path) -> Path:

@@ -17,9 +17,9 @@ from typing import Any
 
 import tomli_w
 
-from station.backup.create import copy_durably
 from station.backup.manifest import BackupError, Manifest, find, load, sha256_file
 from station.backup.manifest import verify as verify_files
+from station.backup.targets import copy_durably
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,8 @@ def config_file(args: argparse.Namespace) -> Path | None:
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     from station.backup import BackupError, PostgresNotCopied, make_backup
 
-    if args.to.startswith("s3://"):
-        print("error: backups to S3 are not available: back up to a folder (a mounted share or "
-              "USB disk), then copy that folder", file=sys.stderr)
-        return 2
     try:
-        report = make_backup(settings, config_file(args), Path(args.to))
+        report = make_backup(settings, config_file(args), args.to)
     except PostgresNotCopied as exc:
         print(f"not copied: {exc}", file=sys.stderr)
         return 2
@@ -68,8 +64,9 @@ def register(sub: Subparsers) -> None:
     backup = command(sub, "backup", cmd_backup, "copy the SQLite database (online backup API), "
                      "the evidence it names, the config file and the audit anchors into a "
                      "folder, verified by SHA-256 (PostgreSQL: use pg_dump, see docs/operations.md)")
-    backup.add_argument("--to", required=True, metavar="DIR", help="backup root folder: each "
-                        "backup goes in DIR/<UTC time>/, evidence in DIR/evidence/ (shared)")
+    backup.add_argument("--to", required=True, metavar="DIR", help="backup root folder (each "
+                        "backup goes in DIR/<UTC time>/, evidence in DIR/evidence/, shared) or "
+                        "s3://BUCKET/PREFIX (same layout; server and keys from [evidence] s3_*)")
     restore = command(sub, "restore", cmd_restore, "restore a verified backup onto a fresh folder "
                       "(database, photos, anchors, a station.toml pointing at them)")
     restore.add_argument("--from", dest="source", required=True, metavar="DIR",
