@@ -44,7 +44,7 @@ def _options(args: argparse.Namespace, settings: Settings) -> InstallOptions:
         source=Path(args.source) if getattr(args, "source", None) else None,
         skip_venv=getattr(args, "skip_venv", False),
         skip_packages=getattr(args, "skip_packages", False),
-        kiosk=not getattr(args, "no_kiosk", False),
+        kiosk=not (getattr(args, "no_kiosk", False) or getattr(args, "server", False)),
         server=getattr(args, "server", False),
     )
 
@@ -115,7 +115,8 @@ def register(sub: Subparsers) -> None:
                          help="do not apt-get install the Debian packages")
     install.add_argument("--no-kiosk", action="store_true", help="no screen (a headless node)")
     install.add_argument("--server", action="store_true",
-                         help="also the central server unit (station serve)")
+                         help="a central server instead of a bench: station serve and the webhook "
+                         "worker, no devices, no screen")
     uninstall = command(sub, "uninstall", cmd_uninstall, "remove what station install made; "
                         "keeps the database, photos and config unless --purge")
     _common(uninstall)

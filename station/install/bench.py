@@ -170,12 +170,12 @@ def _enabled(root: Path, unit: str) -> bool:
 def _service_units(options: InstallOptions) -> list[tuple[str, str, str]]:
     """(unit name, content, what it is) of every unit this bench gets."""
     layout = options.layout()
-    found = [(units.BENCH_UNIT, units.bench_unit(layout), "bench daemon: station run"),
-             (units.WEBHOOKS_UNIT, units.webhooks_unit(layout),
-              "webhook worker: station webhooks worker")]
-    if options.server:
-        found.append((units.SERVER_UNIT, units.server_unit(layout),
-                      "central server: station serve"))
+    worker = (units.WEBHOOKS_UNIT, units.webhooks_unit(layout),
+              "webhook worker: station webhooks worker")
+    if options.server:  # the central server: no devices, no screen
+        return [(units.SERVER_UNIT, units.server_unit(layout), "central server: station serve"),
+                worker]
+    found = [(units.BENCH_UNIT, units.bench_unit(layout), "bench daemon: station run"), worker]
     if options.kiosk:
         found.append((kiosk.KIOSK_UNIT, kiosk.kiosk_unit(layout),
                       "bench screen: Chromium in cage on tty1"))
