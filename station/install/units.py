@@ -60,6 +60,10 @@ def _hardening(layout: Layout, devices: bool) -> str:
         "RestrictRealtime=yes",
         "RestrictNamespaces=yes",
         "LockPersonality=yes",
+        "CapabilityBoundingSet=",  # a plain user needs no capability, and can gain none
+        "AmbientCapabilities=",
+        "RemoveIPC=yes",
+        "ProtectProc=invisible",
         "SystemCallArchitectures=native",
         # AF_NETLINK: udev monitor for device hot-plug; AF_UNIX: sd_notify and journald.
         "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK",
