@@ -193,6 +193,27 @@ def test_postgresql_is_refused_with_what_to_do(
     assert "no such backup folder" in capsys.readouterr().err
 
 
+def test_a_target_that_is_a_file_or_a_damaged_manifest_is_one_line(
+        bench: Bench, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "a-file").write_bytes(b"")
+    assert station("--config", str(bench.config), "backup", "--to", str(tmp_path / "a-file")) == 2
+    assert "a-file" in capsys.readouterr().err
+    broken = tmp_path / "broken" / "20260101T000000Z"
+    broken.mkdir(parents=True)
+    (broken / "manifest.json").write_text('{"format": "returns-station-backup", "version": 1, '
+                                          '"files": "no"}', encoding="utf-8")
+    assert station("restore", "--from", str(tmp_path / "broken"), "--to", str(tmp_path / "x")) == 2
+    assert "damaged manifest" in capsys.readouterr().err
+    (broken / "manifest.json").write_text('{"format": "returns-station-backup", "version": 1, '
+                                          '"created_at": "", "station_id": "", "software_version": '
+                                          '"", "database": {"schema_revision": null}, "audit_head": '
+                                          '{}, "counts": {}, "files": [{"role": "database", "path": '
+                                          '"../../etc/passwd", "sha256": "", "size": 1}]}',
+                                          encoding="utf-8")
+    assert station("restore", "--from", str(tmp_path / "broken"), "--to", str(tmp_path / "x")) == 2
+    assert "unsafe path" in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
 @pytest.fixture(scope="module")
 def s3() -> Iterator[S3Server]:
     with running_s3_server() as server:

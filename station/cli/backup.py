@@ -31,6 +31,10 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or args.to}: {exc.strerror or exc} (no backup was made, or "
+              "it is incomplete: its folder has no verified manifest)", file=sys.stderr)
+        return 2
     manifest = report.manifest
     for problem in report.problems:
         print(f"PROBLEM   {problem}")
@@ -49,6 +53,10 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
         report = restore(Path(args.source), Path(args.to), force=args.force)
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.filename or args.to}: {exc.strerror or exc} (the restore stopped: "
+              "run it again into an empty folder)", file=sys.stderr)
         return 2
     manifest = report.manifest
     print(f"restored the backup of {manifest.station_id} made {manifest.created_at} (schema "

@@ -42,6 +42,7 @@ def register(sub: Subparsers) -> None:
                         "zh when LANG starts with zh, else en)")
     doctor.add_argument("--json", action="store_true", help="one JSON document for machines")
     doctor.add_argument("--user", help="the account the bench service runs as (default: the "
+                        "system user `station install` makes, when there is one, else the "
                         "current user)")
     doctor.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                         help="longest wait for any one check (default %(default)g)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import pwd
 from functools import partial
 
 from station.config import Settings
@@ -17,10 +18,23 @@ __all__ = ["Finding", "Status", "checks", "diagnose", "exit_code", "render_json"
 STEP_TIMEOUT_S = 3.0
 
 
+def service_user() -> str:
+    """The account the bench daemon runs as: `station install`'s system user when this PC has
+    it, else whoever runs doctor."""
+    from station.install.bench import InstallOptions
+
+    installed = InstallOptions().user
+    try:
+        pwd.getpwnam(installed)
+    except KeyError:
+        return getpass.getuser()
+    return installed
+
+
 def checks(settings: Settings, user: str | None = None) -> list[tuple[str, Check]]:
     """The checks in the order doctor prints them (ids are station.doctor.texts.TITLES keys);
     the S3 bucket only when ``evidence.backend`` is s3."""
-    account = user or getpass.getuser()
+    account = user or service_user()
     return [
         ("devices", partial(check_devices, settings)),
         ("groups", partial(check_groups, settings, account)),
