@@ -217,6 +217,7 @@ def test_the_config_given_is_installed_and_names_the_screens_url(root: Path, tmp
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--prefix", "opt/venv"], "--prefix must be an absolute path"),
+    (["--prefix", "/opt"], "--prefix /opt is a system folder"),
     (["--user", "Bad User"], "--user 'Bad User' is not a system user name"),
     (["--kiosk-user", "returns"], "--user and --kiosk-user must differ"),
     (["--url", "ftp://bench/"], "--url must be an http:// or https:// address"),

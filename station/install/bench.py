@@ -67,6 +67,9 @@ def check_options(options: InstallOptions) -> None:
     """Refuse options that cannot make a bench, with one line naming the option."""
     if not options.prefix.is_absolute() or ".." in options.prefix.parts:
         raise InstallError(f"--prefix must be an absolute path, not {str(options.prefix)!r}")
+    if len(options.prefix.parts) < 3:  # uninstall deletes the venv: never /opt or / itself
+        raise InstallError(f"--prefix {options.prefix} is a system folder: give the venv its "
+                           "own, such as /opt/returns-station")
     for flag, name in (("--user", options.user), ("--kiosk-user", options.kiosk_user)):
         if not _USER_NAME.fullmatch(name):
             raise InstallError(f"{flag} {name!r} is not a system user name (a-z, 0-9, _ and -, "
