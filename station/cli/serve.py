@@ -1,4 +1,4 @@
-"""Serving commands: `station serve` (API, review, analytics) and the pieces `station run` shares.
+"""Serving commands: `station serve` (API, review, analytics under gunicorn) and the pieces `station run` shares.
 
 The CLI package is the one composition root allowed to import ``web/``: it builds the Flask app
 from the station's services and hands it to the WSGI server.
@@ -57,34 +57,33 @@ def start_dispatcher_thread(ctx: StationContext, stop: threading.Event) -> None:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import waitress
+    from station.cli import gunicorn_app
 
-    from web.app import create_app
-
+    if (args.workers is not None and args.workers < 1) or args.threads < 1:
+        print("--workers and --threads must be at least 1", file=sys.stderr)
+        return 2
     host = args.host or settings.web.host
     port = args.port or settings.web.port
-    with open_context(settings) as ctx:
-        sock = listen(host, port)
-        app = create_app(settings, ctx)
-        stop = threading.Event()
-        if not args.no_dispatcher:
-            start_dispatcher_thread(ctx, stop)
-        print(f"serving http://{host}:{port}/ : review /review/, analytics /analytics/, bench "
-              f"without devices /bench/, platform API /api/v1 (OpenAPI at /api/v1/openapi.json)",
-              file=sys.stderr)
-        try:
-            waitress.serve(app, sockets=[sock], threads=args.threads)
-        finally:
-            stop.set()
+    with open_context(settings):
+        pass  # the schema is current; the arbiter keeps no engine (each worker opens its own)
+    listen(host, port).close()  # a busy port is one clear line before gunicorn starts
+    print(f"serving http://{host}:{port}/ with gunicorn: review /review/, analytics /analytics/, "
+          f"bench without devices /bench/, platform API /api/v1 (OpenAPI at "
+          f"/api/v1/openapi.json)", file=sys.stderr)
+    gunicorn_app.serve(args, settings, host, port)
     return 0
 
 
 def register(sub: Subparsers) -> None:
     """Add `station serve` to the `station` parser."""
-    serve = command(sub, "serve", cmd_serve, "serve the API, review and analytics (waitress) with "
-                    "the webhook dispatcher")
+    serve = command(sub, "serve", cmd_serve, "serve the API, review and analytics (gunicorn, "
+                    "gthread workers) with one webhook dispatcher process")
     serve.add_argument("--host", help="address to listen on (default web.host)")
     serve.add_argument("--port", type=int, help="port (default web.port)")
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--workers", type=int, default=None,
+                       help="worker processes (default: one per core; see docs/deployment.md)")
+    serve.add_argument("--threads", type=int, default=4,
+                       help="threads per worker (default 4; 4-8, see docs/deployment.md)")
     serve.add_argument("--no-dispatcher", action="store_true",
-                       help="do not run the webhook dispatcher in this process")
+                       help="do not start the webhook dispatcher process (run `station webhooks "
+                            "worker` elsewhere)")
