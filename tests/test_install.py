@@ -387,3 +387,16 @@ def test_station_run_under_a_notify_socket_says_ready_pings_and_says_stopping(tm
         assert bench.stderr is not None
         bench.stderr.close()
         sock.close()
+
+
+def test_folders_the_config_writes_outside_the_data_folder_become_writable(
+        unit_root: Path, tmp_path: Path) -> None:
+    config = tmp_path / "bench.toml"
+    config.write_text(starter_config().replace('photo_dir = "/var/lib/returns-station/photos"',
+                                               'photo_dir = "/srv/photos"')
+                      .replace("sqlite:////var/lib/returns-station/station.db",
+                               "sqlite:////srv/db/station.db"))
+    assert install(unit_root, "--config", str(config)) == 0
+    bench = (unit_root / "etc/systemd/system" / units.BENCH_UNIT).read_text().splitlines()
+    assert "ReadWritePaths=/var/lib/returns-station -/srv/photos -/srv/db" in bench
+    assert verify(unit_root, [f"/etc/systemd/system/{units.BENCH_UNIT}"]) == ""

@@ -18,6 +18,7 @@ from station.install.bench import (
     check_privileges,
     install_plan,
     uninstall_plan,
+    writable_paths,
 )
 from station.install.plan import InstallError, Outcome, apply, target
 
@@ -31,8 +32,11 @@ def _options(args: argparse.Namespace, settings: Settings) -> InstallOptions:
             raise InstallError(f"--config {args.config}: cannot read: {exc}") from exc
     root = Path(args.root) if args.root else Path("/")
     installed = target(root, CONFIG_FILE)
+    writable: tuple[PurePosixPath, ...] = ()
     if config_text is None and installed.is_file():  # the bench's own config names its port
         settings = load_settings(installed)
+    if config_text is not None or installed.is_file():  # not the starter: its paths are ours
+        writable = writable_paths(settings)
     url = getattr(args, "url", None) or bench_url(settings.web.host, settings.web.port)
     return InstallOptions(
         root=root,
@@ -46,6 +50,7 @@ def _options(args: argparse.Namespace, settings: Settings) -> InstallOptions:
         skip_packages=getattr(args, "skip_packages", False),
         kiosk=not (getattr(args, "no_kiosk", False) or getattr(args, "server", False)),
         server=getattr(args, "server", False),
+        writable=writable,
     )
 
 

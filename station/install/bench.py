@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path, PurePosixPath
 
+from sqlalchemy.engine import make_url
+
+from station.config import Settings
 from station.install import kiosk, udev, units
 from station.install.plan import Action, InstallError, MakeDir, RemovePath, RunCommand, WriteFile, target
 
@@ -53,6 +56,7 @@ class InstallOptions:
     skip_packages: bool = False
     kiosk: bool = True
     server: bool = False
+    writable: tuple[PurePosixPath, ...] = ()  # the config's folders outside the data folder
 
     @property
     def staged(self) -> bool:
@@ -60,7 +64,26 @@ class InstallOptions:
 
     def layout(self) -> units.Layout:
         return units.Layout(prefix=self.prefix, user=self.user, kiosk_user=self.kiosk_user,
-                            config=CONFIG_FILE, data_dir=DATA_DIR, url=self.url)
+                            config=CONFIG_FILE, data_dir=DATA_DIR, url=self.url,
+                            writable=self.writable)
+
+
+def writable_paths(settings: Settings) -> tuple[PurePosixPath, ...]:
+    """Folders the config writes to outside the data folder (absolute data_dir, SQLite file,
+    photo store, anchor file): the units' ReadWritePaths, or ProtectSystem=strict refuses them.
+    Relative paths are under the data folder, the services' working directory."""
+    found = [Path(settings.data_dir), settings.evidence.photo_dir,
+             settings.audit.anchor_file.parent]
+    if settings.database.url.startswith("sqlite"):
+        database = make_url(settings.database.url).database
+        if database and database != ":memory:":
+            found.append(Path(database).parent)
+    outside = []
+    for path in found:
+        posix = PurePosixPath(path.as_posix())
+        if posix.is_absolute() and not posix.is_relative_to(DATA_DIR) and posix not in outside:
+            outside.append(posix)
+    return tuple(outside)
 
 
 def check_options(options: InstallOptions) -> None:

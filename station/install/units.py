@@ -31,6 +31,7 @@ class Layout:
     config: PurePosixPath  # /etc/returns-station/station.toml
     data_dir: PurePosixPath  # /var/lib/returns-station: WorkingDirectory, database, photos
     url: str  # what the kiosk opens
+    writable: tuple[PurePosixPath, ...] = ()  # more ReadWritePaths ("-": may not exist yet)
 
     @property
     def station(self) -> str:
@@ -48,7 +49,7 @@ def _hardening(layout: Layout, devices: bool) -> str:
     lines = [
         "NoNewPrivileges=yes",
         "ProtectSystem=strict",
-        f"ReadWritePaths={layout.data_dir}",
+        " ".join([f"ReadWritePaths={layout.data_dir}", *(f"-{p}" for p in layout.writable)]),
         "ProtectHome=yes",
         "PrivateTmp=yes",
         "ProtectKernelTunables=yes",
