@@ -53,6 +53,10 @@ def ping_interval(env: Mapping[str, str] = os.environ, pid: int | None = None) -
     return usec / 2_000_000
 
 
+#: Loopback requests never go through an http_proxy the environment may name.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 class Watchdog:
     """A daemon thread that pings systemd while ``url`` answers 200 (``checks`` counts tries)."""
 
@@ -67,7 +71,7 @@ class Watchdog:
 
     def healthy(self) -> bool:
         try:
-            with urllib.request.urlopen(self.url, timeout=min(5.0, self.interval_s)) as answer:
+            with _DIRECT.open(self.url, timeout=min(5.0, self.interval_s)) as answer:
                 return bool(answer.status == 200)
         except (OSError, urllib.error.URLError, ValueError):
             return False
