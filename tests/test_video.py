@@ -81,6 +81,11 @@ def rows(ctx: StationContext, inspection_id: str) -> list[VideoChunk]:
         return chunks_of(session, inspection_id)
 
 
+def key(chunk: VideoChunk) -> str:
+    assert chunk.storage_key is not None
+    return chunk.storage_key
+
+
 def write_config(ctx: StationContext, path: Path) -> Path:
     s = ctx.settings
     config = path / "station.toml"
@@ -152,9 +157,9 @@ def test_an_open_parcel_is_recorded_hashed_audited_verified_and_packed(
     assert [c.sequence for c in chunks] == list(range(1, len(chunks) + 1))
     store = videos_of(vctx)
     for chunk in chunks:
-        path = store.path(chunk.storage_key)
+        path = store.path(key(chunk))
         assert path.stat().st_mode & 0o222 == 0  # read-only, like photo originals
-        assert chunk.sha256 in chunk.storage_key and chunk.content_type.startswith("video/")
+        assert chunk.sha256 in key(chunk) and chunk.content_type.startswith("video/")
     assert not list((vctx.settings.video.spool_dir / inspection.id).glob("chunk-*"))
     with vctx.db.reader() as session:
         audited = session.execute(select(AuditEvent).where(
@@ -167,17 +172,17 @@ def test_an_open_parcel_is_recorded_hashed_audited_verified_and_packed(
         in capsys.readouterr().out
 
     pack = build_pack(vctx.store, vctx.inspections.get(inspection.id), trail, utcnow(), "test",
-                      [(c, store.read(c.storage_key)) for c in chunks])
+                      [(c, store.read(key(c))) for c in chunks])
     with zipfile.ZipFile(io.BytesIO(pack)) as opened:
         manifest = json.loads(opened.read("manifest.json"))
         assert [v["sha256"] for v in manifest["videos"]] == [c.sha256 for c in chunks]
         assert all(v["sha256_verified"] for v in manifest["videos"])
         for row in manifest["videos"]:
             assert opened.read(row["file"]) == store.read(
-                next(c.storage_key for c in chunks if c.sha256 == row["sha256"]))
+                next(key(c) for c in chunks if c.sha256 == row["sha256"]))
 
     # one byte changed in a chunk file: verify says which chunk, and fails
-    victim = store.path(chunks[0].storage_key)
+    victim = store.path(key(chunks[0]))
     victim.chmod(0o640)
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
@@ -282,6 +287,7 @@ def test_retention_prunes_old_chunks_of_closed_cases_audited_and_verify_stays_cl
     with vctx.work() as work:
         work.session.execute(update(VideoChunk).values(recorded_at=old))
     store = videos_of(vctx)
+    files = [store.path(key(c)) for c in rows(vctx, closed.id)]
     # a flagged case waits for its supervisor: nothing of it is pruned yet
     assert prune(vctx.work, store, 30).chunks == 0
     with vctx.work() as work:
@@ -290,9 +296,9 @@ def test_retention_prunes_old_chunks_of_closed_cases_audited_and_verify_stays_cl
     config = write_config(vctx, tmp_path)
     assert main(["--config", str(config), "evidence", "prune-video", "--days", "30"]) == 0
     pruned = rows(vctx, closed.id)
-    assert pruned and all(c.pruned_at is not None for c in pruned)
-    assert not any(store.path(c.storage_key).exists() for c in pruned)
-    assert all(c.pruned_at is None and store.path(c.storage_key).exists()
+    assert pruned and all(c.pruned_at is not None and c.storage_key is None for c in pruned)
+    assert files and not any(path.exists() for path in files)
+    assert all(c.pruned_at is None and store.path(key(c)).exists()
                for c in rows(vctx, still_open.id))  # an open parcel keeps its video
     with vctx.db.reader() as session:
         event = session.execute(select(AuditEvent).where(

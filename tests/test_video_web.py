@@ -106,7 +106,7 @@ def test_debians_chromium_plays_the_chunks_one_after_another(
 
     inspection_id, chunk_ids = recorded_case(station, tmp_path)
     server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
-    port = server.socket.getsockname()[1]  # type: ignore[union-attr]
+    port = server.socket.getsockname()[1]
     serving = threading.Thread(target=server.run, daemon=True)
     serving.start()
     try:

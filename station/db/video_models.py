@@ -15,8 +15,8 @@ class VideoChunk(Base):
     """A few seconds of the camera while a parcel was open, kept under its SHA-256.
 
     The file lives in the evidence folder under ``storage_key`` (content-addressed, read-only);
-    ``pruned_at`` is set when the retention sweep deleted it (the row stays as the record that
-    it existed and what its hash was).
+    when the retention sweep deletes it, ``pruned_at`` is set and ``storage_key`` cleared (the row
+    stays as the record that it existed and what its hash was).
     """
 
     __tablename__ = "video_chunk"
@@ -35,7 +35,8 @@ class VideoChunk(Base):
     dropped_frames: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime] = mapped_column()
     ended_at: Mapped[datetime] = mapped_column()
-    storage_key: Mapped[str] = mapped_column(String(200))
+    #: None once pruned (the row keeps the hash; a backup copies only the files rows name).
+    storage_key: Mapped[str | None] = mapped_column(String(200))
     camera: Mapped[str] = mapped_column(String(100), default="")
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     pruned_at: Mapped[datetime | None] = mapped_column()

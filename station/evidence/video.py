@@ -166,6 +166,9 @@ def check_chunk(videos: VideoStore, chunk: VideoChunk) -> ChunkCheck:
     if chunk.pruned_at is not None:
         return ChunkCheck(chunk.id, chunk.inspection_id, chunk.sequence, "pruned",
                           f"deleted by the retention sweep at {chunk.pruned_at.isoformat()}")
+    if chunk.storage_key is None:
+        return ChunkCheck(chunk.id, chunk.inspection_id, chunk.sequence, "missing",
+                          "the row names no file")
     try:
         data = videos.read(chunk.storage_key)
     except EvidenceError as exc:
@@ -185,18 +188,27 @@ def check_chunks(session: Session, videos: VideoStore) -> Iterator[ChunkCheck]:
         yield check_chunk(videos, chunk)
 
 
+def _kept_and_pruned(session: Session) -> tuple[set[str], set[str]]:
+    """The storage keys of the chunks kept, and the SHA-256 of those pruned."""
+    kept = {key for key in session.execute(
+        select(VideoChunk.storage_key).where(VideoChunk.pruned_at.is_(None))).scalars() if key}
+    pruned = set(session.execute(
+        select(VideoChunk.sha256).where(VideoChunk.pruned_at.is_not(None))).scalars())
+    return kept, pruned
+
+
 def sweep_videos(session: Session, videos: VideoStore, *, grace_s: float = DEFAULT_GRACE_S,
                  now: float | None = None) -> tuple[list[Stray], int]:
     """Video files no kept chunk names (orphans) older than ``grace_s``, and how many younger
     ones were left alone. Temp files are the photo sweep's (it walks the whole folder)."""
     files = list(videos.files())
-    kept = set(session.execute(
-        select(VideoChunk.storage_key).where(VideoChunk.pruned_at.is_(None))).scalars())
+    kept, pruned = _kept_and_pruned(session)
     moment = time.time() if now is None else now
     strays, recent = [], 0
     for key, size, mtime in files:
-        if key.rsplit("/", 1)[-1].startswith(TEMP_PREFIX) or key in kept:
-            continue
+        name = key.rsplit("/", 1)[-1]
+        if name.startswith(TEMP_PREFIX) or key in kept or name.split(".", 1)[0] in pruned:
+            continue  # a pruned chunk's file a crash left is the next prune's
         if moment - mtime < grace_s:
             recent += 1
         else:
@@ -217,9 +229,9 @@ class Pruned:
 def prune(work: UnitOfWork, videos: VideoStore, retention_days: int,
           now: datetime | None = None, actor: str = "station:retention") -> Pruned:
     """Delete chunks recorded more than ``retention_days`` ago, except of cases still open or
-    flagged; one audit event per inspection. The rows stay (``pruned_at``), so verify knows a
-    pruned chunk from a missing one. Files are deleted after the commit; a file left by a crash
-    in between is deleted by the next sweep."""
+    flagged; one audit event per inspection. The rows stay (``pruned_at`` set, ``storage_key``
+    cleared), so verify knows a pruned chunk from a missing one. Files are deleted after the
+    commit; a file left by a crash in between is deleted by the next sweep."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     pruned_at = now or utcnow()
     with work() as unit:
@@ -238,6 +250,7 @@ def prune(work: UnitOfWork, videos: VideoStore, retention_days: int,
         for inspection_id, chunks in by_case.items():
             for chunk in chunks:
                 chunk.pruned_at = pruned_at
+                chunk.storage_key = None
             unit.audit(actor=actor, action="inspection.video_pruned", entity_type="inspection",
                        entity_id=inspection_id, station_id=stations[inspection_id],
                        data={"sequences": [c.sequence for c in chunks],
@@ -245,11 +258,12 @@ def prune(work: UnitOfWork, videos: VideoStore, retention_days: int,
                              "bytes": sum(c.size_bytes for c in chunks),
                              "retention_days": retention_days})
     with work.db.reader() as session:
-        gone = set(session.execute(
-            select(VideoChunk.storage_key).where(VideoChunk.pruned_at.is_not(None))).scalars())
-        kept = set(session.execute(
-            select(VideoChunk.storage_key).where(VideoChunk.pruned_at.is_(None))).scalars())
-    deleted = sum(1 for key in sorted(gone - kept) if videos.delete(key))
+        kept, pruned = _kept_and_pruned(session)
+    deleted = 0
+    for key, _size, _mtime in list(videos.files()):
+        name = key.rsplit("/", 1)[-1]
+        if key not in kept and name.split(".", 1)[0] in pruned and videos.delete(key):
+            deleted += 1
     chunks_pruned = sum(len(c) for c in by_case.values())
     return Pruned(chunks_pruned, len(by_case), sum(c.size_bytes for v in by_case.values() for c in v),
                   deleted)

@@ -48,7 +48,7 @@ def chunk_row(chunk_id: str) -> VideoChunk:
 def video_chunk(chunk_id: str) -> Response:
     """One chunk file exactly as stored (byte ranges for seeking; hash in a header)."""
     chunk = chunk_row(chunk_id)
-    if chunk.pruned_at is not None:
+    if chunk.pruned_at is not None or chunk.storage_key is None:
         abort(410)
     try:
         path = video_store().path(chunk.storage_key)
@@ -80,7 +80,7 @@ def pack_videos(inspection_id: str) -> list[tuple[VideoChunk, bytes | None]]:
     found: list[tuple[VideoChunk, bytes | None]] = []
     for chunk in video_chunks(inspection_id):
         data = None
-        if chunk.pruned_at is None:
+        if chunk.pruned_at is None and chunk.storage_key is not None:
             try:
                 data = store.read(chunk.storage_key)
             except EvidenceError:

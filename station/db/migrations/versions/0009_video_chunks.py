@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("dropped_frames", sa.Integer(), nullable=False),
         sa.Column("started_at", UTCDateTime(), nullable=False),
         sa.Column("ended_at", UTCDateTime(), nullable=False),
-        sa.Column("storage_key", sa.String(length=200), nullable=False),
+        sa.Column("storage_key", sa.String(length=200), nullable=True),
         sa.Column("camera", sa.String(length=100), nullable=False),
         sa.Column("recorded_at", UTCDateTime(), nullable=False),
         sa.Column("pruned_at", UTCDateTime(), nullable=True),
