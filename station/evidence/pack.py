@@ -13,7 +13,6 @@ from typing import Any
 from station import audit
 from station.db.models import AuditEvent, Inspection
 from station.db.video_models import VideoChunk
-from station.db.video_models import VideoChunk
 from station.evidence.store import PhotoStore, sha256_hex
 from station.returns.payloads import event_data
 
@@ -82,7 +81,7 @@ def summary_html(data: dict[str, Any]) -> str:
     return f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>Evidence {e(ins['inspection_id'])}</title>
 <style>body{{font-family:sans-serif;margin:2em}}td,th{{text-align:left;padding:4px 8px;border-bottom:1px solid #ccc}}
-figure{{display:inline-block;margin:8px;max-width:320px}}img{{max-width:320px}}video{{max-width:320px}}video{{max-width:320px}}code{{font-size:11px;word-break:break-all}}</style>
+figure{{display:inline-block;margin:8px;max-width:320px}}img{{max-width:320px}}video{{max-width:320px}}code{{font-size:11px;word-break:break-all}}</style>
 </head><body><h1>Inspection evidence</h1><table>{rows}</table>
 <h2>Photos</h2>{photos}{_videos_html(data.get("videos") or [])}
 <h2>Audit trail</h2><table><tr><th>#</th><th>At</th><th>Who</th><th>What</th><th>Hash</th></tr>{trail}</table>
@@ -106,18 +105,6 @@ def _video_rows(videos: Sequence[tuple[VideoChunk, bytes | None]]) -> list[dict[
              "pruned_at": c.pruned_at.isoformat() if c.pruned_at else None,
              "sha256_verified": data is not None and sha256_hex(data) == c.sha256}
             for c, data in videos]
-
-
-def _videos_html(rows: list[dict[str, Any]]) -> str:
-    e = html.escape
-    if not rows:
-        return ""
-    items = "".join(
-        (f'<figure><video controls preload="metadata" src="{e(r["file"])}"></video>' if r["file"]
-         else "<figure>") + f'<figcaption>#{r["sequence"]} {e(r["started_at"])}<br>'
-        f'<code>SHA-256 {e(r["sha256"])}</code>{" (pruned)" if r["pruned_at"] else ""}'
-        "</figcaption></figure>" for r in rows)
-    return f"<h2>Unboxing video</h2>{items}"
 
 
 def _videos_html(rows: list[dict[str, Any]]) -> str:
