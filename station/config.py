@@ -92,6 +92,8 @@ class EvidenceSection(Section):
         "none", description="Object Lock retention mode set on every original uploaded")
     s3_retention_days: int = Field(0, ge=0, le=36500, description="Object Lock retention (days)")
     s3_presign_expiry_s: int = Field(300, ge=1, le=604800, description="Presigned GET lifetime")
+    s3_serve: Literal["redirect", "proxy"] = Field(
+        "redirect", description="Originals: a redirect to a presigned GET, or the bytes via the app")
     s3_timeout_s: float = Field(10.0, gt=0, le=120, description="Connect and read timeout per S3 call")
     thumbnail_px: int = Field(
         480, ge=64, le=1024,

@@ -170,6 +170,24 @@ def test_the_review_and_api_photo_routes_redirect_to_a_presigned_get_after_the_r
     assert cached_thumbnail(station.store, photo.sha256, photo.storage_key, 480) == thumb.data
 
 
+def test_with_serve_proxy_the_review_route_sends_the_bytes_itself(tmp_path: Path, s3: S3Server) -> None:
+    """For an http:// endpoint the pages' Content-Security-Policy (img-src 'self' https:) would
+    block a redirected image: s3_serve = "proxy" reads the original through the app."""
+    ctx = s3_station(tmp_path, s3, s3.new_bucket(), s3_serve="proxy")
+    try:
+        seed_rma(ctx)
+        walk_to_graded(ctx)
+        add_people(ctx)
+        photo = photos(ctx)[0]
+        assert ctx.store.presigned_url(photo.storage_key, photo.content_type) is None
+        response = signed_in(bench_app(ctx), SUPERVISOR).get(f"/review/photos/{photo.id}")
+        assert response.status_code == 200
+        assert hashlib.sha256(response.data).hexdigest() == photo.sha256
+        assert response.headers["X-Content-SHA256"] == photo.sha256
+    finally:
+        ctx.close()
+
+
 def test_object_lock_retention_is_set_on_every_original_when_configured(
         tmp_path: Path, s3: S3Server) -> None:
     bucket = s3.new_bucket(object_lock=True)

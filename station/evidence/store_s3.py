@@ -55,6 +55,7 @@ class S3Options:
     object_lock: str = "none"  # none | governance | compliance
     retention_days: int = 0
     presign_expiry_s: int = 300
+    serve: str = "redirect"  # redirect | proxy
     timeout_s: float = 10.0
 
     @classmethod
@@ -66,7 +67,8 @@ class S3Options:
             secret_key=section.s3_secret_key.get_secret_value(),
             addressing_style=section.s3_addressing_style, object_lock=section.s3_object_lock,
             retention_days=section.s3_retention_days,
-            presign_expiry_s=section.s3_presign_expiry_s, timeout_s=section.s3_timeout_s,
+            presign_expiry_s=section.s3_presign_expiry_s, serve=section.s3_serve,
+            timeout_s=section.s3_timeout_s,
         )
 
 
@@ -233,7 +235,10 @@ class S3PhotoStore:
         return None if stored is None else (stored, int(head.get("ContentLength", -1)))
 
     def presigned_url(self, storage_key: str, content_type: str) -> str | None:
-        """A GET URL for the original that works without credentials for presign_expiry_s."""
+        """A GET URL for the original that works without credentials for presign_expiry_s;
+        None with ``serve = "proxy"`` (the app then serves the bytes it reads itself)."""
+        if self.options.serve == "proxy":
+            return None
         try:
             url: str = self.client.generate_presigned_url(
                 "get_object", ExpiresIn=self.options.presign_expiry_s,
