@@ -8,9 +8,9 @@ Order matters for a backup taken while the bench runs:
    step: SQLite documentation "Online Backup API", sqlite3_backup_step with -1 pages), a
    consistent snapshot while the bench goes on writing (WAL mode lets writers continue);
 3. the evidence copied is exactly what the snapshot's rows name (every table's
-   ``storage_key``): photos taken after the snapshot wait for the next backup, and no file
-   without a row lands in the backup. Each file is re-hashed; one already in the target with
-   the same SHA-256 is not copied again.
+   ``storage_key`` that is set; a pruned video chunk's is empty): photos taken after the
+   snapshot wait for the next backup, and no file without a row lands in the backup. Each file
+   is re-hashed; one already in the target with the same SHA-256 is not copied again.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _snapshot(db_path: Path, target: Path, busy_timeout_s: float) -> tuple[str |
             columns = {c[1] for c in copy.execute(f'PRAGMA table_info("{table}")')}
             if "storage_key" in columns:
                 keys.update(r[0] for r in copy.execute(
-                    f'SELECT storage_key FROM "{table}" WHERE storage_key IS NOT NULL'))
+                    f'SELECT storage_key FROM "{table}" WHERE storage_key <> \'\''))
     finally:
         copy.close()
         source.close()
