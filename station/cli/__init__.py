@@ -11,8 +11,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from station.cli import admin, backup, devices, doctor, integrity, platform, report, run, serve, sim_printer
-from station.cli import install
+from station.cli import admin, backup, devices, doctor, install, integrity, platform, report, run, serve, sim_printer
 from station.cli.base import Handler
 from station.config import ConfigError, load_settings
 from station.returns.errors import DomainError, IntakeError
