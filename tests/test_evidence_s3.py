@@ -30,7 +30,18 @@ from station.evidence.thumbnails import cached_thumbnail
 from station.returns.rules.types import ScannedItem
 from tests.conftest import make_settings
 from tests.factories import HEADPHONES_GTIN, jpeg, seed_rma, walk_to_graded
-from tests.support.bench import OPERATOR, SUPERVISOR, add_people, bench_app, csrf, html, migrated, signed_in, snapshot
+from tests.support.bench import (
+    OPERATOR,
+    SUPERVISOR,
+    add_people,
+    api_key_header,
+    bench_app,
+    csrf,
+    html,
+    migrated,
+    signed_in,
+    snapshot,
+)
 from tests.support.s3 import S3Server, running_s3_server
 from web.bench.services import PendingPhoto, bench_services
 
@@ -84,6 +95,7 @@ def test_a_capture_lands_under_its_sha256_with_the_checksum_the_server_keeps(
     assert len(stored) == 3
     store = station.store
     assert isinstance(store, S3PhotoStore)
+    assert "station-test-secret" not in repr(store.options) + store.describe()
     client = s3.client()
     for photo in stored:
         assert photo.storage_key == original_key(photo.sha256)  # rows look as they always did
@@ -162,6 +174,14 @@ def test_the_review_and_api_photo_routes_redirect_to_a_presigned_get_after_the_r
     assert app.test_client().get(f"/api/v1/photos/{photo.id}").status_code == 401
     api = app.test_client().get(f"/api/v1/photos/{photo.id}?expires=1&sig=00")
     assert api.status_code == 403
+    # a webhook receiver's signed link: checked by the app, then sent on to the bucket
+    signed = app.test_client().post(f"/api/v1/photos/{photo.id}/signed-url?ttl_s=60",
+                                    headers=api_key_header(station))
+    assert signed.status_code == 200
+    link = urlsplit(signed.get_json()["url"])
+    moved = app.test_client().get(f"{link.path}?{link.query}")
+    assert moved.status_code == 302 and moved.headers["X-Content-SHA256"] == photo.sha256
+    assert hashlib.sha256(httpx.get(moved.location).content).hexdigest() == photo.sha256
     # thumbnails come from the local cache, made once from the bucket's original
     thumb = signed_in(app, SUPERVISOR).get(f"/review/photos/{photo.id}/thumb")
     assert thumb.status_code == 200 and thumb.mimetype == "image/jpeg"
