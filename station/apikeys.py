@@ -6,7 +6,9 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -54,23 +56,42 @@ def create_api_key(session: Session, name: str, scopes: Sequence[str]) -> tuple[
     return row, secret
 
 
-def authenticate(session: Session, secret: str) -> ApiKey | None:
-    """The live key for ``secret``, or None (unknown, wrong, or revoked)."""
+@dataclass(frozen=True)
+class LiveKey:
+    """What a request needs of a verified, unrevoked API key."""
+
+    id: str
+    name: str
+    scopes: tuple[str, ...]
+    last_used_at: datetime | None
+
+
+def authenticate(session: Session, secret: str) -> LiveKey | None:
+    """The live key for ``secret``, or None (unknown, wrong, or revoked).
+
+    One narrow Core SELECT by the indexed prefix (no ORM object: this runs on every request).
+    """
     prefix, sep, _ = secret.partition("_")
     prefix, sep, _ = secret[len(prefix) + 1:].partition("_") if prefix == KEY_MARK else ("", "", "")
     if not sep or not prefix:
         return None
     row = session.execute(
-        select(ApiKey).where(ApiKey.prefix == f"{KEY_MARK}_{prefix}")
-    ).scalar_one_or_none()
+        select(ApiKey.id, ApiKey.name, ApiKey.scopes, ApiKey.key_hash, ApiKey.revoked_at,
+               ApiKey.last_used_at).where(ApiKey.prefix == f"{KEY_MARK}_{prefix}")
+    ).first()
     if row is None or row.revoked_at is not None:
         return None
     if not hmac.compare_digest(row.key_hash, _hash(secret)):
         return None
-    return row
+    return LiveKey(row.id, row.name, tuple(row.scopes), row.last_used_at)
 
 
-def stale_last_use(key: ApiKey, now: datetime | None = None) -> bool:
+class _Used(Protocol):
+    @property
+    def last_used_at(self) -> datetime | None: ...
+
+
+def stale_last_use(key: _Used, now: datetime | None = None) -> bool:
     """True when the key's last_used_at should be written (at most every LAST_USED_RESOLUTION)."""
     now = now or utcnow()
     return key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION

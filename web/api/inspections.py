@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from station.db.models import Inspection, InspectionUnit, Photo
 from station.evidence.thumbnails import cached_thumbnail
@@ -130,7 +130,12 @@ def list_inspections() -> Response:
 def get_inspection(inspection_id: str) -> Response:
     ctx = station_context(current_app)
     with ctx.db.reader() as session:
-        inspection = session.get(Inspection, inspection_id)
+        # two queries: the inspection with its RMA and photos joined, then its units
+        inspection = session.execute(
+            select(Inspection).where(Inspection.id == inspection_id).options(
+                joinedload(Inspection.rma), joinedload(Inspection.photos),
+                selectinload(Inspection.units))
+        ).unique().scalar_one_or_none()
         if inspection is None:
             raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
         body = inspection_out(inspection, ctx.settings.web.public_url)
