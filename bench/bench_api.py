@@ -1,12 +1,16 @@
-"""REST API latency under 50 concurrent clients: POST /returns and GET /inspections/{id}.
+"""REST API latency and CPU cost under 50 concurrent clients: POST /returns and GET /inspections/{id}.
 
-The server is a child process serving ``web.app.create_app`` with waitress (8 threads, like
-`station serve`) on 127.0.0.1 over a temporary SQLite file (WAL, synchronous=FULL), with one
-API key and one inspection (with a photo) seeded. The load generator is bounded: BENCH_CLIENTS
-(50) threads, each a closed loop on its own keep-alive connection, BENCH_API_REQUESTS (40)
-requests per client and operation; every POST creates a new RMA. Goal: p99 < 50 ms. The same
-operations from one client give the service time without queueing (a closed loop of 50
-clients measures mostly the queue: latency ~ clients / throughput).
+The server is a child process serving ``web.app.create_app`` on 127.0.0.1 over a temporary
+SQLite file (WAL, synchronous=FULL), with one API key and one inspection (with a photo) seeded.
+Each server runs in one run: waitress (8 threads, what `station run` uses) and gunicorn as
+`station serve` runs it (gthread, BENCH_GUNICORN_WORKERS = cores x BENCH_GUNICORN_THREADS = 4).
+The load generator is bounded: BENCH_CLIENTS (50) threads, each a closed loop on its own
+keep-alive connection, BENCH_API_REQUESTS (40) requests per client and operation; every POST
+creates a new RMA. Goal: p99 < 50 ms. The same operations from one client give the service time
+without queueing (a closed loop of 50 clients measures mostly the queue: latency ~ clients /
+throughput). The server's CPU time (user + system of the process and its workers, from
+/proc/<pid>/stat, proc(5)) per request gives CPU ms per request and requests/s per core
+(goals: GET <= 2 ms, POST <= 4 ms).
 
 The per-key rate limit (50/s, burst 200) is lifted in the server: one platform key at this load
 would be answered 429 by design, and 429s are not what is measured. Any non-2xx answer counts as
@@ -33,6 +37,9 @@ from bench.common import summary_ms, write_result
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
 REQUESTS = int(os.environ.get("BENCH_API_REQUESTS", "40"))
 THREADS = 8
+#: The gunicorn run (`station serve`'s sizing rule: workers = cores, threads 4).
+GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", str(os.cpu_count() or 2)))
+GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
 
 
 def _rma(rma_id: str, tracking: str | None = None) -> dict[str, Any]:
@@ -46,7 +53,7 @@ def _rma(rma_id: str, tracking: str | None = None) -> dict[str, Any]:
     }
 
 
-def serve(root: Path) -> None:
+def serve(root: Path, server_kind: str = "waitress") -> None:
     """Child process: migrate, seed a key and an inspection, print them, serve until killed."""
     import logging
 
@@ -91,12 +98,70 @@ def serve(root: Path) -> None:
     Image.new("RGB", (640, 480), (200, 120, 40)).save(jpeg, format="JPEG")
     service.add_photo(inspection.id, jpeg.getvalue(), angle="parcel", width=640, height=480,
                       actor="bench")
+    seed = {"key": secret, "inspection_id": inspection.id}
+    if server_kind == "gunicorn":
+        ctx.close()  # nothing opened in the arbiter crosses the fork
+        _serve_gunicorn(settings, seed)
+        return
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth is N"
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=THREADS,
                                     backlog=1024, connection_limit=1000)
     port = server.effective_port
-    print(json.dumps({"port": port, "key": secret, "inspection_id": inspection.id}), flush=True)
+    print(json.dumps({"port": port, **seed}), flush=True)
     server.run()
+
+
+def _serve_gunicorn(settings: Any, seed: dict[str, str]) -> None:
+    """`station serve`'s gunicorn application (GUNICORN_WORKERS x GUNICORN_THREADS, gthread)."""
+    import socket
+
+    from flask import Flask
+
+    from station.cli.gunicorn_app import StationServer
+    from web.api.auth import RateLimiter
+
+    class BenchServer(StationServer):
+        def load(self) -> Flask:
+            app: Flask = super().load()
+            app.extensions["api_rate_limiter"] = RateLimiter(rate_per_s=1e9, burst=1e9)
+            return app
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    options = {"bind": [f"127.0.0.1:{port}"], "workers": GUNICORN_WORKERS,
+               "threads": GUNICORN_THREADS, "worker_class": "gthread", "backlog": 1024,
+               "accesslog": None, "errorlog": "-", "loglevel": "warning", "keepalive": 30}
+    print(json.dumps({"port": port, **seed}), flush=True)
+    BenchServer(settings, options, None).run()
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of ``pid`` and its live children (gunicorn's workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    kids = Path(f"/proc/{pid}/task/{pid}/children")
+    for one in [pid, *(int(k) for k in (kids.read_text().split() if kids.exists() else []))]:
+        try:
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime (proc(5))
+    return total
+
+
+def _wait_healthy(port: int, timeout_s: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the API server did not answer /healthz")
 
 
 def load(
@@ -141,16 +206,18 @@ def load(
     return samples, errors[0], time.perf_counter() - began
 
 
-def main() -> dict[str, object]:
+def run_server(server_kind: str) -> dict[str, object]:
+    """Seed and start one server, measure both operations under load and from one client."""
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_api", "--serve", tmp],
+            [sys.executable, "-m", "bench.bench_api", "--serve", tmp, "--server", server_kind],
             stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent,
         )
         try:
             assert proc.stdout is not None
             seed = json.loads(proc.stdout.readline())
             port = int(seed["port"])
+            _wait_healthy(port)
             auth = {"Authorization": f"Bearer {seed['key']}"}
             json_auth = {**auth, "Content-Type": "application/json"}
             detail = f"/api/v1/inspections/{seed['inspection_id']}"
@@ -162,32 +229,50 @@ def main() -> dict[str, object]:
             def get_inspection(client: int, n: int) -> tuple[str, str, None, dict[str, str]]:
                 return "GET", detail, None, auth
 
-            load(port, min(CLIENTS, 5), 5, get_inspection)  # warm-up
-            result: dict[str, object] = {
-                "clients": CLIENTS, "requests_per_client": REQUESTS,
-                "server": f"waitress, {THREADS} threads, SQLite WAL synchronous=FULL",
-                "cpus": os.cpu_count(),
-            }
+            load(port, min(CLIENTS, 5), 5, get_inspection)  # warm-up (every worker, mostly)
+            kind = (f"waitress, {THREADS} threads" if server_kind == "waitress" else
+                    f"gunicorn gthread, {GUNICORN_WORKERS} workers x {GUNICORN_THREADS} threads")
+            result: dict[str, object] = {"server": f"{kind}, SQLite WAL synchronous=FULL"}
             for name, make in (("post_returns", post_return),
                                ("get_inspection", get_inspection)):
+                cpu = _cpu_s(proc.pid)
                 samples, errors, elapsed_s = load(port, CLIENTS, REQUESTS, make)
+                cpu_ms = (_cpu_s(proc.pid) - cpu) * 1000 / len(samples)
                 result[name] = {**summary_ms(samples), "errors": errors,
                                 "requests_per_s": round(len(samples) / elapsed_s, 1),
+                                "server_cpu_ms_per_request": round(cpu_ms, 2),
+                                "requests_per_s_per_core": round(1000 / cpu_ms, 1),
                                 "goal_p99_ms": 50}
+                cpu = _cpu_s(proc.pid)
                 samples, errors, _ = load(port, 1, 4 * REQUESTS, make)
-                result[f"{name}_1_client"] = {**summary_ms(samples), "errors": errors}
+                cpu_ms = (_cpu_s(proc.pid) - cpu) * 1000 / len(samples)
+                result[f"{name}_1_client"] = {**summary_ms(samples), "errors": errors,
+                                              "server_cpu_ms_per_request": round(cpu_ms, 2)}
         finally:
             proc.terminate()
-            proc.wait(10)
+            proc.wait(30)
+    return result
+
+
+def main() -> dict[str, object]:
+    result: dict[str, object] = {
+        "clients": CLIENTS, "requests_per_client": REQUESTS, "cpus": os.cpu_count(),
+        "load_average_at_start": os.getloadavg(),
+        "goal_cpu_ms": {"get_inspection": 2, "post_returns": 4},
+    }
+    for server_kind in os.environ.get("BENCH_API_SERVERS", "waitress,gunicorn").split(","):
+        result[server_kind] = run_server(server_kind)
+    result["load_average_at_end"] = os.getloadavg()
     return write_result("api", result)
 
 
 def _cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", metavar="DIR")
+    parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress")
     args = parser.parse_args()
     if args.serve:
-        serve(Path(args.serve))
+        serve(Path(args.serve), args.server)
     else:
         main()
 

@@ -9,6 +9,8 @@ on 127.0.0.1 answering 204 and recording the first arrival time of each webhook-
    -> deliveries/s (goal >= 1000/s). Measured in the same run: the previous behaviour (one
    dispatcher, POSTs one after the other, one commit per event: ``concurrency=1``), and bare
    signed POSTs to the same receiver without any database (the ceiling of one sender).
+   The receiver speaks HTTP/1.1 with keep-alive; the dispatcher keeps one httpx connection
+   pool per process (station/webhooks/transport.py).
 2. Commit -> delivered when not backlogged: BENCH_RATE (20) events/s for BENCH_LATENCY_S (5) s,
    time from each commit to its first arrival at the receiver, p50/p99 (goal p99 < 250 ms), at
    the default poll interval (1 s) and at a short one (BENCH_SHORT_POLL_S, 0.05 s).
@@ -69,6 +71,8 @@ def serve_receiver() -> None:
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, like a real receiver
+
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", "0")))
             at = time.time()
@@ -234,13 +238,21 @@ def bare_posts(receiver: ReceiverProcess, count: int) -> dict[str, object]:
     """Signed POSTs one after the other, no database: the ceiling of one sequential sender."""
     secrets = (signing.new_secret(),)
     body = encode_body({"type": "inspection.completed", "data": _payload(0)})
-    started = time.perf_counter()
-    for i in range(count):
-        headers = signing.headers(secrets, f"msg_bare_{i}", int(time.time()), body)
-        result = transport.post(receiver.url, body, headers, 5, 5)
-        if not result.ok:
-            raise RuntimeError(f"baseline POST failed: {result}")
-    return {"posts": count, "posts_per_s": round(count / (time.perf_counter() - started), 1)}
+    out: dict[str, object] = {"posts": count}
+    sender = transport.Sender(pool_size=1)
+    try:
+        for name, post in (("posts_per_s_new_connection_each", transport.post),
+                           ("posts_per_s_kept_alive", sender.post)):
+            started = time.perf_counter()
+            for i in range(count):
+                headers = signing.headers(secrets, f"msg_bare_{i}", int(time.time()), body)
+                result = post(receiver.url, body, headers, 5, 5)
+                if not result.ok:
+                    raise RuntimeError(f"baseline POST failed: {result}")
+            out[name] = round(count / (time.perf_counter() - started), 1)
+    finally:
+        sender.close()
+    return out
 
 
 def latency(
