@@ -29,6 +29,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,7 @@ def _rma(rma_id: str, tracking: str | None = None) -> dict[str, Any]:
     }
 
 
-def serve(root: Path, server_kind: str = "waitress") -> None:
+def serve(root: Path, server_kind: str = "waitress", database_url: str = "") -> None:
     """Child process: migrate, seed a key and an inspection, print them, serve until killed."""
     import logging
 
@@ -69,7 +71,7 @@ def serve(root: Path, server_kind: str = "waitress") -> None:
     from web.app import create_app
 
     settings = Settings.model_validate({
-        "database": {"url": f"sqlite:///{root / 'api.db'}"},
+        "database": {"url": database_url or f"sqlite:///{root / 'api.db'}"},
         "evidence": {"photo_dir": str(root / "photos")},
         "audit": {"anchor_file": str(root / "anchors.log")},
         "data_dir": str(root),
@@ -206,11 +208,12 @@ def load(
     return samples, errors[0], time.perf_counter() - began
 
 
-def run_server(server_kind: str) -> dict[str, object]:
+def run_server(server_kind: str, database_url: str = "") -> dict[str, object]:
     """Seed and start one server, measure both operations under load and from one client."""
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.bench_api", "--serve", tmp, "--server", server_kind],
+            [sys.executable, "-m", "bench.bench_api", "--serve", tmp, "--server", server_kind,
+             "--database-url", database_url],
             stdout=subprocess.PIPE, cwd=Path(__file__).resolve().parent.parent,
         )
         try:
@@ -232,7 +235,9 @@ def run_server(server_kind: str) -> dict[str, object]:
             load(port, min(CLIENTS, 5), 5, get_inspection)  # warm-up (every worker, mostly)
             kind = (f"waitress, {THREADS} threads" if server_kind == "waitress" else
                     f"gunicorn gthread, {GUNICORN_WORKERS} workers x {GUNICORN_THREADS} threads")
-            result: dict[str, object] = {"server": f"{kind}, SQLite WAL synchronous=FULL"}
+            database = ("PostgreSQL (tests/support/postgres.py, fsync=off)" if database_url
+                        else "SQLite WAL synchronous=FULL")
+            result: dict[str, object] = {"server": f"{kind}, {database}"}
             for name, make in (("post_returns", post_return),
                                ("get_inspection", get_inspection)):
                 cpu = _cpu_s(proc.pid)
@@ -254,6 +259,28 @@ def run_server(server_kind: str) -> dict[str, object]:
     return result
 
 
+def _postgres_url() -> Iterator[str | None]:
+    """A throw-away PostgreSQL server and database for one run (None without its binaries)."""
+    from sqlalchemy import create_engine, text
+
+    from tests.support.postgres import PostgresServer, find_bin
+
+    if not find_bin("initdb"):
+        yield None
+        return
+    server = PostgresServer()
+    server.start()
+    try:
+        admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+        for name in ("bench_api_waitress", "bench_api_gunicorn"):
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        yield server.url("bench_api_waitress") + "|" + server.url("bench_api_gunicorn")
+    finally:
+        server.stop()
+
+
 def main() -> dict[str, object]:
     result: dict[str, object] = {
         "clients": CLIENTS, "requests_per_client": REQUESTS, "cpus": os.cpu_count(),
@@ -262,6 +289,12 @@ def main() -> dict[str, object]:
     }
     for server_kind in os.environ.get("BENCH_API_SERVERS", "waitress,gunicorn").split(","):
         result[server_kind] = run_server(server_kind)
+    if "gunicorn" in os.environ.get("BENCH_API_SERVERS", "waitress,gunicorn"):
+        with contextmanager(_postgres_url)() as url:
+            if url is not None:  # the central server's database: several workers write at once
+                waitress_url, gunicorn_url = url.split("|")
+                result["waitress_postgresql"] = run_server("waitress", waitress_url)
+                result["gunicorn_postgresql"] = run_server("gunicorn", gunicorn_url)
     result["load_average_at_end"] = os.getloadavg()
     return write_result("api", result)
 
@@ -270,9 +303,10 @@ def _cli() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", metavar="DIR")
     parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress")
+    parser.add_argument("--database-url", default="")
     args = parser.parse_args()
     if args.serve:
-        serve(Path(args.serve), args.server)
+        serve(Path(args.serve), args.server, args.database_url)
     else:
         main()
 

@@ -9,8 +9,8 @@ ready and stopped when it exits; it is not forked with the workers, so a restart
 starts a second one (several would still be safe: claims use ``FOR UPDATE SKIP LOCKED``).
 
 SIGTERM / SIGINT stop gracefully (gunicorn: workers finish their requests within
-``graceful_timeout``); SIGHUP reloads the workers. Sizing (docs/deployment.md): workers = cores,
-threads 4-8 per worker.
+``graceful_timeout``); SIGHUP reloads the workers. Sizing (docs/deployment.md): on PostgreSQL
+workers = cores, threads 4-8 per worker; on SQLite one worker.
 """
 
 from __future__ import annotations
@@ -35,8 +35,15 @@ GRACEFUL_TIMEOUT_S = 20
 DISPATCHER_STOP_S = 15.0
 
 
-def default_workers() -> int:
-    """One worker per core this process may run on."""
+def default_workers(settings: Settings) -> int:
+    """One worker per core this process may run on; one on SQLite (one writer at a time).
+
+    Several processes writing one SQLite file queue on its write lock and can wait past the
+    busy timeout ("database is locked", measured in bench/bench_api.py); more threads in one
+    process serve a SQLite central server better.
+    """
+    if settings.database.url.startswith("sqlite"):
+        return 1
     try:
         return max(len(os.sched_getaffinity(0)), 1)
     except AttributeError:  # not Linux
@@ -113,7 +120,7 @@ def serve(args: argparse.Namespace, settings: Settings, host: str, port: int) ->
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     options: dict[str, Any] = {
         "bind": [bind],
-        "workers": args.workers or default_workers(),
+        "workers": args.workers or default_workers(settings),
         "threads": args.threads,
         "worker_class": "gthread",
         "preload_app": False,

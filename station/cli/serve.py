@@ -81,7 +81,8 @@ def register(sub: Subparsers) -> None:
     serve.add_argument("--host", help="address to listen on (default web.host)")
     serve.add_argument("--port", type=int, help="port (default web.port)")
     serve.add_argument("--workers", type=int, default=None,
-                       help="worker processes (default: one per core; see docs/deployment.md)")
+                       help="worker processes (default: one per core on PostgreSQL, one on "
+                            "SQLite; see docs/deployment.md)")
     serve.add_argument("--threads", type=int, default=4,
                        help="threads per worker (default 4; 4-8, see docs/deployment.md)")
     serve.add_argument("--no-dispatcher", action="store_true",
