@@ -38,7 +38,7 @@ from station.unit_of_work import UnitOfWork
 log = logging.getLogger(__name__)
 VIDEO_DIR = "videos"
 #: The actor of the audit events the recorder writes (no person pressed a button).
-RECORDER_ACTOR = "station:video"
+RECORDER_ACTOR = "system:video"
 #: Cases that are never pruned whatever their age: still on the bench or waiting for a supervisor.
 KEPT_STATES = frozenset(s.value for s in OPEN_STATES) | {InspectionState.FLAGGED.value}
 
@@ -227,7 +227,7 @@ class Pruned:
 
 
 def prune(work: UnitOfWork, videos: VideoStore, retention_days: int,
-          now: datetime | None = None, actor: str = "station:retention") -> Pruned:
+          now: datetime | None = None, actor: str = "system:retention") -> Pruned:
     """Delete chunks recorded more than ``retention_days`` ago, except of cases still open or
     flagged; one audit event per inspection. The rows stay (``pruned_at`` set, ``storage_key``
     cleared), so verify knows a pruned chunk from a missing one. Files are deleted after the

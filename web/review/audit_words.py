@@ -270,13 +270,13 @@ def _regraded(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
 
 
 def _video(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
-    return _("The camera recorded unboxing video part %(part)s (%(seconds)s s).",
+    return _("%(who)s recorded unboxing video part %(part)s (%(seconds)s s).", who=who,
              part=d.get("sequence", "–"), seconds=d.get("seconds", "–"))
 
 
 def _video_pruned(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
-    return _("%(count)s unboxing video parts were deleted after %(days)s days (retention rule).",
-             count=len(d.get("sequences") or []), days=d.get("retention_days", "–"))
+    return _("%(who)s deleted %(count)s unboxing video parts after %(days)s days (retention rule).",
+             who=who, count=len(d.get("sequences") or []), days=d.get("retention_days", "–"))
 
 
 SENTENCES: dict[str, Words] = {
