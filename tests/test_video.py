@@ -336,6 +336,24 @@ def test_migration_0009_downgrades_and_upgrades_again(database_url: str) -> None
         engine.dispose()
 
 
+def test_a_codec_this_opencv_cannot_write_stops_the_start_with_one_line(
+        tmp_path: Path, database_url: str) -> None:
+    from drivers.camera.recorder import CODECS, can_write
+    from station.config import ConfigError
+
+    missing = [c.name for c in CODECS if not can_write(c)]
+    if not missing:
+        pytest.skip("this OpenCV build writes every codec")
+    ctx = video_ctx(tmp_path, database_url, codec=missing[0])
+    try:
+        video = BenchVideo(ctx.settings.video, ctx.work, videos_of(ctx), "bench-test",
+                           lambda _seq, _timeout: None)
+        with pytest.raises(ConfigError, match=f"video.codec = '{missing[0]}': this OpenCV build"):
+            video.start()
+    finally:
+        ctx.close()
+
+
 def test_bad_video_settings_are_one_clear_error(tmp_path: Path, clean_env: None,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "station.toml"

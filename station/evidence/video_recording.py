@@ -32,8 +32,9 @@ from drivers.camera.recorder import (
     WaitFrame,
     codec_named,
     parse_chunk_name,
+    pick_codec,
 )
-from station.config import VideoSection
+from station.config import ConfigError, VideoSection
 from station.db.models import Inspection
 from station.db.video_models import VideoChunk
 from station.evidence.video import VideoStore, take_in
@@ -79,9 +80,15 @@ class BenchVideo:
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> BenchVideo:
-        """Take in chunks a crash left, listen to commits, start the watcher thread."""
+        """Take in chunks a crash left, listen to commits, start the watcher thread.
+
+        ConfigError when this OpenCV build cannot write the configured ``video.codec``."""
         if self._thread is not None:
             return self
+        try:
+            pick_codec(self.config.codec)
+        except ValueError as exc:
+            raise ConfigError(f"video.codec = {self.config.codec!r}: {exc}") from None
         self.recover()
         event.listen(Session, "after_flush", self._after_flush)
         event.listen(Session, "after_commit", self._after_commit)
