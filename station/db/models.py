@@ -503,6 +503,6 @@ class WebhookDelivery(Base):
 
 
 # The label and sort tables (their own module), so that this module names every table.
+from station.db.api_models import ApiIdempotencyKey, ApiRateBucket  # noqa: E402, F401
 from station.db.sort_models import LabelPrint, Tote  # noqa: E402, F401
 from station.db.video_models import VideoChunk  # noqa: E402, F401
-from station.db.api_models import ApiIdempotencyKey, ApiRateBucket  # noqa: E402, F401
