@@ -9,6 +9,7 @@ proxy variables from the environment are ignored: a webhook goes straight to its
 
 from __future__ import annotations
 
+import functools
 import ssl
 import threading
 import time
@@ -49,7 +50,7 @@ class Sender:
         with self._lock:
             if self._client is None:
                 self._client = httpx.Client(
-                    verify=ssl.create_default_context(),
+                    verify=_tls_context(),
                     follow_redirects=False,
                     trust_env=False,
                     headers={"user-agent": USER_AGENT},
@@ -116,6 +117,12 @@ def post(
         return sender.post(url, body, headers, connect_timeout_s, read_timeout_s)
     finally:
         sender.close()
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's trust store, loaded once per process (an SSLContext is shared by threads)."""
+    return ssl.create_default_context()
 
 
 def _unusable(url: str) -> str:
