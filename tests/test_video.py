@@ -354,6 +354,20 @@ def test_a_codec_this_opencv_cannot_write_stops_the_start_with_one_line(
         ctx.close()
 
 
+def test_which_parcels_are_recorded_by_category() -> None:
+    from station.config import VideoSection
+    from station.evidence.video_recording import records_categories
+
+    every = VideoSection(enabled=True)
+    electronics = VideoSection(enabled=True, categories=["electronics"])
+    assert records_categories(every, ["apparel"]) and records_categories(every, [])
+    assert records_categories(electronics, ["apparel", "electronics"])
+    assert not records_categories(electronics, ["apparel"])
+    assert not records_categories(electronics, [])  # no lines (an unexpected parcel): "general"
+    assert records_categories(VideoSection(enabled=True, categories=["general"]), [])
+    assert not records_categories(VideoSection(enabled=False), ["electronics"])
+
+
 def test_bad_video_settings_are_one_clear_error(tmp_path: Path, clean_env: None,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     config = tmp_path / "station.toml"
