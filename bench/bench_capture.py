@@ -122,6 +122,7 @@ def _floor(frame: Frame, quality: int, target: Path, conn: sqlite3.Connection) -
 
 def capture(root: Path) -> dict[str, Any]:
     ctx = sqlite_station(root)
+    ctx.work.anchor_in_background()  # as `station run` does: the anchor's fsync off the capture
     service = ctx.inspections
     inspection_id = _weighed(ctx, "CAP-1")
     service.finish_items(inspection_id, "bench")

@@ -76,3 +76,23 @@ def test_events_published_from_many_threads_all_arrive() -> None:
 def test_a_bus_needs_room_for_at_least_one_event() -> None:
     with pytest.raises(ValueError, match="queue_len"):
         EventBus(queue_len=0)
+
+
+def test_scans_are_numbered_kept_for_a_late_screen_and_claimed_once() -> None:
+    from drivers.scanner.events import ScanEvent
+    from station.devices.bus import RECENT_SCANS
+
+    bus = EventBus()
+    bus.publish(DeviceEvent("state", "scale", DeviceStatus("scale", DeviceState.READY)))
+    assert bus.last_scan_seq == 0  # states and readings are not numbered
+    for n in range(RECENT_SCANS + 3):
+        bus.publish(DeviceEvent("scan", "scanner", ScanEvent(raw=f"CODE{n}", source="serial")))
+    assert bus.last_scan_seq == RECENT_SCANS + 3
+    kept = bus.recent_scans(0, 60)
+    assert [e.seq for e in kept] == list(range(4, RECENT_SCANS + 4))  # the newest few
+    assert [e.seq for e in bus.recent_scans(RECENT_SCANS + 1, 60)] == [RECENT_SCANS + 2, RECENT_SCANS + 3]
+    assert bus.recent_scans(0, -1) == []  # too old to act on now
+    assert bus.claim(RECENT_SCANS + 3) is True and bus.claim(RECENT_SCANS + 3) is False
+    assert [e.seq for e in bus.recent_scans(RECENT_SCANS + 1, 60)] == [RECENT_SCANS + 2]
+    bus.release(RECENT_SCANS + 3)
+    assert bus.claim(RECENT_SCANS + 3) is True

@@ -3,6 +3,10 @@
 Publishing never blocks: each subscriber has a bounded queue, and when a slow subscriber lags
 the oldest events are dropped (and counted) so the newest state is always there to read. The web
 layer streams a subscription over SSE.
+
+Scans are numbered (``seq``) and the newest few are kept: a screen that opens while a page is
+loading (no subscriber yet) asks for the scans it missed (``recent_scans``). Whoever acts on a
+scan claims it first (``claim``), so a scan is acted on once, however many screens saw it.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from drivers.scale.reading import Reading
@@ -20,6 +24,8 @@ from drivers.state import DeviceStatus
 EventKind = Literal["state", "reading", "scan"]
 #: Queue length per subscriber: a few seconds of scale readings plus scans and state changes.
 DEFAULT_QUEUE_LEN = 256
+#: How many of the newest scans are kept for a screen that subscribes after they were read.
+RECENT_SCANS = 32
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,10 @@ class DeviceEvent:
     device: str
     payload: DeviceStatus | Reading | ScanEvent
     at: float = field(default_factory=time.time)
+    #: A scan's number on this bus (1, 2, ...); 0 for states and readings.
+    seq: int = 0
+    #: time.monotonic() when published (what ``recent_scans`` ages by).
+    published: float = 0.0
 
 
 class Subscription:
@@ -100,6 +110,9 @@ class EventBus:
         self.queue_len = queue_len
         self._lock = threading.Lock()
         self._subscribers: list[Subscription] = []
+        self._scan_seq = 0
+        self._recent: deque[DeviceEvent] = deque(maxlen=RECENT_SCANS)
+        self._claimed: deque[int] = deque(maxlen=RECENT_SCANS * 4)
 
     def subscribe(self, queue_len: int | None = None) -> Subscription:
         """A new subscription that sees every event published from now on."""
@@ -120,9 +133,40 @@ class EventBus:
         with self._lock:
             return len(self._subscribers)
 
+    @property
+    def last_scan_seq(self) -> int:
+        """The number of the newest scan published (0: none yet)."""
+        with self._lock:
+            return self._scan_seq
+
+    def recent_scans(self, after: int, max_age_s: float) -> list[DeviceEvent]:
+        """Unclaimed scans numbered above ``after`` and younger than ``max_age_s``, oldest first."""
+        oldest = time.monotonic() - max_age_s
+        with self._lock:
+            return [e for e in self._recent
+                    if e.seq > after and e.published >= oldest and e.seq not in self._claimed]
+
+    def claim(self, seq: int) -> bool:
+        """True for the first caller that takes scan ``seq`` on; False for every later one."""
+        with self._lock:
+            if seq in self._claimed:
+                return False
+            self._claimed.append(seq)
+            return True
+
+    def release(self, seq: int) -> None:
+        """Scan ``seq`` was not delivered after all: a screen that subscribes next may take it."""
+        with self._lock:
+            if seq in self._claimed:
+                self._claimed.remove(seq)
+
     def publish(self, event: DeviceEvent) -> None:
         """Hand ``event`` to every subscriber without blocking on any of them."""
         with self._lock:
+            if event.kind == "scan":
+                self._scan_seq += 1
+                event = replace(event, seq=self._scan_seq, published=time.monotonic())
+                self._recent.append(event)
             subscribers = list(self._subscribers)
         for subscription in subscribers:
             subscription.put(event)

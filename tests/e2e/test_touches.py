@@ -38,8 +38,8 @@ class Touches:
     def device(self, kind: str, **fields: str) -> None:
         """What a device does by itself (a scan, a parcel put on the scale), without a tap.
 
-        A scan waits until the screen hears the live stream (a scan sent while a new page is
-        still connecting is not replayed: see docs/bench-ui.md).
+        A scan waits until the screen hears the live stream, so each one lands on the screen
+        it is meant for (one sent while a page loads is replayed to it: docs/bench-ui.md).
         """
         if kind == "scan" and self.page.evaluate("() => Boolean(document.body.dataset.eventsUrl)"):
             self.page.wait_for_function("() => document.body.dataset.stream === 'open'",

@@ -53,9 +53,11 @@ def badge_events() -> Response:
                 elif isinstance(event.payload, ScanEvent):
                     code = event.payload.raw
                     if is_active_badge(station_context(current_app).db, code):
-                        yield f"event: badge\ndata: {json.dumps({'badge': code})}\n\n"
+                        badge = {"badge": code, "seq": event.seq}
+                        yield f"event: badge\ndata: {json.dumps(badge)}\n\n"
                     else:
-                        yield f"event: other\ndata: {json.dumps({'message': hint})}\n\n"
+                        other = {"message": hint, "seq": event.seq}
+                        yield f"event: other\ndata: {json.dumps(other)}\n\n"
 
     response = Response(stream_with_context(stream()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"

@@ -55,6 +55,8 @@ def init_app(app: Flask, devices: DeviceManager | None) -> None:
             "js_strings": labels.js_strings(),
             "labels": labels,
             "live": False,
+            # the newest scan when the page was drawn: its stream replays any taken after it
+            "scan_seq": services.devices.bus.last_scan_seq if services.devices is not None else 0,
         }
 
     @app.get("/")

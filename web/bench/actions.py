@@ -71,6 +71,15 @@ def field(name: str, limit: int = 200) -> str:
     return value.strip()
 
 
+def claimed_here() -> bool:
+    """A scan the page got from the live stream (``seq``) is acted on by the first screen only."""
+    seq = request.form.get("seq", "")
+    devices = bench_services(current_app).devices
+    if not seq.isdigit() or len(seq) > 12 or devices is None:
+        return True
+    return devices.bus.claim(int(seq))
+
+
 def record_event(inspection_id: str, event: ScanEvent) -> ScanResult:
     """Count an interpreted scan as an item of the parcel.
 
@@ -159,47 +168,67 @@ def scale_command(command: str) -> Response:
 
 @bp.post("/i/<inspection_id>/item")
 def item(inspection_id: str) -> Response:
-    """One item scanned or typed: match / mismatch / extra, shown big with a sound."""
+    """One item typed (or scanned into the field): match / mismatch / extra, shown big with a sound."""
     back = url_for("bench.step", inspection_id=inspection_id, step="items")
 
     def work() -> Response:
+        if not claimed_here():
+            return jsonify(ok=True, taken=True)
         code = field("code", 4096)
         pending_serial = field("serial_for", 40)
-        ctx = station_context(current_app)
-        if pending_serial:
-            lines = ctx.inspections.record_serial(inspection_id, pending_serial, code, actor())
-            return item_response(inspection_id, {"ok": True, "result": "serial",
-                                                 "message": _("Serial number recorded.")}, lines)
-        if is_active_badge(ctx.db, code):  # answered, not an error: nothing is recorded
-            message = labels.error_message(DomainError("badge_scanned", "a badge is not an item"))
-            if is_fetch():
-                return jsonify(ok=False, result="badge", title="✖", message=message)
-            flash(message, "error")
+        body, lines = item_answer(inspection_id, code, request.form.get("source", "typed")[:20],
+                                  pending_serial)
+        if body["result"] == "badge" and not is_fetch():
+            flash(body["message"], "error")
             return to_step(inspection_id, "items")
-        try:
-            event = interpret(code, request.form.get("source", "typed")[:20])
-        except ScanRejected as exc:
-            raise DomainError("scan_rejected", str(exc)) from exc
-        result = record_event(inspection_id, event)
-        message = labels.label(labels.SCAN_CODES, result.code)
-        if result.result == "extra":
-            message = _("This item is already counted: it is one too many.")
-        return item_response(inspection_id, {
-            "ok": result.result == "match", "result": result.result,
-            "title": labels.label(labels.SCAN_RESULTS, result.result), "message": message,
-            "scan_id": result.scan_id, "needs_serial": result.needs_serial, "code": event.raw,
-            "readable": codes.readable(event.raw),
-        }, result.lines)
+        return item_response(inspection_id, body, lines)
 
     return attempt(back, work)
+
+
+def item_answer(inspection_id: str, code: str, source: str, pending_serial: str = "",
+                event: ScanEvent | None = None) -> tuple[dict[str, Any], tuple[LineCount, ...]]:
+    """Record one code on the items screen and say what it was (raises DomainError when refused).
+
+    ``event`` is the scanner's own reading when the station decides a scan from its live stream
+    (web/bench/live.py); a typed code is interpreted here. The same answer goes to both.
+    """
+    ctx = station_context(current_app)
+    if pending_serial:
+        lines = ctx.inspections.record_serial(inspection_id, pending_serial, code, actor())
+        return {"ok": True, "result": "serial", "message": _("Serial number recorded.")}, lines
+    if is_active_badge(ctx.db, code):  # answered, not an error: nothing is recorded
+        message = labels.error_message(DomainError("badge_scanned", "a badge is not an item"))
+        return {"ok": False, "result": "badge", "title": "✖", "message": message}, ()
+    if event is None:
+        try:
+            event = interpret(code, source)
+        except ScanRejected as exc:
+            raise DomainError("scan_rejected", str(exc)) from exc
+    result = record_event(inspection_id, event)
+    message = labels.label(labels.SCAN_CODES, result.code)
+    if result.result == "extra":
+        message = _("This item is already counted: it is one too many.")
+    return {
+        "ok": result.result == "match", "result": result.result,
+        "title": labels.label(labels.SCAN_RESULTS, result.result), "message": message,
+        "scan_id": result.scan_id, "needs_serial": result.needs_serial, "code": event.raw,
+        "readable": codes.readable(event.raw),
+    }, result.lines
+
+
+def lines_json(lines: tuple[LineCount, ...]) -> list[dict[str, Any]]:
+    """Each line's counts as the items screen redraws them."""
+    return [{"line_id": c.line_id, "found": c.found, "expected": c.expected,
+             "serials": list(c.serials)} for c in lines]
 
 
 def item_response(inspection_id: str, body: dict[str, Any],
                   lines: tuple[LineCount, ...]) -> Response:
     """The scan's answer; a fetch gets each line's counts from the step's own transaction."""
     if is_fetch():
-        body["lines"] = [{"line_id": c.line_id, "found": c.found, "expected": c.expected,
-                          "serials": list(c.serials)} for c in lines]
+        if body["result"] != "badge":
+            body["lines"] = lines_json(lines)
         return jsonify(body)
     flash(str(body.get("title") or body.get("message")), "success" if body["ok"] else "error")
     return to_step(inspection_id, "items")

@@ -34,7 +34,7 @@ from station.sorting.plates import is_plate
 from web.app import station_context
 from web.auth.users import is_active_badge
 from web.bench import labels
-from web.bench.actions import actor, field, record_event
+from web.bench.actions import actor, claimed_here, field, record_event
 from web.bench.screens import bp
 from web.bench.services import bench_services
 from web.bench.sort_screen import answer_sort, awaiting_sort
@@ -154,6 +154,8 @@ def dispatch(event: ScanEvent) -> Response:
 @bp.post("/scan")
 def scan() -> Response:
     """A scan from a screen without its own scan field: act on it or say why not."""
+    if not claimed_here():
+        return answer(True, "", "none", taken=True)  # another screen acted on this scan already
     try:
         code = field("code", 4096)
         if not code:

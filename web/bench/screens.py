@@ -124,6 +124,8 @@ def screen_context(inspection: Inspection, step: str) -> dict[str, Any]:
         "grades": [g.value for g in Grade],
         "unit_reasons": unit_reasons(inspection) if step == "result" else [],
         "live": True,
+        # on the items screen the station records scans itself (web/bench/item_scans.py)
+        "events_args": {"screen": "items", "i": inspection.id} if step == "items" else {},
     }
 
 

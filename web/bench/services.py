@@ -41,6 +41,21 @@ class BenchServices:
     _pending: dict[str, PendingPhoto] = field(default_factory=dict)
     _kept_scans: dict[str, list[ScanEvent]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    #: The newest live stream each signed-in session opened (an older one is a page left behind).
+    _streams: dict[str, int] = field(default_factory=dict)
+    _stream_count: int = 0
+
+    def open_stream(self, signin_id: str) -> int:
+        """Number a session's new live stream; it is that session's newest from now on."""
+        with self._lock:
+            self._stream_count += 1
+            self._streams[signin_id] = self._stream_count
+            return self._stream_count
+
+    def newest_stream(self, signin_id: str, number: int) -> bool:
+        """True while stream ``number`` is the newest its session opened."""
+        with self._lock:
+            return self._streams.get(signin_id) == number
 
     def device_states(self) -> list[DeviceStatus]:
         """Each bench device's state; a device the bench has no driver for is disconnected."""

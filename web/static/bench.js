@@ -29,6 +29,8 @@
     attention: () => { tone(784, 120, "triangle"); tone(988, 120, "triangle", 0.16); },
   };
 
+  let armIdle = () => {};  // the idle lock's timer, re-armed by work the page sees (set below)
+
   // ---- posting with the CSRF token ------------------------------------------------------------
   async function post(url, data) {
     const response = await fetch(url, {
@@ -101,11 +103,21 @@
   }
 
   // ---- scans on screens without their own field: acted on or answered, never lost ------------
-  async function scanAnywhere(raw, source) {
+  // The newest scan this tab acted on: the next page's stream replays any later one nobody took.
+  function acted(seq) {
+    if (!seq) return;
+    try {
+      if (seq > Number(sessionStorage.getItem("scanSeq") || 0)) sessionStorage.setItem("scanSeq", String(seq));
+    } catch (e) { /* no storage: the page's own drawn-at number is used */ }
+  }
+  async function scanAnywhere(raw, source, seq) {
     const data = new FormData();
     data.append("code", raw);
     data.append("source", source || "scanner");
+    if (seq) data.append("seq", String(seq));
     const result = await post("/bench/scan", data);
+    acted(seq);
+    if (result.taken) return;  // another screen acted on this scan already
     message(result.message || "", result.ok ? "success" : "error");
     (sounds[result.sound] || (result.ok ? sounds.good : sounds.bad))();
     if (result.redirect) window.location.href = result.redirect;
@@ -167,13 +179,20 @@
       $(".serials", row).textContent = (line.serials || []).join(", ");
     });
   }
-  async function submitItem(form) {
+  async function submitItem(form, seq) {
     const data = new FormData(form);
-    const serialFor = $("#serial-for");
+    if (seq) data.append("seq", String(seq));
     const result = await post(form.action, data);
+    acted(seq);
     scanInput.value = "";
-    if (serialFor) serialFor.value = "";
     $("#scan-source") && ($("#scan-source").value = "typed");
+    if (!result.taken) showItemResult(result);
+  }
+  // What the station said of an item: the answer to the page's POST, or the verdict it pushed
+  // down the event stream for a scan it recorded itself (web/bench/item_scans.py).
+  function showItemResult(result) {
+    const serialFor = $("#serial-for");
+    if (serialFor) serialFor.value = "";
     if (result.result === "serial") {
       showVerdict({ result: "match", title: "✔", message: result.message }); sounds.good();
     } else if (result.result) {
@@ -221,7 +240,7 @@
       echo.dataset.shownAt = String(performance.now());
     }
     if (!scanForm || !scanInput || scanForm.dataset.fetch !== "items") {
-      scanAnywhere(scan.raw, scan.device || "scanner");
+      scanAnywhere(scan.raw, scan.device || "scanner", scan.seq);
       return true;
     }
     scanInput.value = scan.raw;
@@ -229,7 +248,7 @@
     if (source) source.value = scan.device || "scanner";
     const note = $("#last-scan");
     if (note) note.textContent = scan.raw;
-    submitItem(scanForm);
+    submitItem(scanForm, scan.seq);
     return true;
   }
 
@@ -403,8 +422,28 @@
 
   // ---- the event stream -----------------------------------------------------------------------
   if (body.dataset.eventsUrl) {
-    const source = new EventSource(body.dataset.eventsUrl);
+    const eventsUrl = new URL(body.dataset.eventsUrl, window.location.href);
+    try {  // replay from the last scan this tab acted on (the drawn-at number when none yet)
+      const seen = Number(sessionStorage.getItem("scanSeq") || 0);
+      const drawnAt = Number(eventsUrl.searchParams.get("after") || 0);
+      if (seen && seen <= drawnAt) eventsUrl.searchParams.set("after", String(seen));
+    } catch (e) { /* no storage */ }
+    const source = new EventSource(eventsUrl.toString());
     source.addEventListener("open", () => { body.dataset.stream = "open"; });
+    let activeSaidAt = performance.now();
+    source.addEventListener("verdict", (ev) => {
+      const result = JSON.parse(ev.data);
+      acted(result.seq);
+      window.__lastScan = { raw: result.code || "", at: performance.now() };
+      const echo = $("#scan-echo");
+      if (echo) { echo.textContent = result.readable || result.code || ""; echo.dataset.shownAt = String(performance.now()); }
+      showItemResult(result);
+      armIdle();
+      if (performance.now() - activeSaidAt > 30000) {  // scans are work: the server's idle lock hears of it
+        activeSaidAt = performance.now();
+        post("/bench/active", new FormData());
+      }
+    });
     source.addEventListener("state", (ev) => showState(JSON.parse(ev.data)));
     source.addEventListener("reading", (ev) => showReading(JSON.parse(ev.data)));
     source.addEventListener("scan", (ev) => {
@@ -420,14 +459,20 @@
     const badges = new EventSource(body.dataset.badgeEventsUrl);
     badges.addEventListener("badge", (ev) => {
       const field = $("#badge");
+      const read = JSON.parse(ev.data);
+      acted(read.seq);  // the screen after sign-in does not take the badge again
       if (!field) return;
-      field.value = JSON.parse(ev.data).badge;
+      field.value = read.badge;
       sounds.good();
       const pin = $("#pin");
       if (pin) pin.focus();
       message(strings.badge_read || "", "success");
     });
-    badges.addEventListener("other", (ev) => { message(JSON.parse(ev.data).message, "error"); sounds.bad(); });
+    badges.addEventListener("other", (ev) => {
+      const other = JSON.parse(ev.data);
+      acted(other.seq);
+      message(other.message, "error"); sounds.bad();
+    });
   }
 
   // ---- PIN keypad -----------------------------------------------------------------------------
@@ -447,6 +492,7 @@
   if (lockUrl && idleMs > 0 && !window.location.pathname.startsWith("/auth/")) {
     let timer = null;
     const arm = () => { clearTimeout(timer); timer = setTimeout(() => { window.location.href = lockUrl; }, idleMs); };
+    armIdle = arm;
     ["pointerdown", "keydown", "touchstart"].forEach((name) => document.addEventListener(name, arm, { passive: true }));
     arm();
   }
