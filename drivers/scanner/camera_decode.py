@@ -246,21 +246,29 @@ class CameraDecoder:
             crop = to_grey(frame[box.y:box.y + box.height, box.x:box.x + box.width])
             base = np.array([[1.0, 0.0, -box.x], [0.0, 1.0, -box.y]])
             regions.append((np.ascontiguousarray(crop), base))
+        deadline = started + self.config.budget_ms / 1000.0
         if regions:
-            self._cascade(report, regions, started + self.config.budget_ms / 1000.0)
+            self._cascade(report, regions, deadline)
+            if not report.results and "crops" in self.config.stages and \
+                    time.perf_counter() < deadline:
+                # the localiser framing the code itself in the whole frame: a blurred matrix
+                # code it frames tighter is read there when its first-look crop is not
+                report.stages_run.append("frame")
+                self._cascade(report, [(to_grey(frame), st.identity())], deadline, ("crops",))
         else:
             report.skipped = "no candidate"
         report.elapsed_ms = (time.perf_counter() - started) * 1000.0
         return report
 
     def _cascade(
-        self, report: DecodeReport, regions: list[tuple[st.Grey, st.Affine]], deadline: float
+        self, report: DecodeReport, regions: list[tuple[st.Grey, st.Affine]], deadline: float,
+        stages: tuple[str, ...] | None = None,
     ) -> None:
         """The stages in order; each runs on every region before the next, costlier one starts.
 
         ``regions`` are (grey image, affine frame -> image): the whole frame, or candidate crops.
         """
-        for index, name in enumerate(self.config.stages):
+        for index, name in enumerate(self.config.stages if stages is None else stages):
             if index and time.perf_counter() > deadline:
                 break
             report.stages_run.append(name)
