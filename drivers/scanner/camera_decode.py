@@ -26,7 +26,7 @@ import numpy.typing as npt
 from drivers.scanner import decode_stages as st
 from drivers.scanner.aim import Symbology
 from drivers.scanner.events import ScanEvent
-from drivers.scanner.first_look import LookConfig, SceneWatch, look_at, sampled, thumbnail
+from drivers.scanner.first_look import Look, LookConfig, SceneWatch, look_at, sampled, thumbnail
 from drivers.scanner.interpret import ScanRejected, check_digit_ok, interpret
 from drivers.scanner.plausibility import DEFAULT_MIN_CHARS, implausible
 from drivers.state import DeviceState, DeviceStatus
@@ -210,10 +210,16 @@ class CameraDecoder:
         if problem is not None:
             raise ValueError(problem)
         small, step = sampled(frame, self.config.look.analysis_width_px)
-        return self._read_sampled(frame, small, step, started)
+        look = look_at(small, step, frame.shape[1], frame.shape[0], self.config.look)
+        return self._read_look(frame, look, started)
 
     def hands_free(self, frame: Frame) -> DecodeReport:
-        """``read`` that skips a frame of an unchanged scene whose last read found nothing."""
+        """``read`` that skips what has not changed since a read that found nothing.
+
+        A frame of the same scene is skipped before the first look; of a changed frame only the
+        candidates whose part of the scene moved are read. Every ``unchanged_retry_frames``-th
+        frame in a row is read whole anyway.
+        """
         started = time.perf_counter()
         problem = frame_problem(frame)
         if problem is not None:
@@ -227,17 +233,26 @@ class CameraDecoder:
             self._unchanged_in_a_row += 1
             return DecodeReport(skipped="unchanged",
                                 elapsed_ms=(time.perf_counter() - started) * 1000.0)
+        height, width = frame.shape[:2]
+        look = look_at(small, step, width, height, config.look)
+        if (config.skip_unchanged and not self._last_read_found and look.candidates
+                and self._unchanged_in_a_row < config.unchanged_retry_frames):
+            # read only the candidates whose part of the scene moved (a hand, a parcel)
+            moved = [box for box in look.candidates
+                     if not self._scene.unchanged_within(thumb, box, width, height)]
+            if not moved:
+                self._unchanged_in_a_row += 1
+                return DecodeReport(stages_run=["first_look"], candidates=len(look.candidates),
+                                    skipped="unchanged",
+                                    elapsed_ms=(time.perf_counter() - started) * 1000.0)
+            look.candidates = moved
         self._unchanged_in_a_row = 0
-        report = self._read_sampled(frame, small, step, started)
+        report = self._read_look(frame, look, started)
         self._scene.remember(thumb)
         self._last_read_found = bool(report.results)
         return report
 
-    def _read_sampled(
-        self, frame: Frame, small: st.Grey, step: int, started: float
-    ) -> DecodeReport:
-        height, width = frame.shape[:2]
-        look = look_at(small, step, width, height, self.config.look)
+    def _read_look(self, frame: Frame, look: Look, started: float) -> DecodeReport:
         report = DecodeReport(stages_run=["first_look"], candidates=len(look.candidates))
         regions: list[tuple[st.Grey, st.Affine]] = []
         for box in look.candidates:

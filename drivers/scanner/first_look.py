@@ -213,7 +213,7 @@ def look_at(small: Grey, step: int, frame_w: int, frame_h: int, config: LookConf
 
 
 class SceneWatch:
-    """Tells whether a frame shows the same scene as the last frame that was read.
+    """Tells whether a frame, or a region of it, shows what the last frame that was read showed.
 
     Same scene: no thumbnail pixel moved by more than ``max_change`` grey levels (a code held up,
     even a small one, changes a few thumbnail pixels by far more; sensor noise, averaged over the
@@ -230,6 +230,18 @@ class SceneWatch:
         if reference is None or reference.shape != thumb.shape:
             return False
         return bool(cv2.absdiff(reference, thumb).max() <= self.max_change)
+
+    def unchanged_within(self, thumb: Grey, box: Candidate, frame_w: int, frame_h: int) -> bool:
+        """True when the part of ``thumb`` under ``box`` (frame pixels) matches the reference."""
+        reference = self._reference
+        if reference is None or reference.shape != thumb.shape:
+            return False
+        scale_x, scale_y = thumb.shape[1] / frame_w, thumb.shape[0] / frame_h
+        left, top = int(box.x * scale_x), int(box.y * scale_y)
+        right = max(left + 1, int(np.ceil((box.x + box.width) * scale_x)))
+        bottom = max(top + 1, int(np.ceil((box.y + box.height) * scale_y)))
+        part = cv2.absdiff(reference[top:bottom, left:right], thumb[top:bottom, left:right])
+        return bool(part.max() <= self.max_change)
 
     def remember(self, thumb: Grey) -> None:
         """``thumb`` is the scene the readers have now seen."""

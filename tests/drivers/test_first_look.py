@@ -218,6 +218,19 @@ def test_an_unchanged_scene_is_skipped_until_it_changes_or_the_retry_is_due() ->
     assert [decoder.hands_free(camera.frame()).skipped for _ in range(3)] == ["", "", ""]
 
 
+def test_a_hand_moving_beside_the_print_reads_nothing_again_but_a_code_in_it_is_read() -> None:
+    scene = SyntheticCamera(1280, 720, paced=False, seed=3).frame()  # the box with its print
+    decoder = CameraDecoder()
+    first = decoder.hands_free(scene)
+    assert first.candidates >= 1 and first.results == []  # the print is looked at once
+    hand = scene.copy()
+    cv2.circle(hand, (1000, 560), 90, (120, 140, 190), -1)  # no edges pattern: no candidate
+    again = decoder.hands_free(hand)
+    assert (again.stages_run, again.skipped) == (["first_look"], "unchanged")
+    held = with_code(hand, rendered("code128", "RMA-2026-000042", 3), (900, 560), 10.0, 0.0)
+    assert [r.text for r in decoder.hands_free(held).results] == ["RMA-2026-000042"]
+
+
 def test_hands_free_reads_keep_the_scanners_plausibility_checks() -> None:
     camera = SyntheticCamera(640, 480, paced=False)
     camera.present("A12", Symbology.CODE128, module_px=4)  # 3 characters: shorter than 4
