@@ -78,3 +78,25 @@ def test_every_screen_answers_a_label_an_item_and_a_badge(open_bench: OpenBench,
     expect(at.page.locator("#badge")).to_have_value(bench.badge)
     for screen, answers in seen.items():
         assert answers and all(answers), (screen, answers)
+
+
+def test_a_scan_sent_while_the_next_screen_loads_is_acted_on_there(open_bench: OpenBench,
+                                                                    bench: BenchServer) -> None:
+    parcel = bench.take_parcel("kettle")
+    other = bench.take_parcel("t-shirt")
+    at = open_bench(bench)
+    at.sign_in()
+    hand = Touches(at)
+    token = at.page.locator("meta[name=csrf-token]").get_attribute("content") or ""
+
+    def scan_now(code: str) -> None:  # straight to the simulated scanner, no waiting for a page
+        answer = at.page.request.post(f"{bench.url.rstrip('/')}/bench/sim/scan", form={"code": code},
+                                      headers={"X-CSRFToken": token, "X-Requested-With": "fetch"})
+        assert answer.ok, answer.text()
+
+    hand.device("scan", code=parcel.label)  # opens the parcel: the bench moves to its screen...
+    scan_now(other.label)  # ...and this one arrives while it does
+    hand.on(r"/parcel$")
+    expect(at.page.locator("#messages")).to_contain_text("Finish this parcel first",
+                                                         timeout=STEP_TIMEOUT_MS)
+    at.flag("e2e: the scan sent during a page load was answered")  # leave the bench free

@@ -30,6 +30,10 @@
   };
 
   let armIdle = () => {};  // the idle lock's timer, re-armed by work the page sees (set below)
+  // A page on its way out leaves scans alone: the next page's stream replays them (unclaimed).
+  let leaving = false;
+  window.addEventListener("beforeunload", () => { leaving = true; });
+  window.addEventListener("pageshow", () => { leaving = false; });
 
   // ---- posting with the CSRF token ------------------------------------------------------------
   async function post(url, data) {
@@ -120,7 +124,7 @@
     if (result.taken) return;  // another screen acted on this scan already
     message(result.message || "", result.ok ? "success" : "error");
     (sounds[result.sound] || (result.ok ? sounds.good : sounds.bad))();
-    if (result.redirect) window.location.href = result.redirect;
+    if (result.redirect) { leaving = true; window.location.href = result.redirect; }
   }
   // A keyboard-wedge scanner types fast and ends with Enter; on a screen where no field has the
   // focus those keys would go nowhere, so they are collected here.
@@ -233,6 +237,7 @@
       if (raw.trim()) scanAnywhere(raw, "typed");
     });
   }
+  let scanQueue = Promise.resolve();
   function deliverScan(scan) {
     const echo = $("#scan-echo");
     if (echo) {  // the code shows at once; the verdict follows when the bench has recorded it
@@ -240,7 +245,9 @@
       echo.dataset.shownAt = String(performance.now());
     }
     if (!scanForm || !scanInput || scanForm.dataset.fetch !== "items") {
-      scanAnywhere(scan.raw, scan.device || "scanner", scan.seq);
+      // one at a time: a scan that follows one sending the bench elsewhere is left to that screen
+      scanQueue = scanQueue.then(() => (leaving ? null : scanAnywhere(scan.raw, scan.device || "scanner", scan.seq)))
+        .catch(() => null);  // a failed POST does not stop the next scan
       return true;
     }
     scanInput.value = scan.raw;
@@ -447,6 +454,7 @@
     source.addEventListener("state", (ev) => showState(JSON.parse(ev.data)));
     source.addEventListener("reading", (ev) => showReading(JSON.parse(ev.data)));
     source.addEventListener("scan", (ev) => {
+      if (leaving) return;
       const scan = JSON.parse(ev.data);
       window.__lastScan = { raw: scan.raw, at: performance.now() };
       deliverScan(scan);
