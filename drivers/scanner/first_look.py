@@ -2,14 +2,16 @@
 
 Most frames of a waiting bench hold no code. Before any reader runs, one channel of the frame is
 sampled down to about ``analysis_width_px`` (strided, no copy of the full frame, no colour
-conversion) and cut into cells. A cell is *busy* when it holds many edges for its contrast
-(barcode bars and matrix modules) that alternate in sign (a box edge or a shadow is one step, not
-a pattern). Busy cells are closed into blobs; a blob is a candidate when it is at least
-``min_cells`` cells and not a thin streak (a line of printed text, the rim of a box). The slow
-readers then run on the full-resolution crop of each candidate only.
+conversion) and cut into cells, at two scales. A cell is *busy* when, the frame's sensor noise
+taken out, it holds many edges for its contrast (barcode bars and matrix modules) that alternate
+in sign (a box edge or a shadow is one step, not a pattern). Busy cells are closed into blobs; a
+blob is a candidate when it is at least ``min_cells`` cells and not a thin streak (the rim of a
+box). The slow readers then run on the full-resolution crop of each candidate only. Small
+printed text is busy too: it is a candidate, read once and then skipped while it stays still.
 
 The same sampled image, averaged down to a thumbnail, tells a static scene: ``SceneWatch``
-compares each frame's thumbnail with that of the last frame that was read.
+compares each frame's thumbnail, or the part under a candidate, with that of the last frame
+that was read.
 """
 
 from __future__ import annotations
@@ -246,7 +248,3 @@ class SceneWatch:
     def remember(self, thumb: Grey) -> None:
         """``thumb`` is the scene the readers have now seen."""
         self._reference = thumb
-
-    def forget(self) -> None:
-        """The next frame is read whatever it shows."""
-        self._reference = None
