@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, text
 
 from station.config import Settings, load_settings
 from station.context import StationContext, build
-from station.db.migrate import upgrade
 from tests.support.postgres import PostgresServer, find_bin
+from tests.support.templates import migrate_fresh
 
 _counter = itertools.count()
 
@@ -69,12 +69,9 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 
 @pytest.fixture
 def ctx(settings: Settings) -> Iterator[StationContext]:
-    """The station's services on a migrated database (migrations, not create_all)."""
-    from station.db.engine import make_engine
-
-    engine = make_engine(settings.database.url)
-    upgrade(engine)
-    engine.dispose()
+    """The station's services on a migrated database (migrations, not create_all: a copy of
+    this test process's migrated template, tests/support/templates.py)."""
+    migrate_fresh(settings.database.url)
     context = build(settings)
     yield context
     context.close()

@@ -14,11 +14,10 @@ from werkzeug.test import TestResponse
 from station import apikeys
 from station.config import Settings
 from station.context import StationContext, build
-from station.db.engine import make_engine
-from station.db.migrate import upgrade
 from station.db.models import AuditEvent, Inspection
 from station.users import add_user
 from tests.conftest import make_settings
+from tests.support.templates import migrate_fresh
 from web.app import create_app
 
 _CSRF = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"'
@@ -45,10 +44,9 @@ PEOPLE = (OPERATOR, SECOND_OPERATOR, SUPERVISOR, ADMIN)
 
 
 def migrated(settings: Settings) -> StationContext:
-    """The station's services on a database brought up by the migrations."""
-    engine = make_engine(settings.database.url)
-    upgrade(engine)
-    engine.dispose()
+    """The station's services on a database brought up by the migrations (a copy of the
+    test process's migrated template, tests/support/templates.py)."""
+    migrate_fresh(settings.database.url)
     return build(settings)
 
 
