@@ -156,7 +156,8 @@ def capture(root: Path) -> dict[str, Any]:
             ctx.store.require_room(ctx.settings.evidence.min_free_mb)
             service.add_photo(inspection_id, still.jpeg, angle="item", width=still.width_px,
                               height=still.height_px, actor="bench", camera="bench",
-                              quality={"problems": still.problems, **still.metrics.as_dict()})
+                              quality={"problems": still.problems, **still.metrics.as_dict()},
+                              sha256=still.sha256)
             done = time.perf_counter()
             if index < 5:  # warm-up
                 continue

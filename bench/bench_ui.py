@@ -90,6 +90,10 @@ async (code) => {
   const answer = await response.json();
   if (!answer.ok) throw new Error("sim scan refused: " + answer.message);
   const shownAt = await shown;
+  // the parcel's last item starts the bench's "moving on" to the photos: the operator stays
+  if (document.getElementById("moving-on")) {
+    document.dispatchEvent(new PointerEvent("pointerdown", {bubbles: true}));
+  }
   const scan = window.__lastScan || {};
   const posts = performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/item"));
   const itemPost = posts.length ? posts[posts.length - 1] : null;
@@ -307,10 +311,8 @@ def bench_scans(page: Any) -> dict[str, Any]:
         "c_sim_answer_to_verdict": summary_ms(series("returned", "shownAt")),
         "c_sim_sent_to_verdict": summary_ms(series("sent", "shownAt")),
         "sim_post_round_trip": summary_ms(series("sent", "returned")),
-        "b_part_item_post_round_trip": summary_ms(
-            [row["itemPostMs"] / 1000 for row in rows if row["itemPostMs"] is not None]),
-        "b_part_item_post_server_wait": summary_ms(
-            [row["itemServerMs"] / 1000 for row in rows if row["itemServerMs"] is not None]),
+        # the station decides the scans itself: the page should have posted none of them
+        "page_item_posts": sum(1 for row in rows if row["itemPostMs"] is not None),
     }
 
 

@@ -153,13 +153,21 @@ class CameraCapture:
                 frame = take_still()
             except Exception:  # a source's still mode failing falls back to the stream frame
                 log.exception("%s: still capture failed; using the stream frame", self.name)
+        # The quality metrics run beside the JPEG encode (OpenCV releases the GIL in both), so
+        # the operator waits for the longer of the two, not for their sum.
+        measured: list[QualityMetrics] = []
+        measuring = threading.Thread(target=lambda: measured.append(
+            measure_for(frame, self.profile.quality)), name=f"{self.name}-quality", daemon=True)
+        measuring.start()
         jpeg = encode_jpeg(frame, self.profile.jpeg_quality)
-        if not jpeg:
+        digest = hashlib.sha256(jpeg).hexdigest() if jpeg else ""
+        measuring.join()
+        if not jpeg or not measured:
             return None
-        metrics = measure_for(frame, self.profile.quality)
+        metrics = measured[0]
         return Still(
             jpeg=jpeg,
-            sha256=hashlib.sha256(jpeg).hexdigest(),
+            sha256=digest,
             width_px=int(frame.shape[1]),
             height_px=int(frame.shape[0]),
             metrics=metrics,

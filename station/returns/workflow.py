@@ -321,8 +321,12 @@ class InspectionService(UnitSteps):
         camera: str = "",
         quality: dict[str, Any] | None = None,
         unit_id: str | None = None,
+        sha256: str | None = None,
     ) -> Photo:
         """Store the original (hashed once, fsynced, renamed, folder fsynced), then record it.
+
+        ``sha256`` is the digest the camera driver already took of these very bytes
+        (``Still.sha256``, same process); without it the bytes are hashed here.
 
         A closed inspection is refused before anything is written (a state-only read). The
         file is written on the photo writer thread while this transaction locks the
@@ -333,7 +337,7 @@ class InspectionService(UnitSteps):
         if not angle or len(angle) > 50:
             raise DomainError("bad_angle", "photo angle must be 1-50 characters")
         self._require_open_state(inspection_id, S.ITEMS_IDENTIFIED)
-        digest = sha256_hex(jpeg)
+        digest = sha256 if sha256 is not None and len(sha256) == 64 else sha256_hex(jpeg)
         writing = self._photo_writer.submit(self.store.put_original, jpeg, digest)
         try:
             with self.work() as work:

@@ -307,6 +307,7 @@ def take_photo(inspection_id: str, angle: str, back: str, unit_id: str | None = 
             inspection_id, still.jpeg, angle=angle, width=still.width_px, height=still.height_px,
             actor=actor(), operator_id=current_user.operator_id, camera="bench",
             quality={"problems": still.problems, **still.metrics.as_dict()}, unit_id=unit_id,
+            sha256=still.sha256,
         )
     except PhotoStoreError as error:
         return photo_store_refused(error, back)
