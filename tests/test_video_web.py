@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,10 +24,6 @@ from tests.support.bench import (
     sqlite_settings,
 )
 from tests.support.wait import wait_until
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
@@ -95,45 +90,3 @@ def _csrf(page: str) -> str:
     found = re.search(r'name="csrf-token" content="([^"]+)"', page)
     assert found is not None
     return found.group(1)
-
-
-def test_debians_chromium_plays_the_chunks_one_after_another(
-        app: Flask, station: StationContext, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is not installed")
-    import waitress.server
-
-    inspection_id, chunk_ids = recorded_case(station, tmp_path)
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
-    port = server.socket.getsockname()[1]
-    serving = threading.Thread(target=server.run, daemon=True)
-    serving.start()
-    try:
-        with sync_api.sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            try:
-                page = browser.new_page()
-                base = f"http://127.0.0.1:{port}"
-                page.goto(f"{base}/auth/password")
-                page.fill("#username", SUPERVISOR.username)
-                page.fill("#password", SUPERVISOR.password or "")
-                page.locator("form[action$='/auth/password'] button.primary").click()
-                page.wait_for_url(lambda url: "/auth/" not in url)
-                page.goto(f"{base}/review/inspections/{inspection_id}")
-                video = page.locator("#unboxing-video")
-                video.evaluate("v => { v.muted = true; return v.play(); }")
-                # decoded and playing: time advances, no media error
-                page.wait_for_function("() => { const v = document.getElementById('unboxing-video');"
-                                       " return v.currentTime > 0 && !v.error; }", timeout=10_000)
-                assert video.evaluate("v => v.videoWidth") == 320
-                # at the end of the first chunk the second one is loaded and plays
-                page.wait_for_function(
-                    f"() => document.getElementById('unboxing-video').src.endsWith('{chunk_ids[1]}')",
-                    timeout=10_000)
-                page.wait_for_function("() => { const v = document.getElementById('unboxing-video');"
-                                       " return v.currentTime > 0 && !v.error; }", timeout=10_000)
-            finally:
-                browser.close()
-    finally:
-        server.close()
