@@ -134,42 +134,52 @@ def playwright_driver() -> Iterator[object]:
 
 
 
-@pytest.fixture
-def open_bench(playwright_driver: object, request: pytest.FixtureRequest) -> Iterator[OpenBench]:
-    """Open a bench in a fresh Chromium profile; fails the test on any console error."""
+@pytest.fixture(scope="session")
+def chromium(playwright_driver: object) -> Iterator[object]:
+    """One Debian Chromium per test process; every bench opened gets its own fresh context."""
     from playwright.sync_api import Playwright
+
+    assert isinstance(playwright_driver, Playwright)
+    browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                                args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def open_bench(chromium: object, request: pytest.FixtureRequest) -> Iterator[OpenBench]:
+    """Open a bench in a fresh Chromium context (its own cookies and storage, like a new
+    profile); fails the test on any console error."""
+    from playwright.sync_api import Browser
 
     from tests.e2e.bench_page import BenchPage
 
-    assert isinstance(playwright_driver, Playwright)
+    assert isinstance(chromium, Browser)
     shots = SCREENSHOTS / request.node.name.replace("/", "_")
     shutil.rmtree(shots, ignore_errors=True)
     shots.mkdir(parents=True)
-    opened: list[tuple[BenchPage, object, Path]] = []
+    opened: list[tuple[BenchPage, object]] = []
     errors: list[str] = []
 
     def open_(server: BenchServer, viewport: ViewportSize | None = None,
               touch: bool = False) -> BenchPage:
-        profile = Path(tempfile.mkdtemp(prefix="chromium-e2e-"))
-        context = playwright_driver.chromium.launch_persistent_context(
-            str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport=viewport or VIEWPORT, locale="en-US", has_touch=touch)
+        context = chromium.new_context(viewport=viewport or VIEWPORT, locale="en-US",
+                                       has_touch=touch)
         context.set_default_timeout(15_000)
-        page = context.pages[0] if context.pages else context.new_page()
+        page = context.new_page()
         page.on("console", lambda m: errors.append(f"console {m.type}: {m.text} ({m.location})")
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
         bench_page = BenchPage(page, server, shots, errors)
-        opened.append((bench_page, context, profile))
+        opened.append((bench_page, context))
         return bench_page
 
     yield open_
     report = getattr(request.node, "e2e_call_report", None)
-    for bench_page, context, profile in opened:
+    for bench_page, context in opened:
         if report is not None and report.failed:
             bench_page.shot("failure")  # what the operator saw when the test failed
             print(f"failed at {bench_page.page.url}\n{bench_page.server.log_tail()}")
         bench_page.leave_bench_free()
         context.close()  # type: ignore[attr-defined]
-        shutil.rmtree(profile, ignore_errors=True)
     assert not errors, "browser console errors:\n" + "\n".join(errors)

@@ -8,7 +8,6 @@ from pathlib import Path
 from flask import Flask
 
 from station.context import StationContext
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.support.bench import SUPERVISOR
 from tests.test_video_web import app, recorded_case, station
 
@@ -16,20 +15,20 @@ __all__ = ["app", "station"]  # fixtures: a station with a recorded case, its we
 
 
 def test_debians_chromium_plays_the_chunks_one_after_another(
-        app: Flask, station: StationContext, tmp_path: Path, playwright_driver: object) -> None:
+        app: Flask, station: StationContext, tmp_path: Path, chromium: object) -> None:
     import waitress.server
-    from playwright.sync_api import Playwright
+    from playwright.sync_api import Browser
 
-    assert isinstance(playwright_driver, Playwright)
+    assert isinstance(chromium, Browser)
     inspection_id, chunk_ids = recorded_case(station, tmp_path)
     server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
     port = server.socket.getsockname()[1]
     serving = threading.Thread(target=server.run, daemon=True)
     serving.start()
     try:
-        browser = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = chromium.new_context()
         try:
-            page = browser.new_page()
+            page = context.new_page()
             base = f"http://127.0.0.1:{port}"
             page.goto(f"{base}/auth/password")
             page.fill("#username", SUPERVISOR.username)
@@ -50,6 +49,6 @@ def test_debians_chromium_plays_the_chunks_one_after_another(
             page.wait_for_function("() => { const v = document.getElementById('unboxing-video');"
                                    " return v.currentTime > 0 && !v.error; }", timeout=10_000)
         finally:
-            browser.close()
+            context.close()
     finally:
         server.close()
