@@ -44,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.bench_ui_camera import bench_camera
+from bench.bench_ui_camera import NEXT_VERDICT_JS, bench_camera
 from bench.common import summary_ms, write_result
 
 CHROMIUM = "/usr/bin/chromium"
@@ -69,20 +69,7 @@ from station.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
-SCAN_JS = """
-async (code) => {
-  const box = document.getElementById("verdict");
-  const before = box.dataset.shownAt || "";
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const shown = new Promise((resolve, reject) => {
-    const obs = new MutationObserver(() => {
-      if (box.dataset.shownAt && box.dataset.shownAt !== before) {
-        obs.disconnect(); resolve(Number(box.dataset.shownAt));
-      }
-    });
-    obs.observe(box, {attributes: true, attributeFilter: ["data-shown-at"]});
-    setTimeout(() => { obs.disconnect(); reject(new Error("no verdict within 5 s")); }, 5000);
-  });
+SCAN_JS = "async (code) => {" + NEXT_VERDICT_JS + """
   performance.clearResourceTimings();
   const data = new FormData();
   data.append("code", code);

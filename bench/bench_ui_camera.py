@@ -22,8 +22,8 @@ TRIALS = int(os.environ.get("BENCH_UI_CAMERA_TRIALS", "20"))
 GOAL_P95_MS = 300.0
 HOLD_S = 2.0  # drivers.scanner.camera_decode.DecoderConfig.hold_s
 
-CAMERA_JS = """
-async ([code, symbology]) => {
+#: The page's next verdict: ``shown`` resolves to its ``data-shown-at`` (bench_ui's scans use it too).
+NEXT_VERDICT_JS = """
   const box = document.getElementById("verdict");
   const before = box.dataset.shownAt || "";
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -36,6 +36,9 @@ async ([code, symbology]) => {
     obs.observe(box, {attributes: true, attributeFilter: ["data-shown-at"]});
     setTimeout(() => { obs.disconnect(); reject(new Error("no verdict within 5 s")); }, 5000);
   });
+"""
+
+CAMERA_JS = "async ([code, symbology]) => {" + NEXT_VERDICT_JS + """
   const hold = (form) => fetch("/bench/sim/camera", {method: "POST", body: form,
     credentials: "same-origin", headers: {"X-CSRFToken": csrf, "Accept": "application/json"}});
   const data = new FormData();

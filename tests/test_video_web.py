@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask import Flask
 
 from drivers.camera.recorder import Chunk, ChunkRecorder, Frame, RecorderSettings
@@ -16,27 +14,13 @@ from tests.factories import seed_rma
 from tests.support.bench import (
     OPERATOR,
     SUPERVISOR,
-    add_people,
-    bench_app,
     html,
-    migrated,
     signed_in,
-    sqlite_settings,
 )
 from tests.support.wait import wait_until
+from tests.test_review import app, station
 
-
-@pytest.fixture
-def station(tmp_path: Path) -> Iterator[StationContext]:
-    ctx = migrated(sqlite_settings(tmp_path))
-    add_people(ctx)
-    yield ctx
-    ctx.close()
-
-
-@pytest.fixture
-def app(station: StationContext) -> Flask:
-    return bench_app(station)
+__all__ = ["app", "station"]  # fixtures: the review tests' SQLite station with its people, its app
 
 
 def recorded_case(ctx: StationContext, tmp_path: Path, chunks: int = 2) -> tuple[str, list[str]]:

@@ -87,15 +87,8 @@ def test_a_scan_sent_while_the_next_screen_loads_is_acted_on_there(open_bench: O
     at = open_bench(bench)
     at.sign_in()
     hand = Touches(at)
-    token = at.page.locator("meta[name=csrf-token]").get_attribute("content") or ""
-
-    def scan_now(code: str) -> None:  # straight to the simulated scanner, no waiting for a page
-        answer = at.page.request.post(f"{bench.url.rstrip('/')}/bench/sim/scan", form={"code": code},
-                                      headers={"X-CSRFToken": token, "X-Requested-With": "fetch"})
-        assert answer.ok, answer.text()
-
     hand.device("scan", code=parcel.label)  # opens the parcel: the bench moves to its screen...
-    scan_now(other.label)  # ...and this one arrives while it does
+    hand.device("scan", at_once=True, code=other.label)  # ...and this one arrives while it does
     hand.on(r"/parcel$")
     expect(at.page.locator("#messages")).to_contain_text("Finish this parcel first",
                                                          timeout=STEP_TIMEOUT_MS)

@@ -29,22 +29,27 @@ class Touches:
         self.at, self.page = at, at.page
         self.touches = 0
         self.captures = 0
+        self.token = ""
 
     def tap(self, target: str | Locator) -> None:
         locator = self.page.locator(target) if isinstance(target, str) else target
         locator.tap()
         self.touches += 1
 
-    def device(self, kind: str, **fields: str) -> None:
+    def device(self, kind: str, *, at_once: bool = False, **fields: str) -> None:
         """What a device does by itself (a scan, a parcel put on the scale), without a tap.
 
         A scan waits until the screen hears the live stream, so each one lands on the screen
-        it is meant for (one sent while a page loads is replayed to it: docs/bench-ui.md).
+        it is meant for (one sent while a page loads is replayed to it: docs/bench-ui.md);
+        ``at_once`` sends it without waiting.
         """
-        if kind == "scan" and self.page.evaluate("() => Boolean(document.body.dataset.eventsUrl)"):
+        if kind == "scan" and not at_once and \
+                self.page.evaluate("() => Boolean(document.body.dataset.eventsUrl)"):
             self.page.wait_for_function("() => document.body.dataset.stream === 'open'",
                                         timeout=STEP_TIMEOUT_MS)
-        token = self.page.locator("meta[name=csrf-token]").get_attribute("content") or ""
+        if not (at_once and self.token):  # mid-navigation: the token the last page carried
+            self.token = self.page.locator("meta[name=csrf-token]").get_attribute("content") or ""
+        token = self.token
         answer = self.page.request.post(f"{self.at.server.url.rstrip('/')}/bench/sim/{kind}",
                                         form=fields, headers={"X-CSRFToken": token,
                                                               "X-Requested-With": "fetch"})
