@@ -20,16 +20,13 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from drivers.camera.capture import Still
-from drivers.camera.quality import QualityMetrics
 from station.context import StationContext
 from station.db.models import Photo
 from station.evidence.store import EvidenceError, PhotoStoreUnavailable, original_key
 from station.evidence.store_s3 import S3PhotoStore
 from station.evidence.thumbnails import cached_thumbnail
-from station.returns.rules.types import ScannedItem
 from tests.conftest import make_settings
-from tests.factories import HEADPHONES_GTIN, jpeg, seed_rma, walk_to_graded
+from tests.factories import jpeg, seed_rma, walk_to_graded
 from tests.support.bench import (
     OPERATOR,
     SUPERVISOR,
@@ -43,6 +40,7 @@ from tests.support.bench import (
     snapshot,
 )
 from tests.support.s3 import S3Server, running_s3_server
+from tests.test_evidence_faults import at_photos, still
 from web.bench.services import PendingPhoto, bench_services
 
 UNREACHABLE_EN = "Photo storage cannot be reached — call a supervisor"
@@ -70,16 +68,6 @@ def station(tmp_path: Path, s3: S3Server) -> Iterator[StationContext]:
     ctx = s3_station(tmp_path, s3, s3.new_bucket(), s3_prefix="site-a/")
     yield ctx
     ctx.close()
-
-
-def at_photos(ctx: StationContext) -> str:
-    """An inspection on the photos screen (weighed, its item scanned)."""
-    service = ctx.inspections
-    inspection = service.receive("TRKRMA-1001", "bench-test", None, "op")
-    service.record_weight(inspection.id, 550_000, "scale", "op")
-    service.record_scan(inspection.id, ScannedItem(raw="x", gtin=HEADPHONES_GTIN, serial="SN-001"), "op")
-    service.finish_items(inspection.id, "op")
-    return inspection.id
 
 
 def photos(ctx: StationContext) -> list[Photo]:
@@ -224,13 +212,6 @@ def test_object_lock_retention_is_set_on_every_original_when_configured(
             assert until <= datetime.now(UTC) + timedelta(days=30, seconds=5)
     finally:
         ctx.close()
-
-
-def still(seed: int = 1) -> Still:
-    data = jpeg(seed)
-    return Still(data, hashlib.sha256(data).hexdigest(), 320, 200,
-                 QualityMetrics(sharpness=500.0, brightness=120.0, dark_fraction=0.0,
-                                bright_fraction=0.0), [])
 
 
 def test_an_s3_outage_refuses_the_capture_clearly_and_changes_nothing(tmp_path: Path) -> None:
