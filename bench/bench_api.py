@@ -29,12 +29,10 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.common import summary_ms, write_result
+from bench.common import postgres_databases, summary_ms, write_result
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
 REQUESTS = int(os.environ.get("BENCH_API_REQUESTS", "40"))
@@ -259,28 +257,6 @@ def run_server(server_kind: str, database_url: str = "") -> dict[str, object]:
     return result
 
 
-def _postgres_url() -> Iterator[str | None]:
-    """A throw-away PostgreSQL server and database for one run (None without its binaries)."""
-    from sqlalchemy import create_engine, text
-
-    from tests.support.postgres import PostgresServer, find_bin
-
-    if not find_bin("initdb"):
-        yield None
-        return
-    server = PostgresServer()
-    server.start()
-    try:
-        admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-        for name in ("bench_api_waitress", "bench_api_gunicorn"):
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        yield server.url("bench_api_waitress") + "|" + server.url("bench_api_gunicorn")
-    finally:
-        server.stop()
-
-
 def main() -> dict[str, object]:
     result: dict[str, object] = {
         "clients": CLIENTS, "requests_per_client": REQUESTS, "cpus": os.cpu_count(),
@@ -290,9 +266,9 @@ def main() -> dict[str, object]:
     for server_kind in os.environ.get("BENCH_API_SERVERS", "waitress,gunicorn").split(","):
         result[server_kind] = run_server(server_kind)
     if "gunicorn" in os.environ.get("BENCH_API_SERVERS", "waitress,gunicorn"):
-        with contextmanager(_postgres_url)() as url:
-            if url is not None:  # the central server's database: several workers write at once
-                waitress_url, gunicorn_url = url.split("|")
+        with postgres_databases("bench_api_waitress", "bench_api_gunicorn") as urls:
+            if urls is not None:  # the central server's database: several workers write at once
+                waitress_url, gunicorn_url = urls
                 result["waitress_postgresql"] = run_server("waitress", waitress_url)
                 result["gunicorn_postgresql"] = run_server("gunicorn", gunicorn_url)
     result["load_average_at_end"] = os.getloadavg()

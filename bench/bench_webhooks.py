@@ -42,9 +42,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
-from bench.common import summary_ms, write_result
+from bench.common import postgres_databases, summary_ms, write_result
 from station.config import WebhooksSection
 from station.db.engine import Database, make_engine
 from station.db.migrate import upgrade
@@ -335,24 +335,6 @@ def signing_cost() -> dict[str, object]:
     }
 
 
-def _postgres_url() -> Iterator[str | None]:
-    from tests.support.postgres import PostgresServer, find_bin
-
-    if not find_bin("initdb"):
-        yield None
-        return
-    server = PostgresServer()
-    server.start()
-    try:
-        admin_engine = create_engine(server.url(), isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text('CREATE DATABASE "bench_webhooks"'))
-        admin_engine.dispose()
-        yield server.url("bench_webhooks")
-    finally:
-        server.stop()
-
-
 def main() -> dict[str, object]:
     result: dict[str, object] = {"events": EVENTS, "cpus": os.cpu_count()}
     receiver = ReceiverProcess()
@@ -360,13 +342,12 @@ def main() -> dict[str, object]:
         result["bare_signed_posts_no_database"] = bare_posts(receiver, min(EVENTS, 2000))
         with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
             result["sqlite"] = backend("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}", receiver)
-        pg = contextmanager(_postgres_url)()
-        with pg as url:
-            if url is None:
+        with postgres_databases("bench_webhooks") as urls:
+            if urls is None:
                 result["postgresql"] = "skipped: PostgreSQL server binaries not installed"
             else:
                 result["postgresql"] = {"server": "tests/support/postgres.py, fsync=off",
-                                        **backend("postgresql", url, receiver)}
+                                        **backend("postgresql", urls[0], receiver)}
     finally:
         receiver.stop()
     result["signing_per_event"] = signing_cost()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import platform
 import statistics
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,3 +62,27 @@ def sqlite_station(root: Path) -> StationContext:
     upgrade(engine)
     engine.dispose()
     return build(settings)
+
+
+@contextmanager
+def postgres_databases(*names: str) -> Iterator[list[str] | None]:
+    """A throw-away PostgreSQL server (tests/support/postgres.py) with these empty databases;
+    their URLs, or None when the server binaries are not installed."""
+    from sqlalchemy import create_engine, text
+
+    from tests.support.postgres import PostgresServer, find_bin
+
+    if not find_bin("initdb"):
+        yield None
+        return
+    server = PostgresServer()
+    server.start()
+    try:
+        admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in names:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        yield [server.url(name) for name in names]
+    finally:
+        server.stop()
