@@ -22,6 +22,17 @@ from station.audit import AnchorFile
 log = logging.getLogger(__name__)
 
 
+def write_anchor(anchors: AnchorFile, seq: int, hash_: str) -> str | None:
+    """Append one head to the anchor file; the problem to report when it cannot be written."""
+    try:
+        anchors.append(seq, hash_)
+    except OSError as exc:
+        problem = f"audit anchor file {anchors.path} not written: {exc}"
+        log.error("%s (the step itself was committed; run `station audit verify`)", problem)
+        return problem
+    return None
+
+
 class AnchorWriter:
     """Appends the newest submitted audit head to the anchor file from its own thread."""
 
@@ -69,13 +80,7 @@ class AnchorWriter:
                     return
                 seq, hash_ = self._pending
                 self._pending = None
-            problem: str | None = None
-            try:
-                self.anchors.append(seq, hash_)
-            except OSError as exc:
-                problem = f"audit anchor file {self.anchors.path} not written: {exc}"
-                log.error("%s (the step itself was committed; run `station audit verify`)", problem)
-            self._on_result(problem)
+            self._on_result(write_anchor(self.anchors, seq, hash_))
             with self._cond:
                 # A failed write counts as done: the next commit anchors a newer head anyway.
                 self._written_seq = max(self._written_seq, seq)

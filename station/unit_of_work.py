@@ -13,7 +13,6 @@ anchor file is logged and kept as a station problem (``anchor_problem``) that /r
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,12 +24,10 @@ from sqlalchemy.orm import Session
 from station import audit
 from station.analytics.rollup import mark_touched
 from station.audit import AnchorFile
-from station.audit_anchor import AnchorWriter
+from station.audit_anchor import AnchorWriter, write_anchor
 from station.db.engine import Database
 from station.db.models import Inspection, ReturnAuthorization
 from station.webhooks import outbox
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -121,11 +118,4 @@ class UnitOfWork:
         if writer is not None:
             writer.submit(seq, hash_)
             return
-        try:
-            self.anchors.append(seq, hash_)
-        except OSError as exc:
-            self.anchor_problem = f"audit anchor file {self.anchors.path} not written: {exc}"
-            log.error("%s (the step itself was committed; run `station audit verify`)",
-                      self.anchor_problem)
-        else:
-            self.anchor_problem = None
+        self.anchor_problem = write_anchor(self.anchors, seq, hash_)
