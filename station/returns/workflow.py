@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -228,7 +228,7 @@ class InspectionService(UnitSteps):
         """
         with self.work() as work:
             session = work.session
-            inspection = load(session, inspection_id)
+            inspection = load(session, inspection_id, with_lines=True)
             require_open(inspection, S.WEIGHED)
             self._inputs_changed(work, inspection, actor)
             tally = matched_serials(session, inspection.id)
@@ -254,11 +254,14 @@ class InspectionService(UnitSteps):
             session.flush()
             if matched is not None:
                 tally.setdefault(matched.id, []).append(scan.serial)
+            counted = result == "mismatch"  # the analytics' wrong-item count reads these
             if inspection.state != S.WEIGHED:  # units exist already: the new scan joins them
                 sync_units(session, inspection)
                 self._units_answered(work, inspection, actor)
-            self.steps.record(work, inspection, actor, "inspection.item_scanned", scan_id=scan.id,
-                         raw=scan.raw, result=result, code=verdict.code)
+                counted = True
+            audit_step = self.steps.record if counted else self.steps.note
+            audit_step(work, inspection, actor, "inspection.item_scanned", scan_id=scan.id,
+                       raw=scan.raw, result=result, code=verdict.code)
             needs_serial = bool(matched is not None and matched.expected_serials and not scan.serial)
             return ScanResult(scan.id, result, verdict.detail, str(line_id) if line_id else None,
                               verdict.code, needs_serial, line_counts(inspection, tally))
@@ -328,22 +331,24 @@ class InspectionService(UnitSteps):
         ``sha256`` is the digest the camera driver already took of these very bytes
         (``Still.sha256``, same process); without it the bytes are hashed here.
 
-        A closed inspection is refused before anything is written (a state-only read). The
-        file is written on the photo writer thread while this transaction locks the
-        inspection and builds its rows; the commit waits for the file to be durable, so a row
-        never names a file a crash could lose. ``unit_id`` files the photo under one unit;
+        A closed inspection is refused before anything is written (the locked row's state).
+        The file is written on the photo writer thread while this transaction builds its rows;
+        the commit waits for the file to be durable, so a row never names a file a crash could
+        lose. ``unit_id`` files the photo under one unit;
         without it, it is a parcel photo. Nothing is rewritten.
         """
         if not angle or len(angle) > 50:
             raise DomainError("bad_angle", "photo angle must be 1-50 characters")
-        self._require_open_state(inspection_id, S.ITEMS_IDENTIFIED)
         digest = sha256 if sha256 is not None and len(sha256) == 64 else sha256_hex(jpeg)
-        writing = self._photo_writer.submit(self.store.put_original, jpeg, digest)
+        writing: Future[object] | None = None
         try:
             with self.work() as work:
                 session = work.session
                 inspection = load(session, inspection_id)
                 require_open(inspection, S.ITEMS_IDENTIFIED)
+                # refused before anything is written; from here the file is written on the
+                # photo writer thread while this transaction builds its rows
+                writing = self._photo_writer.submit(self.store.put_original, jpeg, digest)
                 if unit_id is not None:
                     self._unit(inspection, unit_id)
                 self._inputs_changed(work, inspection, actor)
@@ -355,7 +360,8 @@ class InspectionService(UnitSteps):
                     taken_by=operator_id,
                 )
                 session.add(photo)
-                self.steps.record(work, inspection, actor, "inspection.photo_added",
+                # photos count in no analytics figure: no recount marker
+                self.steps.note(work, inspection, actor, "inspection.photo_added",
                                   photo_id=photo.id, sha256=digest, size_bytes=size, angle=angle,
                                   unit_id=unit_id)
                 self._units_answered(work, inspection, actor,  # the last unit photo moves on
@@ -363,17 +369,8 @@ class InspectionService(UnitSteps):
                 writing.result()  # durable before the commit; a store error rolls the step back
                 return photo
         finally:
-            wait([writing])  # a refused step still lets the write finish (an orphan is swept)
-
-    def _require_open_state(self, inspection_id: str, earliest: InspectionState) -> None:
-        """``require_open`` from the state column alone (no row, no lock): a cheap pre-check."""
-        with self.db.reader() as session:
-            state = session.execute(
-                select(Inspection.state).where(Inspection.id == inspection_id)
-            ).scalar_one_or_none()
-        if state is None:
-            raise NotFound("inspection_not_found", f"no inspection {inspection_id}")
-        require_open(Inspection(id=inspection_id, state=state), earliest)
+            if writing is not None:  # a refused step still lets the write finish (an orphan
+                wait([writing])      # is swept)
 
     def finish_photos(self, inspection_id: str, actor: str) -> None:
         """Every required angle has a photo: go on to the checklist."""
