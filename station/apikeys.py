@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +24,10 @@ SCOPES = ("returns:write", "inspections:read", "photos:read", "webhooks:admin")
 KEY_MARK = "rsk"
 #: last_used_at is written at most this often per key (no write on every request).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+#: A verified key is trusted by this process for at most this long without asking the database
+#: again: a revocation (or a new scope set) reaches every other worker and node within it; in the
+#: process that revokes it is immediate (``forget_verified``).
+VERIFIED_TTL_S = 1.0
 
 
 def _hash(secret: str) -> str:
@@ -66,11 +72,62 @@ class LiveKey:
     last_used_at: datetime | None
 
 
+class _VerifiedKeys:
+    """Keys this process verified in the last VERIFIED_TTL_S, by the SHA-256 of their secret.
+
+    Only the digest is kept (never the secret); a hit needs the exact secret, since a different
+    secret has a different SHA-256. Unknown, wrong and revoked keys are never kept.
+    """
+
+    MAX_KEYS = 1000
+
+    def __init__(self) -> None:
+        self._keys: dict[str, tuple[LiveKey, float]] = {}  # digest -> (key, monotonic expiry)
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> LiveKey | None:
+        with self._lock:
+            hit = self._keys.get(digest)
+        if hit is None or time.monotonic() >= hit[1]:
+            return None
+        return hit[0]
+
+    def put(self, digest: str, key: LiveKey) -> None:
+        with self._lock:
+            if len(self._keys) >= self.MAX_KEYS:
+                self._keys.clear()
+            self._keys[digest] = (key, time.monotonic() + VERIFIED_TTL_S)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._keys.clear()
+
+
+_verified = _VerifiedKeys()
+
+
+def forget_verified() -> None:
+    """Drop every key this process trusts without asking (after a revocation, in tests)."""
+    _verified.clear()
+
+
 def authenticate(session: Session, secret: str) -> LiveKey | None:
     """The live key for ``secret``, or None (unknown, wrong, or revoked).
 
-    One narrow Core SELECT by the indexed prefix (no ORM object: this runs on every request).
+    One narrow Core SELECT by the indexed prefix (no ORM object: this runs on every request),
+    unless this process verified the same secret less than VERIFIED_TTL_S ago.
     """
+    digest = _hash(secret)
+    known = _verified.get(digest)
+    if known is not None:
+        return known
+    key = _lookup(session, secret, digest)
+    if key is not None:
+        _verified.put(digest, key)
+    return key
+
+
+def _lookup(session: Session, secret: str, digest: str) -> LiveKey | None:
     prefix, sep, _ = secret.partition("_")
     prefix, sep, _ = secret[len(prefix) + 1:].partition("_") if prefix == KEY_MARK else ("", "", "")
     if not sep or not prefix:
@@ -81,7 +138,7 @@ def authenticate(session: Session, secret: str) -> LiveKey | None:
     ).first()
     if row is None or row.revoked_at is not None:
         return None
-    if not hmac.compare_digest(row.key_hash, _hash(secret)):
+    if not hmac.compare_digest(row.key_hash, digest):
         return None
     return LiveKey(row.id, row.name, tuple(row.scopes), row.last_used_at)
 
@@ -102,6 +159,7 @@ def mark_used(session: Session, key_id: str, now: datetime | None = None) -> Non
     row = session.get(ApiKey, key_id)
     if row is not None and stale_last_use(row, now):
         row.last_used_at = now or utcnow()
+        forget_verified()  # the next check reads the new last_used_at (one write a minute)
 
 
 def list_api_keys(session: Session) -> list[ApiKey]:
@@ -115,6 +173,7 @@ def revoke_api_key(session: Session, key: str) -> ApiKey:
     ).scalar_one_or_none()
     if row is None:
         raise NotFound("apikey_not_found", f"no API key {key}")
+    forget_verified()
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         audit.append(session, actor="apikey", action="apikey.revoked", entity_type="api_key",
