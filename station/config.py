@@ -289,6 +289,13 @@ class WebhooksSection(Section):
     poll_interval_s: float = Field(0.1, gt=0, le=60, description="Idle dispatcher poll period (s)")
 
 
+class FleetSection(Section):
+    """The bench's place in the fleet: its heartbeat to the shared database (docs/deployment.md, Fleet)."""
+
+    heartbeat_s: int = Field(15, ge=2, le=3600, description="Seconds between a bench's heartbeats"
+                             " (also when it looks for a newly published policy)")
+
+
 class Settings(BaseSettings):
     """Everything the station reads at start-up."""
 
@@ -311,6 +318,7 @@ class Settings(BaseSettings):
     labels: LabelsSection = Field(default_factory=LabelsSection)
     review: ReviewSection = Field(default_factory=ReviewSection)
     video: VideoSection = Field(default_factory=VideoSection)
+    fleet: FleetSection = Field(default_factory=FleetSection)
     data_dir: Path = Field(Path("var"), description="Working data folder (database, keys, anchors)")
 
     @classmethod

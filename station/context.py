@@ -31,6 +31,16 @@ class StationContext:
     reviews: ReviewService
     sorting: SortService
 
+    def adopt_policy(self, policy: Policy) -> None:
+        """Grade from the next grading step on with ``policy`` (a published one, station/fleet)."""
+        self.policy = policy
+        self.inspections.policy = policy
+        self.reviews.policy = policy
+
+    def adopt_sort_rules(self, rules: SortRules) -> None:
+        """Send units to ``rules``' destinations from the next confirm on (published, station/fleet)."""
+        self.sorting.rules = rules
+
     def close(self) -> None:
         self.db.dispose()
 

@@ -57,9 +57,9 @@ def test_the_web_floor_never_imports_the_cli() -> None:
 def test_only_the_unit_of_work_opens_domain_write_transactions() -> None:
     """`db.transaction()` belongs to the unit of work; besides it only bookkeeping that is no
     domain state opens one: the analytics reader's recount, the webhook dispatcher's delivery
-    rows, the print spooler's job rows, an API key's last use and rate bucket and a person's
-    chosen language (docs/architecture.md)."""
-    allowed = {"station/unit_of_work.py", "station/analytics/reader.py",
+    rows, the print spooler's job rows, an API key's last use and rate bucket, a person's
+    chosen language and a bench's fleet heartbeat row (docs/architecture.md)."""
+    allowed = {"station/unit_of_work.py", "station/analytics/reader.py", "station/fleet/registry.py",
                "station/printing/spooler.py", "station/api_limits.py",
                "station/webhooks/dispatcher.py", "web/api/auth.py", "web/auth/users.py"}
     opened = []

@@ -11,13 +11,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from station.cli import admin, backup, devices, doctor, install, integrity, platform, report, run, serve, sim_printer
+from station.cli import admin, backup, devices, doctor, fleet, install, integrity, platform, report, run, serve, sim_printer
 from station.cli.base import Handler
 from station.config import ConfigError, load_settings
 from station.returns.errors import DomainError, IntakeError
 
 #: The command modules, in the order `station --help` lists their commands.
-MODULES = (run, serve, admin, integrity, report, platform, devices, sim_printer, doctor, backup, install)
+MODULES = (run, serve, admin, fleet, integrity, report, platform, devices, sim_printer, doctor, backup, install)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from gunicorn.app.base import BaseApplication
 
 from station.config import Settings
+from station.fleet.heartbeat import FleetHeartbeat
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -60,6 +61,7 @@ class StationServer(BaseApplication):
         self.dispatcher_command = dispatcher_command
         self._dispatcher: subprocess.Popen[bytes] | None = None
         self._ctx: StationContext | None = None
+        self._follower: FleetHeartbeat | None = None
         super().__init__()
 
     def load_config(self) -> None:
@@ -76,6 +78,9 @@ class StationServer(BaseApplication):
         from web.app import create_app
 
         self._ctx = build(self.settings)
+        # the worker grades (bench pages, reviews) with the newest published policy, followed
+        # every fleet.heartbeat_s; it sends no heartbeat of its own (it is not a bench)
+        self._follower = FleetHeartbeat(self._ctx, report=False).start()
         return create_app(self.settings, self._ctx)
 
     # -- hooks (gunicorn calls them with the arbiter and, for workers, the worker) ----------
@@ -86,6 +91,9 @@ class StationServer(BaseApplication):
             self._ctx = None
 
     def _worker_exit(self, server: Any, worker: Any) -> None:
+        if self._follower is not None:
+            self._follower.stop()
+            self._follower = None
         if self._ctx is not None:
             self._ctx.close()
             self._ctx = None

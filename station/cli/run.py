@@ -13,6 +13,7 @@ from station.cli.base import Subparsers, command, open_context
 from station.cli.serve import listen, start_dispatcher_thread
 from station.config import Settings
 from station.context import StationContext
+from station.fleet.heartbeat import FleetHeartbeat
 from station.install import watchdog as systemd
 from station.printing.spooler import PrintSpooler, bench_spooler
 
@@ -96,12 +97,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         spooler: PrintSpooler | None = None
         video: BenchVideo | None = None
         pinger: systemd.Watchdog | None = None
+        beats: FleetHeartbeat | None = None
         _interrupt_on_term()
         ctx.work.anchor_in_background()  # the anchor's fsync leaves the operator's requests
         try:
             if args.demo:
                 demo_intro(ctx, url)
             devices.start()
+            beats = FleetHeartbeat(ctx, devices.states).start()  # registers, pulls the published policy
             app = create_app(settings, ctx, devices)
             spooler = start_spooler(ctx, devices)
             video = start_video(ctx, devices)
@@ -121,6 +124,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 spooler.stop()
             if video is not None:
                 video.stop()  # the chunk being written is closed and kept
+            if beats is not None:
+                beats.stop()
             devices.stop()
             ctx.work.close_anchor_writer()
             sock.close()

@@ -292,6 +292,8 @@ class InspectionUnit(Base):
     decision: Mapped[dict[str, Any]] = mapped_column(default=dict)
     flags: Mapped[list[Any]] = mapped_column(default=list)
     review: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The policy version the unit's outcome was decided with (station/policy: ``policy.version``).
+    policy_version: Mapped[str | None] = mapped_column(String(50))
     #: License plate: the unit's own id on its label, unique across stations (station/labels/lpn.py).
     lpn: Mapped[str | None] = mapped_column(String(40))
     #: Where the site's sort rules send it (a destination code of the sort rules file).
@@ -434,6 +436,7 @@ class AuditHead(Base):
 # The label and sort tables, the webhook tables, the API limits and the video chunks (their own
 # modules), so that this module names every table.
 from station.db.api_models import ApiIdempotencyKey, ApiRateBucket  # noqa: E402, F401
+from station.db.fleet_models import BenchHeartbeat, PolicyPublication  # noqa: E402, F401
 from station.db.sort_models import LabelPrint, Tote  # noqa: E402, F401
 from station.db.video_models import VideoChunk  # noqa: E402, F401
 from station.db.webhook_models import (  # noqa: E402, F401

@@ -109,7 +109,8 @@ def unit_checklist(unit: InspectionUnit, parcel_checklist: Checklist) -> Checkli
 
 def decide_unit(unit: InspectionUnit, base: PolicyInput, policy: Policy,
                 verdicts: list[Verdict]) -> UnitOutcome:
-    """The policy's proposal for one unit, stored on it."""
+    """The policy's proposal for one unit, stored on it (with the policy version that decided it)."""
+    unit.policy_version = policy.version
     if unit.kind == UnitKind.MISSING:
         unit.grade, unit.disposition = None, None
         unit.recommendation, unit.deduction_pct = Recommendation.DENY.value, 0
@@ -225,6 +226,7 @@ def unit_data(unit: InspectionUnit, photos: list[dict[str, Any]],
         "platform": decision.get("platform", {}),
         "fired_rules": decision.get("fired_rules", []),
         "review": unit.review or None,
+        "policy_version": unit.policy_version,
         "photos": photos,
         "lpn": unit.lpn,
         "destination": unit.destination,

@@ -111,6 +111,8 @@ class UnitOut(Strict):
     fired_rules: list[str]
     review: dict[str, object] | None
     photos: list[PhotoLink]
+    policy_version: str | None = Field(None, description="The policy version that decided this "
+                                       "unit's outcome (null for units stored before 2026-12)")
     lpn: str | None = Field(None, description="License plate on the unit's label")
     destination: str | None = Field(None, description="Where the site's sort rules send it")
     tote: str | None = Field(None, description="Code of the tote or cart it was scanned into")
