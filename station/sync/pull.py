@@ -1,0 +1,124 @@
+"""Pulling from central into the spool: the open returns and the people who sign in, and one label on demand.
+
+Central's rows keep their ids in the spool, so what the bench inspects names the same return
+lines and people central has. A return the spool already works on is not overwritten; only its
+cancellation (or closing) centrally is copied while the spool still has it open, so a bench
+refuses a return cancelled meanwhile once it has heard of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from station.db.models import ExpectedItem, Operator, ReturnAuthorization
+from station.returns.identify import find_rma
+from station.sync.central import Central
+from station.sync.push import columns
+from station.unit_of_work import UnitOfWork
+
+#: At most this many open returns are pulled in one round (the newest first).
+PULL_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """How many rows one pull changed in the spool."""
+
+    rmas: int = 0
+    operators: int = 0
+
+
+def _rma_rows(session: Session, query: Any) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    found = session.execute(query.options(selectinload(ReturnAuthorization.items))).scalars()
+    return [(columns(r), [columns(i) for i in r.items]) for r in found]
+
+
+def _store_rmas(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+                statuses: dict[str, str]) -> int:
+    changed = 0
+    for rma, items in rows:
+        local = session.get(ReturnAuthorization, rma["id"])
+        if local is None:
+            if session.execute(select(ReturnAuthorization.id).where(
+                    ReturnAuthorization.rma_id == rma["rma_id"])).first() is not None:
+                continue  # the spool has another return of that id (made here): keep it
+            session.add(ReturnAuthorization(**rma))
+            session.flush()
+            session.add_all(ExpectedItem(**item) for item in items)
+            changed += 1
+    for pk, status in statuses.items():
+        local = session.get(ReturnAuthorization, pk)
+        if local is not None and local.status == "open" and status != "open":
+            local.status = status  # cancelled (or closed) centrally while the spool had it open
+            changed += 1
+    return changed
+
+
+def _store_operators(session: Session, people: list[dict[str, Any]]) -> int:
+    changed = 0
+    for person in people:
+        local = session.get(Operator, person["id"])
+        if local is None:
+            same = Operator.username == person["username"]
+            if person["badge_id"]:
+                same = same | (Operator.badge_id == person["badge_id"])
+            if session.execute(select(Operator.id).where(same)).first() is None:
+                session.add(Operator(**person))
+                changed += 1
+        elif columns(local) != person:
+            for key, value in person.items():
+                setattr(local, key, value)
+            changed += 1
+    return changed
+
+
+class Puller:
+    """Copies central's open returns and its people into the spool."""
+
+    def __init__(self, central: Central, spool: UnitOfWork, station_id: str) -> None:
+        self.central = central
+        self.spool = spool
+        self.station_id = station_id
+
+    def pull(self) -> Pulled:
+        """One round: every open return, the spool's open ones' central status, every person."""
+        with self.spool.db.reader() as session:
+            local_open = list(session.execute(select(ReturnAuthorization.id).where(
+                ReturnAuthorization.status == "open")).scalars())
+        with self.central.db.reader() as session:
+            rows = _rma_rows(session, select(ReturnAuthorization)
+                             .where(ReturnAuthorization.status == "open")
+                             .order_by(ReturnAuthorization.created_at.desc()).limit(PULL_LIMIT))
+            statuses: dict[str, str] = {}
+            if local_open:
+                found = session.execute(select(ReturnAuthorization.id, ReturnAuthorization.status)
+                                        .where(ReturnAuthorization.id.in_(local_open)))
+                statuses = {pk: status for pk, status in found}
+            people = [columns(o) for o in session.execute(select(Operator)).scalars()]
+        return self._store(rows, statuses, people, "pull")
+
+    def lookup(self, label: str) -> bool:
+        """The return a scanned label names, fetched from central now (True: the spool has it)."""
+        with self.central.db.reader() as session:
+            rma = find_rma(session, label)
+            if rma is None:
+                return False
+            rows = [(columns(rma), [columns(i) for i in rma.items])]
+            statuses = {rma.id: rma.status}
+        self._store(rows, statuses, [], "lookup")
+        return True
+
+    def _store(self, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]],
+               statuses: dict[str, str], people: list[dict[str, Any]], how: str) -> Pulled:
+        with self.spool() as work:
+            pulled = Pulled(_store_rmas(work.session, rows, statuses),
+                            _store_operators(work.session, people))
+            if pulled.rmas or pulled.operators:
+                work.audit(actor="sync", action="central.pulled", entity_type="station",
+                           entity_id=self.station_id, station_id=self.station_id,
+                           data={"how": how, "rmas": pulled.rmas, "operators": pulled.operators})
+            return pulled

@@ -1,0 +1,222 @@
+"""The offline bench: inspecting into the spool while central PostgreSQL and S3 are cut off, syncing when back."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from station.context import StationContext, build
+from station.db.models import AuditEvent, Inspection, OutboxEvent, Photo, ReturnAuthorization
+from station.db.sync_models import SpoolSync
+from station.evidence.store_s3 import checksum_hex
+from station.returns.intake import cancel_rma
+from station.review import QueueFilters, flagged_queue
+from station.sync.worker import SpoolSync as SyncWorker
+from station.sync.worker import fleet_sync
+from tests.conftest import make_settings
+from tests.factories import seed_rma, walk_to_graded
+from tests.support.postgres import PostgresServer
+from tests.support.proxy import CuttableProxy
+from tests.support.s3 import S3Server, running_s3_server
+from tests.support.templates import migrate_fresh
+from tests.support.wait import wait_until
+
+pytestmark = pytest.mark.postgres
+_benches = itertools.count(1)  # each bench its own plate prefix: plates are unique centrally
+
+
+@dataclass
+class Fleet:
+    """Central (its own database on the test PostgreSQL, an S3 server) behind two cuttable cables."""
+
+    central: StationContext
+    central_url: str
+    pg: CuttableProxy
+    s3: S3Server
+    s3_cable: CuttableProxy
+    bucket: str
+    root: Path
+
+    def pull_the_network(self) -> None:
+        self.pg.cut()
+        self.s3_cable.cut()
+
+    def plug_it_back(self) -> None:
+        self.pg.restore()
+        self.s3_cable.restore()
+
+
+@pytest.fixture(scope="module")
+def fleet(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[Fleet]:
+    root = tmp_path_factory.mktemp("fleet")
+    name = f"station_central_{os.getpid()}"
+    admin = create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    direct = postgres_server.url(name)
+    migrate_fresh(direct)
+    central = build(make_settings(root / "central", direct))
+    pg = CuttableProxy("127.0.0.1", postgres_server.port)
+    with running_s3_server() as s3:
+        host, port = s3.endpoint_url.removeprefix("http://").split(":")
+        cable = CuttableProxy(host, int(port))
+        proxied = direct.replace(f":{postgres_server.port}/", f":{pg.port}/")
+        yield Fleet(central, proxied, pg, s3, cable, s3.new_bucket(), root)
+        pg.cut()
+        cable.cut()
+    central.close()
+
+
+@pytest.fixture
+def bench(fleet: Fleet, tmp_path: Path) -> Iterator[StationContext]:
+    """A fleet bench: its own SQLite spool and photo folder, syncing with ``fleet``'s central."""
+    s3 = fleet.s3.evidence_settings(fleet.bucket, s3_timeout_s=1.0)
+    s3["s3_endpoint_url"] = f"http://127.0.0.1:{fleet.s3_cable.port}"
+    settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'spool.db'}", central={
+        "database_url": fleet.central_url, "backend": "s3", "photo_dir": str(tmp_path / "cache"),
+        "anchor_file": str(tmp_path / "central-anchors.log"), "sync_interval_s": 0.05,
+        "timeout_s": 1.0, **s3}, labels={"station_code": f"T{next(_benches)}"})
+    migrate_fresh(settings.database.url)
+    ctx = build(settings)
+    ctx.sync = fleet_sync(settings, ctx.work, ctx.store)
+    yield ctx
+    if ctx.sync is not None:
+        ctx.sync.stop()
+    ctx.close()
+
+
+def sync_of(ctx: StationContext) -> SyncWorker:
+    assert ctx.sync is not None
+    return ctx.sync
+
+
+def inspect_parcel(ctx: StationContext, label: str) -> str:
+    inspection_id = walk_to_graded(ctx, label)
+    ctx.inspections.complete(inspection_id, "op")
+    return inspection_id
+
+
+def central_count(fleet: Fleet, inspection_id: str) -> int:
+    with fleet.central.db.reader() as session:
+        return int(session.execute(select(func.count()).select_from(Inspection)
+                                   .where(Inspection.id == inspection_id)).scalar_one())
+
+
+def central_events(fleet: Fleet, inspection_id: str) -> list[str]:
+    with fleet.central.db.reader() as session:
+        rows = session.execute(select(OutboxEvent).order_by(OutboxEvent.created_at)).scalars()
+        return [r.event_type for r in rows if r.payload["data"].get("inspection_id") == inspection_id]
+
+
+def test_two_parcels_inspected_offline_sync_once_with_their_photos(
+        fleet: Fleet, bench: StationContext) -> None:
+    seed_rma(fleet.central, "RMA-OFF-1")
+    seed_rma(fleet.central, "RMA-OFF-2")
+    sync = sync_of(bench).start()
+    assert wait_until(lambda: sync.online is True)
+    with bench.db.reader() as session:  # pulled while central was reachable
+        assert session.execute(select(func.count()).select_from(ReturnAuthorization).where(
+            ReturnAuthorization.rma_id.in_(["RMA-OFF-1", "RMA-OFF-2"]))).scalar_one() == 2
+    first = bench.inspections.receive("TRKRMA-OFF-1", "bench-test", None, "op")
+    fleet.pull_the_network()  # in the middle of the first inspection
+    sync.notify()
+    assert wait_until(lambda: sync.online is False)
+    bench.inspections.flag(first.id, "seal broken", "op")
+    second = inspect_parcel(bench, "TRKRMA-OFF-2")
+    sync.notify()
+    assert wait_until(lambda: sync.status().waiting == 2)
+    assert sync.status().shown and sync.online is False
+    assert central_count(fleet, first.id) == central_count(fleet, second) == 0
+
+    fleet.plug_it_back()
+    sync.notify()
+    assert wait_until(lambda: sync.status().waiting == 0 and sync.online is True, 10)
+    assert not sync.status().shown
+    assert central_count(fleet, first.id) == central_count(fleet, second) == 1
+    with fleet.central.db.reader() as session:
+        photos = list(session.execute(select(Photo).where(Photo.inspection_id == second)).scalars())
+        synced = list(session.execute(select(AuditEvent).where(
+            AuditEvent.action == "inspection.synced").where(
+            AuditEvent.entity_id.in_([first.id, second]))).scalars())
+        states = {pk: state for pk, state in session.execute(select(
+            Inspection.id, Inspection.state).where(Inspection.id.in_([first.id, second])))}
+        rma = session.execute(select(ReturnAuthorization.status).where(
+            ReturnAuthorization.rma_id == "RMA-OFF-2")).scalar_one()
+    assert photos and states == {first.id: "flagged", second: "completed"} and rma == "inspected"
+    client = fleet.s3.client()
+    for photo in photos:  # in the bucket, and the server's SHA-256 is the one taken at the bench
+        head = client.head_object(Bucket=fleet.bucket, Key=photo.sha256, ChecksumMode="ENABLED")
+        assert checksum_hex(head["ChecksumSHA256"]) == photo.sha256
+        assert (bench.settings.evidence.photo_dir / photo.storage_key).exists()  # kept locally
+    with bench.db.reader() as session:
+        bench_hash = session.execute(select(AuditEvent.hash).where(
+            AuditEvent.entity_id == second).where(AuditEvent.action == "inspection.completed")
+        ).scalar_one()
+    assert sorted(e.entity_id for e in synced) == sorted([first.id, second])
+    assert {e.entity_id: e.data["bench_audit_hash"] for e in synced}[second] == bench_hash
+    assert central_events(fleet, second) == ["return.received", "inspection.completed"]
+    assert central_events(fleet, first.id) == ["return.received", "inspection.flagged"]
+
+
+def test_a_push_cut_after_central_committed_is_not_duplicated(
+        fleet: Fleet, bench: StationContext) -> None:
+    seed_rma(fleet.central, "RMA-OFF-3")
+    sync = sync_of(bench)
+    assert sync.sync_once().online
+    inspection_id = inspect_parcel(bench, "TRKRMA-OFF-3")
+
+    def cut_before_the_bench_hears(_: str) -> None:
+        fleet.pull_the_network()
+        raise ConnectionResetError("central's answer was lost")
+
+    sync.pusher.after_central_commit = cut_before_the_bench_hears
+    assert not sync.sync_once().online
+    assert central_count(fleet, inspection_id) == 1 and sync.status().waiting == 1
+    sync.pusher.after_central_commit = None
+    fleet.plug_it_back()
+    done = sync.sync_once()
+    assert done.online and done.pushed == 1 and sync.status().waiting == 0
+    assert central_count(fleet, inspection_id) == 1
+    assert central_events(fleet, inspection_id) == ["return.received", "inspection.completed"]
+    with fleet.central.db.reader() as session:
+        assert session.execute(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "inspection.synced").where(
+            AuditEvent.entity_id == inspection_id)).scalar_one() == 1
+    with bench.db.reader() as session:
+        confirmed = session.get(SpoolSync, inspection_id)
+        assert confirmed is not None and confirmed.central_audit_seq is None  # central had it
+
+
+def test_a_return_cancelled_centrally_meanwhile_goes_to_the_supervisor_queue(
+        fleet: Fleet, bench: StationContext) -> None:
+    seed_rma(fleet.central, "RMA-OFF-4")
+    sync = sync_of(bench)
+    assert sync.sync_once().online
+    fleet.pull_the_network()
+    inspection_id = inspect_parcel(bench, "TRKRMA-OFF-4")
+    assert not sync.sync_once().online
+    with fleet.central.work() as work:  # the platform cancels it while the bench is cut off
+        cancel_rma(work, "RMA-OFF-4", actor="platform")
+    fleet.plug_it_back()
+    done = sync.sync_once()
+    assert done.pushed == 1 and done.conflicts == 1 and sync.status().waiting == 0
+    with fleet.central.db.reader() as session:
+        row = session.get(Inspection, inspection_id)
+        assert row is not None and row.state == "flagged"
+        assert "sync_rma_cancelled" in row.flags
+        assert row.review["sync_conflict"] == {"reason": "rma_cancelled", "bench_state": "completed"}
+        queue = flagged_queue(session, QueueFilters(reason="sync_rma_cancelled"),
+                              warn_hours=24, breach_hours=48)
+        assert [r.inspection.id for r in queue] == [inspection_id]
+        assert session.execute(select(ReturnAuthorization.status).where(
+            ReturnAuthorization.rma_id == "RMA-OFF-4")).scalar_one() == "cancelled"
+    assert central_events(fleet, inspection_id) == ["return.received", "inspection.flagged"]
