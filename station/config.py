@@ -281,6 +281,39 @@ class VideoSection(Section):
         return value
 
 
+class CentralSection(EvidenceSection):
+    """A fleet bench's central PostgreSQL and evidence store (docs/deployment.md, Offline bench).
+
+    Empty ``database_url``: not a fleet bench. Set: the bench inspects into ``[database]`` (its
+    SQLite spool) and ``[evidence]`` (its local photo folder), and ``station run`` syncs finished
+    inspections and their photos to this database and store whenever they can be reached. The
+    store fields (``backend``, ``photo_dir``, ``s3_*``) mean what they mean in ``[evidence]``.
+    """
+
+    database_url: str = Field("", description="The central PostgreSQL (postgresql+psycopg://...);"
+                              " empty = not a fleet bench")
+    public_url: str = Field("", description="Base URL of the central server in webhook links")
+    anchor_file: Path = Field(Path("var/central-audit-anchors.log"),
+                              description="This bench's anchors of the central audit chain")
+    sync_interval_s: float = Field(5.0, gt=0, le=3600,
+                                   description="How often the bench retries central when idle")
+    timeout_s: float = Field(3.0, gt=0, le=60,
+                             description="Connect timeout to the central database (s)")
+
+    @field_validator("database_url")
+    @classmethod
+    def _central_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            if not value.startswith("sqlite:"):
+                return DatabaseSection(url=value).url
+        except ValidationError:  # only a fixed message: the value may hold the password
+            pass
+        raise ValueError("not a PostgreSQL URL (postgresql+psycopg://user:password@host:port/"
+                         "name)")
+
+
 class WebhooksSection(Section):
     """Delivery of events to the platform."""
 
@@ -319,6 +352,7 @@ class Settings(BaseSettings):
     review: ReviewSection = Field(default_factory=ReviewSection)
     video: VideoSection = Field(default_factory=VideoSection)
     fleet: FleetSection = Field(default_factory=FleetSection)
+    central: CentralSection = Field(default_factory=CentralSection)
     data_dir: Path = Field(Path("var"), description="Working data folder (database, keys, anchors)")
 
     @classmethod
@@ -425,14 +459,16 @@ def load_settings(config: str | os.PathLike[str] | None = None) -> Settings:
 def masked(settings: Settings) -> dict[str, Any]:
     """The effective configuration as plain data with every secret replaced by ****."""
     dumped: dict[str, Any] = settings.model_dump(mode="json")
-    secret_paths = [("evidence", "s3_access_key"), ("evidence", "s3_secret_key"), ("web", "secret_key")]
+    secret_paths = [("evidence", "s3_access_key"), ("evidence", "s3_secret_key"), ("web", "secret_key"),
+                    ("central", "s3_access_key"), ("central", "s3_secret_key")]
     for section, key in secret_paths:
         if dumped[section][key]:
             dumped[section][key] = "****"
-    url = dumped["database"]["url"]
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        dumped["database"]["url"] = f"{scheme}://{user}:****@{host}"
+    for section, key in (("database", "url"), ("central", "database_url")):
+        url = dumped[section][key]
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            user = creds.split(":", 1)[0]
+            dumped[section][key] = f"{scheme}://{user}:****@{host}"
     return dumped

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from station.audit import AnchorFile
 from station.config import Settings
@@ -15,6 +16,9 @@ from station.review import ReviewService
 from station.sorting.rules import SortRules, load_sort_rules
 from station.sorting.service import SortService
 from station.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from station.sync.worker import SpoolSync
 
 
 @dataclass
@@ -30,6 +34,8 @@ class StationContext:
     inspections: InspectionService
     reviews: ReviewService
     sorting: SortService
+    #: A fleet bench's sync with central (`station run` sets it; station/sync/worker.py).
+    sync: SpoolSync | None = None
 
     def adopt_policy(self, policy: Policy) -> None:
         """Grade from the next grading step on with ``policy`` (a published one, station/fleet)."""
