@@ -20,6 +20,7 @@ from station.printing.spooler import PrintSpooler, bench_spooler
 if TYPE_CHECKING:
     from station.devices import DeviceManager
     from station.evidence.video_recording import BenchVideo
+    from station.sync.worker import SpoolSync
 
 
 def _interrupt_on_term() -> None:
@@ -78,6 +79,19 @@ def start_video(ctx: StationContext, devices: DeviceManager) -> BenchVideo | Non
                       frames).start()
 
 
+def start_sync(ctx: StationContext) -> SpoolSync | None:
+    """A fleet bench's sync with central (None: no ``[central] database_url``), woken by every
+    commit that queued an event (the bench runs no dispatcher: central emits the webhooks)."""
+    from station.sync.worker import fleet_sync
+
+    sync = fleet_sync(ctx.settings, ctx.work, ctx.store)
+    if sync is None:
+        return None
+    ctx.sync = sync
+    ctx.work.on_event = sync.notify
+    return sync.start()
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import waitress
 
@@ -108,7 +122,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             app = create_app(settings, ctx, devices)
             spooler = start_spooler(ctx, devices)
             video = start_video(ctx, devices)
-            if not args.no_dispatcher:
+            sync = start_sync(ctx)
+            if not args.no_dispatcher and sync is None:  # a fleet bench's events go out centrally
                 start_dispatcher_thread(ctx, stop)
             kind = "simulated" if settings.devices.simulated else "configured"
             print(f"\nbench {settings.station.id} with {kind} devices: open {url}", flush=True)
@@ -126,6 +141,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
                 video.stop()  # the chunk being written is closed and kept
             if beats is not None:
                 beats.stop()
+            if ctx.sync is not None:
+                ctx.sync.stop()
             devices.stop()
             ctx.work.close_anchor_writer()
             sock.close()

@@ -6,7 +6,7 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from station.config import Settings
+from station.config import ConfigError, Settings
 from station.db.engine import Database
 from station.evidence.store import PhotoStore
 from station.sync.central import Central, is_unreachable, open_central
@@ -154,5 +154,8 @@ def fleet_sync(settings: Settings, spool: UnitOfWork, bench_store: PhotoStore) -
     section = settings.central
     if not section.database_url:
         return None
+    if settings.evidence.backend != "local" or settings.database.url.startswith("postgresql"):
+        raise ConfigError("[central] database_url is set: this bench inspects into a local "
+                          "spool ([database] url = sqlite:///..., [evidence] backend = local)")
     return SpoolSync(spool, bench_store, open_central(section), settings.station.id,
                      section.sync_interval_s)
