@@ -120,8 +120,11 @@ def test_half_hour_zones_and_other_filters_read_the_inspections(year: StationCon
         year_range = Filters(date(2026, 1, 1), date(2026, 12, 31))
         for zone in ("Asia/Kolkata", "Asia/Kathmandu", "Australia/Adelaide"):
             assert not hourly.usable(Scope.of(session, year_range, zone, now=NOW))
-        for narrowed in (replace(year_range, station="bench-1"), replace(year_range, grade="A"),
-                         replace(year_range, reason="no_reason")):
+        # one of station / category / reason / grade / operator reads its slice
+        # (tests/test_analytics_slices.py); two at once, or another filter, the inspections
+        for narrowed in (replace(year_range, station="bench-1", grade="A"),
+                         replace(year_range, reason="no_reason", operator="op-a"),
+                         replace(year_range, sku="S1"), replace(year_range, state="flagged")):
             assert not hourly.usable(Scope.of(session, narrowed, "Asia/Shanghai", now=NOW))
         kolkata = TABLES["over_time"](session, Scope.of(session, year_range, "Asia/Kolkata",
                                                         now=NOW), Options(bucket="month"))

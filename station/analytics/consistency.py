@@ -86,10 +86,9 @@ def grading_consistency(session: Session, scope: Scope) -> list[OperatorConsiste
 def _rolled_counts(session: Session, scope: Scope
                    ) -> tuple[list[Any], dict[str, tuple[int, int, int]]]:
     """The same two tables from analytics_hour (operator x category x grade; per operator)."""
-    H = hourly.H
     cells: dict[tuple[str, str], list[int]] = {}
     for op, cat, grade, n, *_ in hourly.totals(session, scope, "grading",
-                                              by=(H.key, H.key2, H.key3)):
+                                              by=("key", "key2", "key3")):
         row = cells.setdefault((str(op), str(cat)), [0, 0, 0, 0])
         if grade in GRADES:
             row[GRADES.index(str(grade))] += int(n)

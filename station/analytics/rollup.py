@@ -55,8 +55,10 @@ from sqlalchemy.orm import Session
 
 from station.analytics import sqlexpr
 from station.analytics.filters import FLAG_REASONS, UNEXPECTED
+from station.analytics.slices import Slicer, parcel_slicers, unit_slicers
 from station.db.models import (
     AnalyticsHour,
+    AnalyticsSlice,
     ExpectedItem,
     Inspection,
     InspectionUnit,
@@ -151,8 +153,22 @@ def floor_hour(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
-    """One SELECT per dimension over inspections received in [start, end)."""
+def _sliced(slicer: Slicer | None, columns: list[Any], joins: list[tuple[Any, Any]],
+            where: list[Any], grouped: list[Any]) -> None:
+    """Add a slicer's value (first column ``slice``), joins, NOT NULL and GROUP BY in place."""
+    if slicer is None:
+        return
+    columns.insert(0, (literal(f"{slicer.name}=", String) + cast(slicer.value, String))
+                   .label("slice"))
+    joins.extend(slicer.joins)
+    where.append(slicer.value.is_not(None))
+    grouped.append(slicer.value)
+
+
+def _selects(dialect: str, start: datetime, end: datetime,
+             slicer: Slicer | None = None) -> list[Select[Any]]:
+    """One SELECT per dimension over inspections received in [start, end) (per slice value
+    first, with ``slicer``)."""
     hour = hour_of(dialect, Inspection.received_at)
     in_range = (Inspection.received_at >= start, Inspection.received_at < end)
     zero = literal(0)
@@ -168,14 +184,16 @@ def _selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
     def dim(name: str, keys: tuple[Any, Any, Any], *where: Any, measures: tuple[Any, ...] = (),
             joins: Iterable[tuple[Any, Any]] = (), inspections: Any = count,
             group: tuple[Any, ...] | None = None) -> Select[Any]:
-        stmt = select(hour.label("hour"), literal(name).label("dim"),
-                      *(cast(k, String).label(f"k{i}") for i, k in enumerate(keys)),
-                      inspections, *(measures or (zero, zero, zero, zero)))
-        stmt = stmt.select_from(Inspection)
-        for table, on in joins:
+        columns = [hour.label("hour"), literal(name).label("dim"),
+                   *(cast(k, String).label(f"k{i}") for i, k in enumerate(keys)),
+                   inspections, *(measures or (zero, zero, zero, zero))]
+        grouped = list(group if group is not None else (k for k in keys if k is not blank))
+        joined, conditions = list(joins), [*in_range, *where]
+        _sliced(slicer, columns, joined, conditions, grouped)
+        stmt = select(*columns).select_from(Inspection)
+        for table, on in joined:
             stmt = stmt.outerjoin(table, on)
-        grouped = group if group is not None else tuple(k for k in keys if k is not blank)
-        return stmt.where(*in_range, *where).group_by(hour, *grouped)
+        return stmt.where(*conditions).group_by(hour, *grouped)
 
     blank = literal("")
     rma = (ReturnAuthorization, ReturnAuthorization.id == Inspection.rma_pk)
@@ -208,8 +226,10 @@ def _selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
     ]
 
 
-def _unit_selects(dialect: str, start: datetime, end: datetime) -> list[Select[Any]]:
-    """One SELECT per unit dimension over the units of inspections received in [start, end)."""
+def _unit_selects(dialect: str, start: datetime, end: datetime,
+                  slicer: Slicer | None = None) -> list[Select[Any]]:
+    """One SELECT per unit dimension over the units of inspections received in [start, end)
+    (per slice value first, with ``slicer``)."""
     U = InspectionUnit
     hour = hour_of(dialect, Inspection.received_at)
     blank = literal("")
@@ -220,14 +240,18 @@ def _unit_selects(dialect: str, start: datetime, end: datetime) -> list[Select[A
 
     def dim(name: str, keys: tuple[Any, Any, Any], *where: Any,
             group: tuple[Any, ...] | None = None) -> Select[Any]:
-        grouped = group if group is not None else tuple(k for k in keys if k is not blank)
-        return (select(hour.label("hour"), literal(name).label("dim"),
-                       *(cast(k, String).label(f"k{i}") for i, k in enumerate(keys)),
-                       func.count(func.distinct(U.inspection_id)), literal(0), literal(0),
-                       literal(0), func.count(U.id))
-                .select_from(U).join(Inspection, Inspection.id == U.inspection_id)
-                .where(Inspection.received_at >= start, Inspection.received_at < end, *where)
-                .group_by(hour, *grouped))
+        grouped = list(group if group is not None else (k for k in keys if k is not blank))
+        columns = [hour.label("hour"), literal(name).label("dim"),
+                   *(cast(k, String).label(f"k{i}") for i, k in enumerate(keys)),
+                   func.count(func.distinct(U.inspection_id)), literal(0), literal(0),
+                   literal(0), func.count(U.id)]
+        joins: list[tuple[Any, Any]] = []
+        conditions = [Inspection.received_at >= start, Inspection.received_at < end, *where]
+        _sliced(slicer, columns, joins, conditions, grouped)
+        stmt = select(*columns).select_from(U).join(Inspection, Inspection.id == U.inspection_id)
+        for table, on in joins:
+            stmt = stmt.outerjoin(table, on)
+        return stmt.where(*conditions).group_by(hour, *grouped)
 
     return [
         dim("unit_grade", (U.grade, blank, blank), U.grade.is_not(None)),
@@ -258,81 +282,118 @@ def _mark_units_ready(session: Session) -> None:
             **dict.fromkeys(MEASURES, 0)))
 
 
+def has_slices(session: Session) -> bool:
+    """Whether analytics_slice exists (not yet while migrations before 0013 rebuild)."""
+    return sa_inspect(session.connection()).has_table(AnalyticsSlice.__tablename__)
+
+
+def _tables(session: Session) -> list[Any]:
+    return [AnalyticsHour, AnalyticsSlice] if has_slices(session) else [AnalyticsHour]
+
+
+def _keys(table: Any) -> list[Any]:
+    """The primary key columns but the hour: (slice,) dim, key, key2, key3."""
+    names = ("slice", "dim", "key", "key2", "key3") if table is AnalyticsSlice \
+        else ("dim", "key", "key2", "key3")
+    return [getattr(table, n) for n in names]
+
+
 def refresh(session: Session, start: datetime, end: datetime) -> None:
-    """Recompute analytics_hour for the whole hours in [start, end) from the base tables, then
-    the day and month rows those hours belong to (from the hour rows, then the day rows)."""
+    """Recompute analytics_hour (and analytics_slice) for the whole hours in [start, end) from
+    the base tables, then the day and month rows those hours belong to (from the hour rows,
+    then the day rows)."""
     dialect = session.get_bind().dialect.name
     start, end = floor_hour(start), floor_hour(end - timedelta(microseconds=1)) + timedelta(hours=1)
     _recompute_hours(session, start, end)
     last = end - timedelta(hours=1)
-    _coarsen(session, dialect, "day", "", "@d", floor_day(start),
-             floor_day(last) + timedelta(days=1))
-    _coarsen(session, dialect, "month", "@d", "@m", floor_month(start), next_month(last))
+    for table in _tables(session):
+        _coarsen(session, table, dialect, "day", "", "@d", floor_day(start),
+                 floor_day(last) + timedelta(days=1))
+        _coarsen(session, table, dialect, "month", "@d", "@m", floor_month(start),
+                 next_month(last))
 
 
 def _recompute_hours(session: Session, start: datetime, end: datetime) -> None:
     """The hour rows of [start, end) (whole hours) from the base tables."""
     dialect = session.get_bind().dialect.name
-    session.execute(delete(AnalyticsHour).where(AnalyticsHour.dim.in_(DIMS),
-                                                AnalyticsHour.hour >= start,
-                                                AnalyticsHour.hour < end))
+    units = has_units(session)
+    for table in _tables(session):
+        session.execute(delete(table).where(table.dim.in_(DIMS), table.hour >= start,
+                                            table.hour < end))
     columns = [getattr(AnalyticsHour, c) for c in COLUMNS]
-    units = _unit_selects(dialect, start, end) if has_units(session) else []
-    for stmt in [*_selects(dialect, start, end), *units]:
+    for stmt in [*_selects(dialect, start, end),
+                 *(_unit_selects(dialect, start, end) if units else [])]:
         session.execute(insert(AnalyticsHour).from_select(columns, stmt))
+    if not has_slices(session):
+        return
+    columns = [getattr(AnalyticsSlice, c) for c in ("slice", *COLUMNS)]
+    for slicer in parcel_slicers(start, end):
+        for stmt in _selects(dialect, start, end, slicer):
+            session.execute(insert(AnalyticsSlice).from_select(columns, stmt))
+    for slicer in unit_slicers():
+        for stmt in _unit_selects(dialect, start, end, slicer):
+            session.execute(insert(AnalyticsSlice).from_select(columns, stmt))
 
 
-def _coarsen(session: Session, dialect: str, unit: str, source: str, target: str,
+def _coarsen(session: Session, table: Any, dialect: str, unit: str, source: str, target: str,
              start: datetime, end: datetime) -> None:
     """Rows of dims + ``target`` for [start, end) summed from the rows of dims + ``source``."""
-    H = AnalyticsHour
+    H = table
     session.execute(delete(H).where(H.dim.in_([d + target for d in DIMS]), H.hour >= start,
                                     H.hour < end))
     bucket = truncate(dialect, H.hour, unit)
     sums = (func.sum(H.inspections), func.sum(H.completed), func.sum(H.flagged),
             func.sum(H.overridden), func.sum(H.units))
-    columns = [getattr(H, c) for c in COLUMNS]
+    sliced = [H.slice] if H is AnalyticsSlice else []
+    columns = [*sliced, *(getattr(H, c) for c in COLUMNS)]
     dim = func.replace(H.dim + "#", source + "#", target) if source else H.dim + target
     in_range = (H.hour >= start, H.hour < end)
     session.execute(insert(H).from_select(columns, select(
-        bucket, dim, H.key, H.key2, H.key3, *sums)
+        *sliced, bucket, dim, H.key, H.key2, H.key3, *sums)
         .where(H.dim.in_([d + source for d in DIMS]), *in_range)
-        .group_by(bucket, H.dim, H.key, H.key2, H.key3)))
+        .group_by(*sliced, bucket, H.dim, H.key, H.key2, H.key3)))
 
 
 MEASURES = ("inspections", "completed", "flagged", "overridden", "units")
-Counts = dict[tuple[str, str, str, str], tuple[int, ...]]
+Counts = dict[tuple[str, ...], tuple[int, ...]]
 
 
-def _hour_rows(session: Session, hour: datetime) -> Counts:
-    H = AnalyticsHour
-    rows = session.execute(select(H.dim, H.key, H.key2, H.key3,
-                                  *(getattr(H, m) for m in MEASURES))
-                           .where(H.dim.in_(DIMS), H.hour == hour)).all()
-    return {(r[0], r[1], r[2], r[3]): tuple(int(v) for v in r[4:]) for r in rows}
+def _hour_rows(session: Session, table: Any, hour: datetime) -> Counts:
+    keys = _keys(table)
+    rows = session.execute(select(*keys, *(getattr(table, m) for m in MEASURES))
+                           .where(table.dim.in_(DIMS), table.hour == hour)).all()
+    return {tuple(r[:len(keys)]): tuple(int(v) for v in r[len(keys):]) for r in rows}
 
 
 def refresh_hour(session: Session, hour: datetime) -> None:
     """Recompute one hour's rows; add the difference to its day and month rows (a commit)."""
     hour = floor_hour(hour)
-    old = _hour_rows(session, hour)
+    tables = _tables(session)
+    old = {t: _hour_rows(session, t, hour) for t in tables}
     _recompute_hours(session, hour, hour + timedelta(hours=1))
-    new = _hour_rows(session, hour)
+    for table in tables:
+        new = _hour_rows(session, table, hour)
+        _add_delta(session, table, hour, old[table], new)
+
+
+def _add_delta(session: Session, H: Any, hour: datetime, old: Counts, new: Counts) -> None:
+    """Add new - old (one hour's rows) to the day and month rows of that hour."""
     zero = (0,) * len(MEASURES)
     delta = {k: d for k in sorted(old.keys() | new.keys())
              if any(d := tuple(a - b for a, b in zip(new.get(k, zero), old.get(k, zero),
                                                      strict=True)))}
     if not delta:
         return
-    H = AnalyticsHour
+    names = [c.key for c in _keys(H)]
+    dim_at = names.index("dim")
     dialect = session.get_bind().dialect.name
     make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for suffix, at in (("@d", floor_day(hour)), ("@m", floor_month(hour))):
         stmt = make_insert(H).values([
-            {"dim": k[0] + suffix, "hour": at, "key": k[1], "key2": k[2], "key3": k[3],
+            {**dict(zip(names, k, strict=True)), "dim": k[dim_at] + suffix, "hour": at,
              **dict(zip(MEASURES, d, strict=True))} for k, d in delta.items()])
         session.execute(stmt.on_conflict_do_update(
-            index_elements=[H.dim, H.hour, H.key, H.key2, H.key3],
+            index_elements=[*_keys(H), H.hour],
             set_={m: getattr(H, m) + getattr(stmt.excluded, m) for m in MEASURES}))
         session.execute(delete(H).where(H.dim.in_([d + suffix for d in DIMS]), H.hour == at,
                                         *(getattr(H, m) == 0 for m in MEASURES)))
@@ -342,7 +403,8 @@ def rebuild(session: Session) -> int:
     """Recompute the whole rollup (after bulk loads or raw SQL); returns its row count."""
     first, last = session.execute(select(func.min(Inspection.received_at),
                                          func.max(Inspection.received_at))).one()
-    session.execute(delete(AnalyticsHour))
+    for table in _tables(session):
+        session.execute(delete(table))
     if first is not None:  # hour rows, then day and month rows over the whole span
         refresh(session, first, last + timedelta(hours=1))
     _mark_units_ready(session)

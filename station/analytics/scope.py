@@ -38,11 +38,13 @@ class Scope:
     rollup: bool = True
     #: The rollup also holds the unit dims (rollup.UNITS_READY): unit views may read it too.
     unit_rollup: bool = True
+    #: The sliced rollup (analytics_slice, migration 0013) exists: one filter may read it.
+    slice_rollup: bool = True
 
     @classmethod
     def of(cls, session: Session, filters: Filters, zone: ZoneInfo | str,
            now: datetime | None = None) -> Scope:
-        from station.analytics.rollup import DIRTY, units_ready
+        from station.analytics.rollup import DIRTY, has_slices, units_ready
 
         dialect = session.get_bind().dialect.name
         tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
@@ -51,7 +53,8 @@ class Scope:
         stale = session.execute(select(AnalyticsHour.hour).where(AnalyticsHour.dim == DIRTY)
                                 .limit(1)).first() is not None
         return cls(filters, tz, dialect, now or datetime.now(UTC), rollup=not stale,
-                   unit_rollup=not stale and units_ready(session))
+                   unit_rollup=not stale and units_ready(session),
+                   slice_rollup=not stale and has_slices(session))
 
     @property
     def bounds(self) -> tuple[datetime, datetime]:

@@ -169,7 +169,7 @@ def _units(session: Session, scope: Scope, dim: str, keys: Sequence[Any], *where
     rollup's ``dim`` when it answers, else one GROUP BY over inspection_unit."""
     if hourly.usable(scope, units=True):
         return [r[:-1] for r in hourly.unit_totals(session, scope, dim, top,
-                                                    by=(hourly.H.key, hourly.H.key2)[:len(keys)])]
+                                                    by=("key", "key2")[:len(keys)])]
     n = func.count(U.id)
     stmt = (select(*keys, n).select_from(U).join(Inspection, Inspection.id == U.inspection_id)
             .where(*scope.unit_conditions(), *where).group_by(*keys).order_by(n.desc(), *keys))
@@ -205,7 +205,7 @@ def by_category(session: Session, scope: Scope, top: int = 10) -> list[Share]:
 def by_sku(session: Session, scope: Scope, top: int = 10) -> list[ProductRank]:
     """The most returned products: units per SKU (and in how many parcels), biggest first."""
     if hourly.usable(scope, units=True):
-        H = hourly.H
+        H = hourly.table(scope)
         units = func.sum(H.units)
         ranked = session.execute(
             select(H.key, func.max(H.key2), func.sum(H.inspections), units)

@@ -435,6 +435,7 @@ class AuditHead(Base):
 
 # The label and sort tables, the webhook tables, the API limits and the video chunks (their own
 # modules), so that this module names every table.
+from station.db.analytics_models import AnalyticsSlice  # noqa: E402, F401
 from station.db.api_models import ApiIdempotencyKey, ApiRateBucket  # noqa: E402, F401
 from station.db.fleet_models import BenchHeartbeat, PolicyPublication  # noqa: E402, F401
 from station.db.sort_models import LabelPrint, Tote  # noqa: E402, F401
