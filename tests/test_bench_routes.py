@@ -45,7 +45,7 @@ FETCH = {"Accept": "application/json", "X-Requested-With": "fetch"}
 #: Who may use each blueprint's routes (a new blueprint must be added here to pass the matrix).
 ROLES_BY_BLUEPRINT: dict[str, tuple[str, ...]] = {
     "bench": OPERATOR_ROLES, "sim": OPERATOR_ROLES, "review": SUPERVISOR_ROLES,
-    "analytics": SUPERVISOR_ROLES,
+    "analytics": SUPERVISOR_ROLES, "fleet": SUPERVISOR_ROLES,
 }
 
 

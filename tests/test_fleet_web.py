@@ -1,0 +1,85 @@
+"""The fleet page: supervisors see which bench is up, stale or down and what is broken; nobody else does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import update
+
+from drivers.state import DeviceState, DeviceStatus
+from station.context import StationContext, build
+from station.db.fleet_models import BenchHeartbeat
+from station.db.types import utcnow
+from station.fleet import publishing
+from station.fleet.heartbeat import FleetHeartbeat
+from tests.conftest import make_settings
+from tests.support.bench import OPERATOR, SUPERVISOR, add_people, bench_app, html, migrated, signed_in
+from tests.test_fleet import POLICY_TEXT, policy_version
+
+
+@pytest.fixture(scope="module")
+def fleet_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """A central server's app; bench-a beats with a camera down, bench-b went quiet long ago."""
+    tmp = tmp_path_factory.mktemp("fleet")
+    url = f"sqlite:///{tmp / 'station.db'}"
+    ctx = migrated(make_settings(tmp, url, web={"secret_key": "test-session-key"},
+                                 station={"id": "central"}))
+    add_people(ctx)
+    benches: list[StationContext] = []
+    for station_id, camera in (("bench-a", DeviceState.ERROR), ("bench-b", DeviceState.READY)):
+        bench = build(make_settings(Path(tmp / station_id), url, station={"id": station_id}))
+        benches.append(bench)
+        states = {"scale": DeviceStatus("scale", DeviceState.READY),
+                  "camera": DeviceStatus("camera", camera, "no frames for 5 s")}
+        assert FleetHeartbeat(bench, lambda s=states: s).beat()  # type: ignore[misc]
+    publishing.publish(ctx.work, "policy", policy_version(POLICY_TEXT, "2026.12-90"), "p.toml", "x")
+    with ctx.db.transaction() as session:
+        session.execute(update(BenchHeartbeat).where(BenchHeartbeat.station_id == "bench-b")
+                        .values(last_heartbeat_at=utcnow() - timedelta(seconds=100)))
+    yield bench_app(ctx)
+    for bench in benches:
+        bench.close()
+    ctx.close()
+
+
+def test_a_supervisor_sees_up_stale_device_trouble_and_old_policies(fleet_app: Flask) -> None:
+    supervisor = signed_in(fleet_app, SUPERVISOR)
+    page = html(supervisor, "/fleet/")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert 'id="bench-bench-a" class="up" data-status="up"' in body
+    assert 'id="bench-bench-b" class="stale" data-status="stale"' in body
+    row_a = body.split('id="bench-bench-a"')[1].split("</tr>")[0]
+    assert 'data-device="camera"' in row_a and "no frames for 5 s" in row_a
+    assert 'data-device="scale"' not in row_a  # a ready device is not trouble
+    assert "policy-behind" in row_a and "2026.12-90" in row_a  # benches still on the shipped policy
+    assert 'id="nav-fleet"' in body
+    data = supervisor.get("/fleet/benches.json").get_json()
+    assert data["published"] == {"policy": "2026.12-90"}
+    assert {b["station_id"]: b["status"] for b in data["benches"]} == {"bench-a": "up", "bench-b": "stale"}
+
+
+def test_operators_and_anonymous_people_are_refused(fleet_app: Flask) -> None:
+    anonymous = fleet_app.test_client()
+    response = html(anonymous, "/fleet/")
+    assert response.status_code == 302 and "/auth/sign-in" in response.headers["Location"]
+    assert anonymous.get("/fleet/benches.json").status_code == 401
+    operator = signed_in(fleet_app, OPERATOR)
+    assert html(operator, "/fleet/").status_code == 403
+    assert operator.get("/fleet/benches.json").status_code == 403
+
+
+def test_the_fleet_page_in_chinese(fleet_app: Flask) -> None:
+    supervisor = signed_in(fleet_app, SUPERVISOR)
+    supervisor.get("/auth/sign-in")
+    with supervisor.session_transaction() as session:
+        session["lang"] = "zh_Hans_CN"
+    body = html(supervisor, "/fleet/").get_data(as_text=True)
+    for words in ("检验工作台", "1 台在线", "1 台心跳延迟", "最近心跳", "已发布的策略：2026.12-90", "故障"):
+        assert words in body, words
+    for english in ("Last heartbeat", "Published policy", "Done today", "Not reporting"):
+        assert english not in body, english
