@@ -20,6 +20,7 @@ from station.review import QueueFilters, flagged_queue
 from station.sync.worker import SpoolSync as SyncWorker
 from station.sync.worker import fleet_sync
 from tests.conftest import make_settings
+from web.app import create_app
 from tests.factories import seed_rma, walk_to_graded
 from tests.support.postgres import PostgresServer
 from tests.support.proxy import CuttableProxy
@@ -136,11 +137,16 @@ def test_two_parcels_inspected_offline_sync_once_with_their_photos(
     assert wait_until(lambda: sync.status().waiting == 2)
     assert sync.status().shown and sync.online is False
     assert central_count(fleet, first.id) == central_count(fleet, second) == 0
+    client = create_app(bench.settings, bench).test_client()
+    assert "Offline — 2 waiting" in client.get("/auth/sign-in").get_data(as_text=True)
+    chinese = client.get("/auth/sign-in", headers={"Accept-Language": "zh-CN"})
+    assert "离线 — 2 条待同步" in chinese.get_data(as_text=True)
 
     fleet.plug_it_back()
     sync.notify()
     assert wait_until(lambda: sync.status().waiting == 0 and sync.online is True, 10)
     assert not sync.status().shown
+    assert 'id="sync-status"' not in client.get("/auth/sign-in").get_data(as_text=True)
     assert central_count(fleet, first.id) == central_count(fleet, second) == 1
     with fleet.central.db.reader() as session:
         photos = list(session.execute(select(Photo).where(Photo.inspection_id == second)).scalars())
@@ -172,6 +178,11 @@ def test_a_push_cut_after_central_committed_is_not_duplicated(
     seed_rma(fleet.central, "RMA-OFF-3")
     sync = sync_of(bench)
     assert sync.sync_once().online
+    seed_rma(fleet.central, "RMA-OFF-5")  # after the pull: a label the spool does not know
+    assert sync.know_label("TRKRMA-OFF-5") is True  # looked up centrally at the scan
+    with bench.db.reader() as session:
+        assert session.execute(select(ReturnAuthorization.status).where(
+            ReturnAuthorization.rma_id == "RMA-OFF-5")).scalar_one() == "open"
     inspection_id = inspect_parcel(bench, "TRKRMA-OFF-3")
 
     def cut_before_the_bench_hears(_: str) -> None:
@@ -204,6 +215,7 @@ def test_a_return_cancelled_centrally_meanwhile_goes_to_the_supervisor_queue(
     fleet.pull_the_network()
     inspection_id = inspect_parcel(bench, "TRKRMA-OFF-4")
     assert not sync.sync_once().online
+    assert sync.know_label("TRKRMA-NOT-PULLED") is None  # offline: inspected as unexpected
     with fleet.central.work() as work:  # the platform cancels it while the bench is cut off
         cancel_rma(work, "RMA-OFF-4", actor="platform")
     fleet.plug_it_back()

@@ -30,7 +30,7 @@ def create_app(
 
     from flask_wtf.csrf import CSRFProtect
 
-    from web import analytics, api, auth, bench, fleet, i18n, review, security
+    from web import analytics, api, auth, bench, fleet, i18n, offline, review, security
 
     security.init_app(app, settings)
     csrf = CSRFProtect(app)
@@ -39,6 +39,7 @@ def create_app(
     bench.init_app(app, devices)
     analytics.init_app(app)
     review.init_app(app)
+    offline.init_app(app)  # the fleet bench's sync banner
     fleet.init_app(app)
     api.init_app(app)
     for name, blueprint in app.blueprints.items():

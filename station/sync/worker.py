@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from station.config import ConfigError, Settings
 from station.db.engine import Database
 from station.evidence.store import PhotoStore
+from station.returns.identify import LabelError, find_rma
 from station.sync.central import Central, is_unreachable, open_central
 from station.sync.pull import Puller
 from station.sync.push import Pusher, read_spooled, upload_photos, waiting_count, waiting_ids
@@ -122,6 +123,20 @@ class SpoolSync:
             self.online, self.problem = False, describe(exc)
             return None
         return found
+
+    def know_label(self, label: str) -> bool | None:
+        """Before a label opens a parcel: True when the spool has its return (or central had it
+        and the spool has it now), False when central has none either, None when central could
+        not be asked (offline: the parcel opens as unexpected and a supervisor attaches it)."""
+        with self.spool.db.reader() as session:
+            try:
+                if find_rma(session, label) is not None:
+                    return True
+            except LabelError:
+                return True  # the workflow refuses it with its own message
+        if self.online is False:
+            return None  # known offline: the operator does not wait for a connect timeout
+        return self.lookup(label)
 
     def notify(self) -> None:
         """Something finished (a commit that queued an event): sync soon."""

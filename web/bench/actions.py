@@ -105,8 +105,14 @@ def receive() -> Response:
         except ScanRejected as exc:
             raise DomainError("scan_rejected", str(exc)) from exc
         ctx = station_context(current_app)
+        # a fleet bench asks central for a return its spool does not know (None: offline)
+        known = ctx.sync.know_label(label) if ctx.sync is not None else True
         inspection = ctx.inspections.receive(label, bench_services(current_app).station_id,
                                              current_user.operator_id, actor())
+        if known is None and inspection.unexpected:
+            flash(_("Central cannot be reached, so this label could not be looked up. Inspect "
+                    "the parcel as unexpected: a supervisor attaches it to its return later."),
+                  "warning")
         target = url_for("bench.step", inspection_id=inspection.id,
                          step=landing(InspectionState(inspection.state)))
         if is_fetch():

@@ -104,6 +104,11 @@ FLAGS: dict[str, LazyString] = {
     "claimed_defect_not_found": _l("Claimed defect not found"),
     "undeclared_item": _l("Item not on the return"),
     "missing": _l("Unit missing"),
+    # a fleet bench's inspection that disagreed with central when it synced (station/sync/push.py)
+    "sync_rma_cancelled": _l("Return cancelled centrally while the bench was offline"),
+    "sync_rma_inspected_elsewhere": _l("Return inspected at another bench while this one was offline"),
+    "sync_rma_in_progress_elsewhere": _l("Return being inspected at another bench while this one was offline"),
+    "sync_rma_unknown": _l("Return unknown centrally"),
 }
 SCAN_RESULTS: dict[str, LazyString] = {
     "match": _l("Match"),
