@@ -20,13 +20,13 @@ from station.review import QueueFilters, flagged_queue
 from station.sync.worker import SpoolSync as SyncWorker
 from station.sync.worker import fleet_sync
 from tests.conftest import make_settings
-from web.app import create_app
 from tests.factories import seed_rma, walk_to_graded
 from tests.support.postgres import PostgresServer
 from tests.support.proxy import CuttableProxy
 from tests.support.s3 import S3Server, running_s3_server
 from tests.support.templates import migrate_fresh
 from tests.support.wait import wait_until
+from web.app import create_app
 
 pytestmark = pytest.mark.postgres
 _benches = itertools.count(1)  # each bench its own plate prefix: plates are unique centrally
@@ -232,3 +232,21 @@ def test_a_return_cancelled_centrally_meanwhile_goes_to_the_supervisor_queue(
         assert session.execute(select(ReturnAuthorization.status).where(
             ReturnAuthorization.rma_id == "RMA-OFF-4")).scalar_one() == "cancelled"
     assert central_events(fleet, inspection_id) == ["return.received", "inspection.flagged"]
+
+
+def test_a_return_inspected_at_another_bench_meanwhile_is_flagged_not_overwritten(
+        fleet: Fleet, bench: StationContext) -> None:
+    seed_rma(fleet.central, "RMA-OFF-7")
+    sync = sync_of(bench)
+    assert sync.sync_once().online
+    fleet.pull_the_network()
+    ours = inspect_parcel(bench, "TRKRMA-OFF-7")
+    theirs = inspect_parcel(fleet.central, "TRKRMA-OFF-7")  # a bench working on central directly
+    fleet.plug_it_back()
+    done = sync.sync_once()
+    assert done.pushed == 1 and done.conflicts == 1
+    with fleet.central.db.reader() as session:
+        mine, other = session.get(Inspection, ours), session.get(Inspection, theirs)
+        assert mine is not None and other is not None
+        assert mine.state == "flagged" and "sync_rma_inspected_elsewhere" in mine.flags
+        assert other.state == "completed" and other.flags == []  # the one central had stays
