@@ -12,7 +12,14 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from station.context import StationContext, build
-from station.db.models import AuditEvent, Inspection, OutboxEvent, Photo, ReturnAuthorization
+from station.db.models import (
+    AuditEvent,
+    Inspection,
+    InspectionUnit,
+    OutboxEvent,
+    Photo,
+    ReturnAuthorization,
+)
 from station.db.sync_models import SpoolSync
 from station.evidence.store_s3 import checksum_hex
 from station.returns.intake import cancel_rma
@@ -80,12 +87,16 @@ def fleet(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture
 def bench(fleet: Fleet, tmp_path: Path) -> Iterator[StationContext]:
     """A fleet bench: its own SQLite spool and photo folder, syncing with ``fleet``'s central."""
+    yield from fleet_bench(fleet, tmp_path, f"T{next(_benches)}")
+
+
+def fleet_bench(fleet: Fleet, tmp_path: Path, plate_code: str) -> Iterator[StationContext]:
     s3 = fleet.s3.evidence_settings(fleet.bucket, s3_timeout_s=1.0)
     s3["s3_endpoint_url"] = f"http://127.0.0.1:{fleet.s3_cable.port}"
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'spool.db'}", central={
         "database_url": fleet.central_url, "backend": "s3", "photo_dir": str(tmp_path / "cache"),
         "anchor_file": str(tmp_path / "central-anchors.log"), "sync_interval_s": 0.05,
-        "timeout_s": 1.0, **s3}, labels={"station_code": f"T{next(_benches)}"})
+        "timeout_s": 1.0, **s3}, labels={"station_code": plate_code})
     migrate_fresh(settings.database.url)
     ctx = build(settings)
     ctx.sync = fleet_sync(settings, ctx.work, ctx.store)
@@ -250,3 +261,30 @@ def test_a_return_inspected_at_another_bench_meanwhile_is_flagged_not_overwritte
         assert mine is not None and other is not None
         assert mine.state == "flagged" and "sync_rma_inspected_elsewhere" in mine.flags
         assert other.state == "completed" and other.flags == []  # the one central had stays
+
+
+def test_a_plate_central_already_has_is_kept_aside_not_duplicated(
+        fleet: Fleet, tmp_path: Path) -> None:
+    seed_rma(fleet.central, "RMA-OFF-8")
+    seed_rma(fleet.central, "RMA-OFF-9")
+    earlier = inspect_parcel(fleet.central, "TRKRMA-OFF-8")  # this bench, before its spool
+    with fleet.central.db.reader() as session:
+        plate = session.execute(select(InspectionUnit.lpn).where(
+            InspectionUnit.inspection_id == earlier)).scalar_one()
+    assert plate is not None
+    code = plate.split("-")[0]
+    for bench in fleet_bench(fleet, tmp_path, code):  # a new spool: its plate counter starts again
+        sync = sync_of(bench)
+        assert sync.sync_once().online
+        ours = inspect_parcel(bench, "TRKRMA-OFF-9")
+        done = sync.sync_once()
+        assert done.pushed == 1 and done.conflicts == 1
+        with fleet.central.db.reader() as session:
+            row = session.get(Inspection, ours)
+            assert row is not None and row.state == "flagged" and "sync_plate_taken" in row.flags
+            [unit] = row.units
+            kept = unit.review["bench_lpn"]
+            assert unit.lpn is None and kept.startswith(f"{code}-")
+            holder = session.execute(select(InspectionUnit.inspection_id).where(
+                InspectionUnit.lpn == kept)).scalar_one()
+            assert holder != ours  # the unit central had with that plate keeps it

@@ -6,7 +6,9 @@ events the platform receives (``return.received`` / ``return.unexpected``, then 
 state's event) are emitted in central's transaction, with central's audit head; one audited
 ``inspection.synced`` event names the bench's audit hash of the inspection. A return cancelled
 or inspected elsewhere meanwhile is a conflict: the inspection is stored flagged, with the
-reason, in the supervisor queue; nothing already central is overwritten.
+reason, in the supervisor queue; nothing already central is overwritten (a license plate
+central already has, from a spool whose plate counter started again, is left off the unit and
+kept in its review as ``bench_lpn`` for relabelling).
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ S = InspectionState
 FINISHED = sorted(s.value for s in CLOSED_STATES)
 #: Why a synced inspection went to the supervisor queue (its flag is ``sync_<reason>``).
 CONFLICTS = ("rma_cancelled", "rma_inspected_elsewhere", "rma_in_progress_elsewhere",
-             "rma_unknown")
+             "rma_unknown", "plate_taken")
 
 
 def columns(row: Base) -> dict[str, Any]:
@@ -236,6 +238,11 @@ class Pusher:
                     ReturnAuthorization.rma_id == spooled.rma_id).with_for_update()
                 ).scalar_one_or_none()
             conflict = _conflict(session, spooled, rma)
+            plates = [u["lpn"] for u in spooled.units if u["lpn"]]
+            taken = set(session.execute(select(InspectionUnit.lpn).where(
+                InspectionUnit.lpn.in_(plates))).scalars()) if plates else set()
+            if taken and conflict is None:
+                conflict = "plate_taken"  # the spool's plate counter restarted (a new spool)
             items = {i.line_id: i.id for i in rma.items} if rma is not None else {}
 
             def item(spool_item_id: str | None) -> str | None:
@@ -248,7 +255,8 @@ class Pusher:
                 values["review"] = {**values["review"], "sync_conflict": {
                     "reason": conflict, "bench_state": values["state"]}}
                 values["state"] = S.FLAGGED.value
-                values["flags"] = sorted({*values["flags"], f"sync_{conflict}"})
+                values["flags"] = sorted({*values["flags"], f"sync_{conflict}"}
+                                         | ({"sync_plate_taken"} if taken else set()))
                 values["reviewed_by"] = values["reviewed_at"] = None
             inspection = Inspection(**values)
             session.add(inspection)
@@ -260,8 +268,10 @@ class Pusher:
                 session.add(Scan(**{**scan, "matched_item_id": item(scan["matched_item_id"])}))
             session.flush()
             for unit in spooled.units:
-                session.add(InspectionUnit(**{**unit,
-                                              "expected_item_id": item(unit["expected_item_id"])}))
+                row = {**unit, "expected_item_id": item(unit["expected_item_id"])}
+                if unit["lpn"] in taken:  # central's plate stays; the bench's is kept for relabelling
+                    row.update(lpn=None, review={**unit["review"], "bench_lpn": unit["lpn"]})
+                session.add(InspectionUnit(**row))
             for photo in spooled.photos:
                 session.add(Photo(**{**photo, "taken_by": people.get(photo["taken_by"] or "")}))
             for answer in spooled.answers:

@@ -109,6 +109,7 @@ FLAGS: dict[str, LazyString] = {
     "sync_rma_inspected_elsewhere": _l("Return inspected at another bench while this one was offline"),
     "sync_rma_in_progress_elsewhere": _l("Return being inspected at another bench while this one was offline"),
     "sync_rma_unknown": _l("Return unknown centrally"),
+    "sync_plate_taken": _l("License plate already used centrally: relabel the unit"),
 }
 SCAN_RESULTS: dict[str, LazyString] = {
     "match": _l("Match"),
