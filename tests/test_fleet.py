@@ -21,7 +21,7 @@ from station.fleet.heartbeat import FleetHeartbeat, PolicyFollower
 from station.returns.errors import DomainError
 from tests.conftest import make_settings
 from tests.factories import seed_rma, walk_to_graded
-from tests.support.bench import audit_count
+from tests.support.bench import audit_count, migrated
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_TEXT = (ROOT / "station/policy/default_policy.toml").read_text(encoding="utf-8")
@@ -184,3 +184,26 @@ def test_station_policy_publish_cli(tmp_path: Path, settings: Settings, ctx: Sta
     assert "2026.12-80" in listed and "cli:lead" in listed
     assert main(["--config", str(config), "policy", "publish", str(tmp_path / "none.toml")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_a_spool_bench_reports_to_and_follows_the_shared_database(tmp_path: Path,
+                                                                  ctx: StationContext) -> None:
+    """A bench inspecting into its own SQLite file (the offline spool) beats into the fleet's
+    database, with its queue read from its own file, and adopts what was published there."""
+    own = tmp_path / "spool"
+    own.mkdir()
+    spool = migrated(make_settings(own, f"sqlite:///{own / 'spool.db'}", station={"id": "bench-s"}))
+    try:
+        seed_rma(spool)
+        opened = spool.inspections.receive("TRKRMA-1001", "bench-s", None, "op")
+        publishing.publish(ctx.work, "policy", policy_version(POLICY_TEXT, "2026.12-60"), "p.toml", "x")
+        assert FleetHeartbeat(spool, bench_states, shared=ctx.db).beat()
+        assert spool.policy.version == "2026.12-60"
+        with ctx.db.reader() as session:
+            row = session.get(BenchHeartbeat, "bench-s")
+        with spool.db.reader() as session:
+            assert session.get(BenchHeartbeat, "bench-s") is None
+        assert row is not None and row.queue["open_inspection"] == opened.id
+        assert row.policy_version == "2026.12-60"
+    finally:
+        spool.close()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from drivers.state import DeviceStatus
+from station.db.engine import Database
 from station.db.fleet_models import PolicyPublication
 from station.db.types import utcnow
 from station.fleet import registry
@@ -42,8 +43,10 @@ def first_line(exc: BaseException) -> str:
 class PolicyFollower:
     """Keeps one process's policy and sort rules on the newest publication (none: its own files)."""
 
-    def __init__(self, ctx: StationContext) -> None:
+    def __init__(self, ctx: StationContext, db: Database | None = None) -> None:
         self.ctx = ctx
+        #: Where publications are read: the fleet's shared database (default: the bench's own).
+        self.db = db or ctx.db
         #: Publications this process could not use (kind -> seq), logged once each.
         self._refused: dict[str, int] = {}
 
@@ -51,7 +54,7 @@ class PolicyFollower:
         """Adopt what was published since; returns e.g. ``["policy 2026.12-5"]`` for what changed."""
         changed: list[str] = []
         in_use = {"policy": self.ctx.policy.version, "sort_rules": self.ctx.sorting.rules.version}
-        with self.ctx.db.reader() as session:
+        with self.db.reader() as session:
             for kind in ("policy", "sort_rules"):
                 newest = session.execute(
                     select(PolicyPublication.seq, PolicyPublication.version)
@@ -83,15 +86,21 @@ class PolicyFollower:
 
 class FleetHeartbeat:
     """The bench's registration and heartbeat thread (``report=False``: only follow publications,
-    what each worker of `station serve` does)."""
+    what each worker of `station serve` does).
+
+    ``shared`` is the database the fleet shares, where the row is written and publications are
+    read; by default the bench's own (``ctx.db``). A bench that inspects into a local spool
+    passes the central one; its queue is still read from its own database.
+    """
 
     def __init__(self, ctx: StationContext, devices: DeviceStates | None = None, *,
-                 report: bool = True) -> None:
+                 report: bool = True, shared: Database | None = None) -> None:
         self.ctx = ctx
         self.devices = devices
         self.report = report
+        self.db = shared or ctx.db
         self.period_s = ctx.settings.fleet.heartbeat_s
-        self.follower = PolicyFollower(ctx)
+        self.follower = PolicyFollower(ctx, self.db)
         self.started_at = utcnow()
         self._registered = False
         self._failing = False
@@ -100,23 +109,24 @@ class FleetHeartbeat:
 
     def bench_report(self) -> registry.BenchReport:
         states = self.devices() if self.devices is not None else {}
+        station = self.ctx.settings.station
         return registry.BenchReport(
-            station_id=self.ctx.settings.station.id, policy_version=self.ctx.policy.version,
+            station_id=station.id, policy_version=self.ctx.policy.version,
             sort_rules_version=self.ctx.sorting.rules.version,
             devices={name: {"state": s.state.value, "detail": s.reason} for name, s in states.items()},
-            heartbeat_s=self.period_s, started_at=self.started_at)
+            heartbeat_s=self.period_s, started_at=self.started_at,
+            queue=registry.bench_queue(self.ctx.db, station.id, station.timezone))
 
     def beat(self) -> bool:
         """One heartbeat and publication check; False (logged once per outage) when it failed."""
         try:
             self.follower.check()
             if self.report:
-                station = self.ctx.settings.station
                 if not self._registered:
-                    registry.register(self.ctx.db, self.bench_report(), station.name, station.timezone)
+                    registry.register(self.db, self.bench_report(), self.ctx.settings.station.name)
                     self._registered = True
                 else:
-                    registry.heartbeat(self.ctx.db, self.bench_report(), station.timezone)
+                    registry.heartbeat(self.db, self.bench_report())
         except Exception as exc:  # whatever the database says, the bench goes on
             if not self._failing:
                 log.warning("fleet heartbeat failed (retrying every %d s): %s", self.period_s,
@@ -146,6 +156,6 @@ class FleetHeartbeat:
             self._thread.join(timeout_s)
         if self.report and self._registered:
             try:
-                registry.stopped(self.ctx.db, self.ctx.settings.station.id)
+                registry.stopped(self.db, self.ctx.settings.station.id)
             except Exception as exc:  # stopping must finish
                 log.warning("could not mark the bench stopped: %s", type(exc).__name__)

@@ -53,6 +53,8 @@ class BenchReport:
     devices: Mapping[str, Mapping[str, str]]
     heartbeat_s: int
     started_at: datetime
+    #: {"open_inspection": id or null, "done_today": n}, read from the bench's own database.
+    queue: Mapping[str, Any] = field(default_factory=dict)
     host: str = field(default_factory=socket.gethostname)
     software_version: str = field(default_factory=software_version)
 
@@ -67,6 +69,12 @@ def queue_of(session: Session, station_id: str, timezone: str) -> dict[str, Any]
     return {"open_inspection": open_id, "done_today": int(done)}
 
 
+def bench_queue(db: Database, station_id: str, timezone: str) -> dict[str, Any]:
+    """``queue_of`` in a read session of ``db`` (the bench's own database)."""
+    with db.reader() as session:
+        return queue_of(session, station_id, timezone)
+
+
 def _upsert(db: Database, values: dict[str, Any], update: list[str]) -> Any:
     make_insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
     statement = make_insert(BenchHeartbeat).values(**values)
@@ -75,21 +83,24 @@ def _upsert(db: Database, values: dict[str, Any], update: list[str]) -> Any:
         set_={name: statement.excluded[name] for name in update})
 
 
-def register(db: Database, report: BenchReport, name: str, timezone: str = "UTC") -> None:
-    """A bench starts: its station row (once) and its heartbeat row with ``started_at`` now."""
+def register(db: Database, report: BenchReport, name: str) -> None:
+    """A bench starts: its station row (once) and its heartbeat row with ``started_at`` now.
+
+    ``db`` is the database the fleet shares: the bench's own, or the central one of a bench
+    that inspects into a local spool."""
     make_insert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
     station = make_insert(Station).values(id=report.station_id, name=name, created_at=utcnow())
     with db.transaction() as session:
         session.execute(station.on_conflict_do_nothing(index_elements=[Station.id]))
-        values = _values(report, session, timezone)
+        values = _values(report)
         session.execute(_upsert(db, {**values, "stopped_at": None},
                                 [*values.keys() - {"station_id"}, "stopped_at"]))
 
 
-def heartbeat(db: Database, report: BenchReport, timezone: str = "UTC") -> None:
+def heartbeat(db: Database, report: BenchReport) -> None:
     """One heartbeat: the bench's row brought up to date in one statement."""
     with db.transaction() as session:
-        values = _values(report, session, timezone)
+        values = _values(report)
         session.execute(_upsert(db, values, [*values.keys() - {"station_id", "started_at"}]))
 
 
@@ -101,14 +112,14 @@ def stopped(db: Database, station_id: str) -> None:
             row.stopped_at = utcnow()
 
 
-def _values(report: BenchReport, session: Session, timezone: str = "UTC") -> dict[str, Any]:
+def _values(report: BenchReport) -> dict[str, Any]:
     return {
         "station_id": report.station_id, "host": report.host[:200],
         "software_version": report.software_version[:50], "policy_version": report.policy_version[:50],
         "sort_rules_version": report.sort_rules_version, "heartbeat_s": report.heartbeat_s,
         "devices": {name: {"state": str(d.get("state", "")), "detail": device_detail(d.get("detail", ""))}
                     for name, d in report.devices.items()},
-        "queue": queue_of(session, report.station_id, timezone),
+        "queue": dict(report.queue),
         "started_at": report.started_at, "last_heartbeat_at": utcnow(),
     }
 
