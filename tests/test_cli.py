@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.factories import rma_body
+from tests.support.templates import migrate_fresh
 
 
 def station(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -22,12 +23,17 @@ def station(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProce
 
 @pytest.fixture
 def bench(tmp_path: Path) -> Path:
-    result = station(tmp_path, "db", "upgrade")
-    assert result.returncode == 0, result.stderr
+    """A fresh folder with a migrated database where `station` looks for it (var/station.db):
+    a copy of the migrated template; `station db upgrade` itself runs in the demo test."""
+    (tmp_path / "var").mkdir()
+    migrate_fresh(f"sqlite:///{tmp_path / 'var' / 'station.db'}")
     return tmp_path
 
 
-def test_demo_walks_a_parcel_to_a_grade_with_reasons(bench: Path) -> None:
+def test_demo_walks_a_parcel_to_a_grade_with_reasons(tmp_path: Path) -> None:
+    upgraded = station(tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    bench = tmp_path
     result = station(bench, "demo")
     assert result.returncode == 0, result.stderr
     out = result.stdout
