@@ -22,6 +22,7 @@ from station.db.models import (
 )
 from station.db.sync_models import SpoolSync
 from station.evidence.store_s3 import checksum_hex
+from station.returns.errors import DomainError
 from station.returns.intake import cancel_rma
 from station.review import QueueFilters, flagged_queue
 from station.sync.worker import SpoolSync as SyncWorker
@@ -221,17 +222,22 @@ def test_a_push_cut_after_central_committed_is_not_duplicated(
 def test_a_return_cancelled_centrally_meanwhile_goes_to_the_supervisor_queue(
         fleet: Fleet, bench: StationContext) -> None:
     seed_rma(fleet.central, "RMA-OFF-4")
+    seed_rma(fleet.central, "RMA-OFF-10")
     sync = sync_of(bench)
     assert sync.sync_once().online
     fleet.pull_the_network()
     inspection_id = inspect_parcel(bench, "TRKRMA-OFF-4")
     assert not sync.sync_once().online
     assert sync.know_label("TRKRMA-NOT-PULLED") is None  # offline: inspected as unexpected
-    with fleet.central.work() as work:  # the platform cancels it while the bench is cut off
+    with fleet.central.work() as work:  # the platform cancels them while the bench is cut off
         cancel_rma(work, "RMA-OFF-4", actor="platform")
+        cancel_rma(work, "RMA-OFF-10", actor="platform")
     fleet.plug_it_back()
     done = sync.sync_once()
     assert done.pushed == 1 and done.conflicts == 1 and sync.status().waiting == 0
+    with pytest.raises(DomainError) as refused:  # the one not opened yet: cancelled here too
+        bench.inspections.receive("TRKRMA-OFF-10", "bench-test", None, "op")
+    assert refused.value.code == "rma_cancelled"
     with fleet.central.db.reader() as session:
         row = session.get(Inspection, inspection_id)
         assert row is not None and row.state == "flagged"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def open_central(section: CentralSection) -> Central:
 
 def is_unreachable(exc: BaseException) -> bool:
     """True when ``exc`` means central (database or store) cannot be reached right now."""
-    if isinstance(exc, OperationalError | InterfaceError | PhotoStoreUnavailable | OSError):
+    if isinstance(exc, OperationalError | InterfaceError | PhotoStoreUnavailable | ConnectionError
+                  | TimeoutError | socket.gaierror):
         return True
     return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)

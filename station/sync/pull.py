@@ -9,19 +9,23 @@ refuses a return cancelled meanwhile once it has heard of it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from station.db.models import ExpectedItem, Operator, ReturnAuthorization
+from station.db.types import utcnow
 from station.returns.identify import find_rma
 from station.sync.central import Central
 from station.sync.push import columns
 from station.unit_of_work import UnitOfWork
 
-#: At most this many open returns are pulled in one round (the newest first).
+#: At most this many returns are pulled in one round (the most recently changed first).
 PULL_LIMIT = 5000
+#: How far before the newest change seen a later round looks again.
+SLACK = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -83,23 +87,38 @@ class Puller:
         self.central = central
         self.spool = spool
         self.station_id = station_id
+        #: The newest return change pulled so far (None: the next round is a full one).
+        self.since: datetime | None = None
 
     def pull(self) -> Pulled:
-        """One round: every open return, the spool's open ones' central status, every person."""
+        """One round. The first: every open return, the central status of the spool's open
+        ones, every person. Later ones: only the returns changed since the newest change seen
+        (less ``SLACK``: a transaction that commits late, clocks a little apart), and the people."""
+        started = utcnow()
         with self.spool.db.reader() as session:
-            local_open = list(session.execute(select(ReturnAuthorization.id).where(
-                ReturnAuthorization.status == "open")).scalars())
+            local_open = [] if self.since is not None else list(session.execute(
+                select(ReturnAuthorization.id).where(ReturnAuthorization.status == "open")
+            ).scalars())
         with self.central.db.reader() as session:
-            rows = _rma_rows(session, select(ReturnAuthorization)
-                             .where(ReturnAuthorization.status == "open")
-                             .order_by(ReturnAuthorization.created_at.desc()).limit(PULL_LIMIT))
-            statuses: dict[str, str] = {}
+            query = select(ReturnAuthorization)
+            if self.since is None:
+                query = query.where(ReturnAuthorization.status == "open")
+            else:
+                query = query.where(ReturnAuthorization.updated_at >= self.since - SLACK)
+            rows = _rma_rows(session, query.order_by(ReturnAuthorization.updated_at.desc())
+                             .limit(PULL_LIMIT))
+            statuses = {rma["id"]: rma["status"] for rma, _ in rows}
             if local_open:
                 found = session.execute(select(ReturnAuthorization.id, ReturnAuthorization.status)
                                         .where(ReturnAuthorization.id.in_(local_open)))
-                statuses = {pk: status for pk, status in found}
+                statuses.update({pk: status for pk, status in found})
             people = [columns(o) for o in session.execute(select(Operator)).scalars()]
-        return self._store(rows, statuses, people, "pull")
+        pulled = self._store([r for r in rows if r[0]["status"] == "open"], statuses, people,
+                             "pull")
+        newest = max((rma["updated_at"] for rma, _ in rows), default=None)
+        self.since = max(newest, self.since or newest) if newest is not None else (
+            self.since or started)
+        return pulled
 
     def lookup(self, label: str) -> bool:
         """The return a scanned label names, fetched from central now (True: the spool has it)."""

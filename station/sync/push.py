@@ -36,6 +36,7 @@ from station.db.models import (
     Tote,
 )
 from station.db.sync_models import SpoolSync
+from station.db.types import utcnow
 from station.evidence.store import EvidenceError, PhotoStore, sha256_hex
 from station.returns.states import CLOSED_STATES, EVENT_ON_ENTER, OPEN_STATES, InspectionState
 from station.returns.transitions import Transitions
@@ -280,7 +281,7 @@ class Pusher:
             for label in spooled.labels:
                 session.add(LabelPrint(**label))
             if rma is not None and conflict is None and spooled.rma_status is not None:
-                rma.status = spooled.rma_status
+                rma.status, rma.updated_at = spooled.rma_status, utcnow()
             session.flush()
             session.expire(inspection, ["rma", "scans", "photos", "units"])
             event = work.audit(
