@@ -22,6 +22,7 @@ from station.returns.errors import DomainError
 from tests.conftest import make_settings
 from tests.factories import seed_rma, walk_to_graded
 from tests.support.bench import audit_count, migrated
+from tests.support.wait import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 POLICY_TEXT = (ROOT / "station/policy/default_policy.toml").read_text(encoding="utf-8")
@@ -207,3 +208,19 @@ def test_a_spool_bench_reports_to_and_follows_the_shared_database(tmp_path: Path
         assert row.policy_version == "2026.12-60"
     finally:
         spool.close()
+
+
+def test_the_heartbeat_thread_beats_first_from_its_thread_and_stops_cleanly(ctx: StationContext) -> None:
+    beats = FleetHeartbeat(ctx, bench_states).start(first_now=False)
+
+    def row() -> BenchHeartbeat | None:
+        with ctx.db.reader() as session:
+            return session.get(BenchHeartbeat, "bench-test")
+
+    try:
+        assert wait_until(lambda: row() is not None)
+    finally:
+        beats.stop()
+    assert beats._thread is not None and not beats._thread.is_alive()
+    stopped = row()
+    assert stopped is not None and stopped.stopped_at is not None

@@ -118,11 +118,14 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             if args.demo:
                 demo_intro(ctx, url)
             devices.start()
-            beats = FleetHeartbeat(ctx, devices.states).start()  # registers, pulls the published policy
             app = create_app(settings, ctx, devices)
             spooler = start_spooler(ctx, devices)
             video = start_video(ctx, devices)
             sync = start_sync(ctx)
+            # registers and pulls the published policy before the first parcel; a spool bench
+            # reports to central, from its thread (central may be out of reach at start)
+            beats = (FleetHeartbeat(ctx, devices.states).start() if sync is None else
+                     FleetHeartbeat(ctx, devices.states, shared=sync.central.db).start(first_now=False))
             if not args.no_dispatcher and sync is None:  # a fleet bench's events go out centrally
                 start_dispatcher_thread(ctx, stop)
             kind = "simulated" if settings.devices.simulated else "configured"

@@ -138,14 +138,20 @@ class FleetHeartbeat:
         self._failing = False
         return True
 
-    def start(self) -> FleetHeartbeat:
-        """Register and pull the published policy now (before the first parcel), then every period."""
-        self.beat()
-        self._thread = threading.Thread(target=self._run, name="fleet-heartbeat", daemon=True)
+    def start(self, *, first_now: bool = True) -> FleetHeartbeat:
+        """Register and pull the published policy now (before the first parcel), then every period;
+        ``first_now=False``: the first beat too on the thread (a shared database that may be out
+        of reach must not hold up the bench's start)."""
+        if first_now:
+            self.beat()
+        self._thread = threading.Thread(target=self._run, args=(not first_now,),
+                                        name="fleet-heartbeat", daemon=True)
         self._thread.start()
         return self
 
-    def _run(self) -> None:
+    def _run(self, beat_first: bool) -> None:
+        if beat_first:
+            self.beat()
         while not self._stop.wait(self.period_s):
             self.beat()
 
