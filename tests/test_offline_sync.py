@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from station.config import ConfigError, load_settings
 from station.context import StationContext, build
 from station.db.models import (
     AuditEvent,
@@ -294,3 +295,18 @@ def test_a_plate_central_already_has_is_kept_aside_not_duplicated(
             holder = session.execute(select(InspectionUnit.inspection_id).where(
                 InspectionUnit.lpn == kept)).scalar_one()
             assert holder != ours  # the unit central had with that plate keeps it
+
+
+def test_a_central_database_that_is_not_postgresql_is_one_clear_line(tmp_path: Path,
+                                                                      clean_env: None) -> None:
+    config = tmp_path / "station.toml"
+    config.write_text('[central]\ndatabase_url = "sqlite:///central.db"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(config)
+    assert str(refused.value) == (f"{config}: central.database_url: Value error, not a PostgreSQL "
+                                  "URL (postgresql+psycopg://user:password@host:port/name)")
+    settings = make_settings(tmp_path, "postgresql+psycopg://u:pw@127.0.0.1:1/spool",
+                             central={"database_url": "postgresql://u:secret@127.0.0.1:1/c"})
+    with pytest.raises(ConfigError, match="inspects into a local spool") as spool_refused:
+        fleet_sync(settings, None, None)  # type: ignore[arg-type]  # refused before either is used
+    assert "secret" not in str(spool_refused.value)
