@@ -16,6 +16,8 @@ from station.sync.push import Pusher, read_spooled, upload_photos, waiting_count
 from station.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+#: Inspections read from the spool at a time.
+BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,8 @@ class SpoolSync:
         #: The last problem of a round (unreachable central, or an inspection that failed).
         self.problem: str | None = None
         self._lock = threading.Lock()  # one round at a time (the thread, a lookup, a test)
+        #: Finished inspections central has not confirmed, as of the last count (status()).
+        self.waiting = waiting_count(spool.db)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -73,16 +77,30 @@ class SpoolSync:
         return self.spool.db
 
     def status(self) -> SyncStatus:
-        return SyncStatus(self.online, waiting_count(self.spool.db))
+        """What the banner shows, without a query: the count is taken at the start and end of
+        each round and goes down with each push (a page is drawn without reading the spool)."""
+        return SyncStatus(self.online, self.waiting)
 
     def sync_once(self) -> SyncRound:
         """Pull, then push every waiting inspection (photos first); stop at the first sign that
         central is unreachable. An inspection that fails otherwise stays waiting, logged."""
         with self._lock:
-            pushed = conflicts = failed = 0
             try:
-                pulled = self.puller.pull()
-                for inspection_id in waiting_ids(self.spool.db):
+                return self._round()
+            finally:
+                self.waiting = waiting_count(self.spool.db)
+
+    def _round(self) -> SyncRound:
+        """One round of ``sync_once`` (under its lock)."""
+        pushed = conflicts = failed = 0
+        self.waiting = waiting_count(self.spool.db)
+        try:
+            pulled = self.puller.pull()
+            batch = [""] * BATCH
+            while len(batch) == BATCH:  # a long backlog drains in one round, a batch at a time
+                batch = waiting_ids(self.spool.db, BATCH)
+                before = pushed
+                for inspection_id in batch:
                     try:
                         spooled = read_spooled(self.spool.db, inspection_id)
                         upload_photos(spooled, self.bench_store, self.central.store)
@@ -96,21 +114,24 @@ class SpoolSync:
                                       inspection_id)
                         continue
                     pushed += 1
+                    self.waiting = max(0, self.waiting - 1)
                     conflicts += result.conflict is not None
-            except Exception as exc:
-                if not is_unreachable(exc):
-                    raise
-                if self.online is not False:
-                    log.warning("central cannot be reached (%s): inspecting into the spool",
-                                describe(exc))
-                self.online, self.problem = False, describe(exc)
-                return SyncRound(pushed, conflicts, 0, failed, online=False)
-            if self.online is False:
-                log.info("central reachable again")
-            self.online = True
-            if not failed:
-                self.problem = None
-            return SyncRound(pushed, conflicts, pulled.rmas + pulled.operators, failed)
+                if pushed == before:
+                    break  # only failures left: the next round tries them again
+        except Exception as exc:
+            if not is_unreachable(exc):
+                raise
+            if self.online is not False:
+                log.warning("central cannot be reached (%s): inspecting into the spool",
+                            describe(exc))
+            self.online, self.problem = False, describe(exc)
+            return SyncRound(pushed, conflicts, 0, failed, online=False)
+        if self.online is False:
+            log.info("central reachable again")
+        self.online = True
+        if not failed:
+            self.problem = None
+        return SyncRound(pushed, conflicts, pulled.rmas + pulled.operators, failed)
 
     def lookup(self, label: str) -> bool | None:
         """Fetch the return of an unknown label from central now: True found, False central has
