@@ -20,7 +20,7 @@ from station.db.models import ApiKey
 from station.db.types import new_id, utcnow
 from station.returns.errors import DomainError, NotFound
 
-SCOPES = ("returns:write", "inspections:read", "photos:read", "webhooks:admin")
+SCOPES = ("returns:write", "inspections:read", "photos:read", "webhooks:admin", "fleet:read")
 KEY_MARK = "rsk"
 #: last_used_at is written at most this often per key (no write on every request).
 LAST_USED_RESOLUTION = timedelta(minutes=1)

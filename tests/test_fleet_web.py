@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import update
 
 from drivers.state import DeviceState, DeviceStatus
+from station import apikeys
 from station.context import StationContext, build
 from station.db.fleet_models import BenchHeartbeat
 from station.db.types import utcnow
@@ -19,6 +20,8 @@ from station.fleet.heartbeat import FleetHeartbeat
 from tests.conftest import make_settings
 from tests.support.bench import OPERATOR, SUPERVISOR, add_people, bench_app, html, migrated, signed_in
 from tests.test_fleet import POLICY_TEXT, policy_version
+from web.api.schemas import FleetOut
+from web.app import station_context
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +86,21 @@ def test_the_fleet_page_in_chinese(fleet_app: Flask) -> None:
         assert words in body, words
     for english in ("Last heartbeat", "Published policy", "Done today", "Not reporting"):
         assert english not in body, english
+
+
+def test_the_fleet_api_needs_a_key_with_fleet_read(fleet_app: Flask) -> None:
+    ctx = station_context(fleet_app)
+    with ctx.db.transaction() as session:
+        _, reader = apikeys.create_api_key(session, "fleet monitor", ["fleet:read"])
+        _, other = apikeys.create_api_key(session, "platform", ["inspections:read"])
+    client = fleet_app.test_client()
+    assert client.get("/api/v1/fleet").status_code == 401
+    assert client.get("/api/v1/fleet", headers={"Authorization": f"Bearer {other}"}).status_code == 403
+    answer = client.get("/api/v1/fleet", headers={"Authorization": f"Bearer {reader}"})
+    assert answer.status_code == 200
+    body = FleetOut.model_validate(answer.get_json())
+    assert body.published == {"policy": "2026.12-90"}
+    by_id = {b.station_id: b for b in body.benches}
+    assert by_id["bench-a"].devices["camera"].state == "error" and not by_id["bench-a"].policy_current
+    assert by_id["bench-b"].status == "stale"
+    assert client.get("/api/v1/fleet?x=1", headers={"Authorization": f"Bearer {reader}"}).status_code == 400

@@ -6,7 +6,7 @@ import re
 
 from flask import Blueprint, Flask, Response, jsonify, request
 
-from web.api import docs_page, inspections, ops, problems, returns, webhooks
+from web.api import docs_page, fleet, inspections, ops, problems, returns, webhooks
 from web.api.auth import RateLimiter
 from web.api.openapi import QUERY, document
 from web.api.problems import ApiProblem
@@ -46,6 +46,7 @@ def init_app(app: Flask) -> None:
     api.register_blueprint(returns.bp)
     api.register_blueprint(inspections.bp)
     api.register_blueprint(webhooks.bp)
+    api.register_blueprint(fleet.bp)
 
     @api.before_request
     def _known_query_only() -> None:

@@ -56,6 +56,8 @@ OPERATIONS: list[tuple[str, str, str, str | None, type[BaseModel] | None, Any, i
      None, s.ReplayOut, 200),
     ("post", "/webhooks/dead-letters/{event_id}/replay", "Replay one dead letter",
      "webhooks:admin", None, s.ReplayOut, 200),
+    ("get", "/fleet", "Every bench: up / stale / down, devices, versions, queue", "fleet:read",
+     None, s.FleetOut, 200),
 ]
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -108,7 +110,7 @@ CONFLICTS: dict[tuple[str, str], str] = {
 MODELS: list[type[BaseModel]] = [
     ReturnAuthorizationIn, s.ReturnUpsertOut, s.ReturnOut, s.RefundStatusIn, s.InspectionPage,
     s.InspectionOut, s.UnitLookupOut, s.SignedUrlOut, s.EndpointOut, s.EndpointIn, s.EndpointWithSecret,
-    s.EndpointPatch, s.PingOut, s.DeliveryOut, s.ReplayOut, s.WebhookEvent, s.Problem,
+    s.EndpointPatch, s.PingOut, s.DeliveryOut, s.ReplayOut, s.WebhookEvent, s.Problem, s.FleetOut,
 ]
 
 

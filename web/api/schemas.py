@@ -329,3 +329,34 @@ class Problem(BaseModel):
     status: int
     detail: str
     errors: list[dict[str, str]] | None = None
+
+
+class FleetDevice(Strict):
+    state: str = Field(description="ready, connecting, error or disconnected")
+    detail: str = Field(description="Short reason (at most 120 characters, no credentials)")
+
+
+class FleetBench(Strict):
+    station_id: str
+    name: str
+    status: Literal["up", "stale", "down"] = Field(
+        description="up: last heartbeat within 3 periods; stale: within 20; down: older or stopped")
+    last_heartbeat_at: str
+    age_s: float
+    heartbeat_s: int
+    host: str
+    software_version: str
+    policy_version: str
+    policy_current: bool = Field(description="On the newest published policy (true when none is)")
+    sort_rules_version: str | None
+    sort_rules_current: bool
+    devices: dict[str, FleetDevice]
+    queue: dict[str, object] = Field(description="open_inspection (id or null), done_today")
+    started_at: str
+    stopped_at: str | None
+
+
+class FleetOut(Strict):
+    published: dict[str, str] = Field(description="policy / sort_rules -> the newest published "
+                                      "version (absent: nothing published)")
+    benches: list[FleetBench]
