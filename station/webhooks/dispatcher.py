@@ -10,7 +10,10 @@ A claimed batch therefore holds at most one event per ordering key, so its POSTs
 concurrently on a small thread pool (``concurrency``) without breaking per-RMA order. Results
 are recorded in group commits: each transaction records every POST that has finished by then,
 so a fast batch costs a few commits instead of one per event, and one hanging receiver does not
-hold back the record of the others.
+hold back the record of the others. ``run_forever`` claims the next batch while this one's
+POSTs are on the wire; events in flight are ``delivering``, so it never holds a later event of
+their RMA. A batch claimed ahead and not sent when the loop stops is handed back (pending).
+Leases of a slow batch are renewed at a group commit once half the lease has passed.
 """
 
 from __future__ import annotations
@@ -124,7 +127,7 @@ class Dispatcher:
         *,
         timeout_s: float = 15.0,
         connect_timeout_s: float | None = None,
-        batch_size: int = 50,
+        batch_size: int = 200,
         concurrency: int = 8,
         commit_window_s: float = 0.05,
         lease_s: float | None = None,
@@ -151,6 +154,10 @@ class Dispatcher:
         #: One kept-alive connection pool per dispatcher (one slot per concurrent POST).
         self.sender = transport.Sender(pool_size=concurrency)
         self.poster = poster or self.sender.post
+        #: run_forever claims the next batch while one is being sent (run_once alone does not).
+        self._claim_ahead = False
+        self._claimed_ahead: list[Claim] = []
+        self._claimed_ahead_at = 0.0  # time.monotonic() of that claim
 
     # -- claiming ---------------------------------------------------------------------------
 
@@ -340,7 +347,9 @@ class Dispatcher:
     def run_once(self) -> DispatchStats:
         """Claim one batch, POST its events concurrently, record results as they come in."""
         stats = DispatchStats()
-        claims = self.claim()
+        if self._claimed_ahead and time.monotonic() - self._claimed_ahead_at > self.lease_s / 2:
+            self._hand_back()  # held back by a slow batch: its lease could run out on the wire
+        claims, self._claimed_ahead = self._claimed_ahead or self.claim(), []
         if not claims:
             return stats
         if self.concurrency == 1 or len(claims) == 1:
@@ -354,13 +363,53 @@ class Dispatcher:
                 pool.submit(self.deliver, claim): claim for claim in claims
             }
             waiting = set(running)
+            if self._claim_ahead and len(claims) == self.batch_size:  # a backlog: keep it moving
+                self._claim_next()
+            leased_at = time.monotonic()
             while waiting:
                 # Group commit: record what finished within a short window, or at least one.
                 done, waiting = wait(waiting, timeout=self.commit_window_s)
                 if not done:
                     done, waiting = wait(waiting, return_when=FIRST_COMPLETED)
                 self._tally(stats, [(running[f], f.result()) for f in done])
+                if waiting and time.monotonic() - leased_at > self.lease_s / 2:
+                    # slow receivers: no other worker may send what is still on the wire
+                    self._renew([running[f].event_id for f in waiting])
+                    leased_at = time.monotonic()
         return stats
+
+    def _renew(self, event_ids: list[str]) -> None:
+        """Extend this worker's lease on ``event_ids`` and on the batch claimed ahead."""
+        ahead, t = [claim.event_id for claim in self._claimed_ahead], OUTBOX
+        with self.db.transaction() as session:
+            session.execute(
+                update(t).where(t.c.id.in_(event_ids + ahead), t.c.status == "delivering",
+                                t.c.claimed_by == self.worker_id)
+                .values(lease_until=self.clock() + timedelta(seconds=self.lease_s))
+            )
+        if ahead:
+            self._claimed_ahead_at = time.monotonic()
+
+    def _claim_next(self) -> None:
+        """Claim the next batch now (sent by the next run_once); trouble waits for that call."""
+        try:
+            self._claimed_ahead, self._claimed_ahead_at = self.claim(), time.monotonic()
+        except Exception:
+            log.exception("webhook dispatcher: claiming ahead failed; claiming again later")
+            self._claimed_ahead = []
+
+    def _hand_back(self) -> None:
+        """Make a batch claimed ahead and not sent pending again (stopping, or held back)."""
+        claims, self._claimed_ahead = self._claimed_ahead, []
+        if not claims:
+            return
+        t = OUTBOX
+        with self.db.transaction() as session:
+            session.execute(
+                update(t).where(t.c.id.in_([claim.event_id for claim in claims]),
+                                t.c.status == "delivering", t.c.claimed_by == self.worker_id)
+                .values(status="pending", lease_until=None, claimed_by=None)
+            )
 
     def _tally(self, stats: DispatchStats, outcomes: list[tuple[Claim, Results]]) -> None:
         statuses = self.finish_many(outcomes)
@@ -388,6 +437,7 @@ class Dispatcher:
 
     def run_forever(self, stop: threading.Event, poll_interval_s: float = 1.0) -> None:
         """Loop until ``stop`` is set; a database error is logged and retried after a pause."""
+        self._claim_ahead = True
         try:
             while not stop.is_set():
                 try:
@@ -399,6 +449,11 @@ class Dispatcher:
                 if stats.claimed == 0:
                     self._idle(stop, poll_interval_s)
         finally:
+            self._claim_ahead = False
+            try:
+                self._hand_back()
+            except Exception:  # their lease runs out instead: delivered later, in order
+                log.exception("webhook dispatcher: handing back a batch claimed ahead failed")
             self.close()
 
     def close(self) -> None:
