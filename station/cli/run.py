@@ -16,6 +16,7 @@ from station.context import StationContext
 from station.fleet.heartbeat import FleetHeartbeat
 from station.install import watchdog as systemd
 from station.printing.spooler import PrintSpooler, bench_spooler
+from station.process_memory import cap_malloc_arenas
 
 if TYPE_CHECKING:
     from station.devices import DeviceManager
@@ -101,6 +102,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.demo and not settings.devices.simulated:
         print("--demo needs simulated devices (devices.simulated = true)", file=sys.stderr)
         return 2
+    cap_malloc_arenas()  # before the device, camera and request threads start
     host = args.host or settings.web.host
     port = args.port or settings.web.port
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}/"
