@@ -11,7 +11,20 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from station.cli import admin, backup, devices, doctor, fleet, install, integrity, platform, report, run, serve, sim_printer
+from station.cli import (
+    admin,
+    backup,
+    devices,
+    doctor,
+    fleet,
+    install,
+    integrity,
+    platform,
+    report,
+    run,
+    serve,
+    sim_printer,
+)
 from station.cli.base import Handler
 from station.config import ConfigError, load_settings
 from station.returns.errors import DomainError, IntakeError
