@@ -18,6 +18,7 @@ from station.db.types import utcnow
 from station.fleet import publishing
 from station.fleet.heartbeat import FleetHeartbeat
 from tests.conftest import make_settings
+from tests.factories import seed_rma, walk_to_graded
 from tests.support.bench import OPERATOR, SUPERVISOR, add_people, bench_app, html, migrated, signed_in
 from tests.test_fleet import POLICY_TEXT, policy_version
 from web.api.schemas import FleetOut
@@ -104,3 +105,12 @@ def test_the_fleet_api_needs_a_key_with_fleet_read(fleet_app: Flask) -> None:
     assert by_id["bench-a"].devices["camera"].state == "error" and not by_id["bench-a"].policy_current
     assert by_id["bench-b"].status == "stale"
     assert client.get("/api/v1/fleet?x=1", headers={"Authorization": f"Bearer {reader}"}).status_code == 400
+
+
+def test_the_case_page_shows_the_policy_version_of_the_outcome(fleet_app: Flask) -> None:
+    ctx = station_context(fleet_app)
+    seed_rma(ctx, "RMA-5501")
+    inspection_id = walk_to_graded(ctx, label="TRKRMA-5501")
+    ctx.inspections.flag(inspection_id, "look at it", "op")
+    body = html(signed_in(fleet_app, SUPERVISOR), f"/review/inspections/{inspection_id}").get_data(as_text=True)
+    assert f'id="policy-version">Graded with policy version {ctx.policy.version}<' in body
