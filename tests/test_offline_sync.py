@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from station.returns.intake import cancel_rma
 from station.review import QueueFilters, flagged_queue
 from station.sync.worker import SpoolSync as SyncWorker
 from station.sync.worker import fleet_sync
+from station.users import add_user
 from tests.conftest import make_settings
 from tests.factories import seed_rma, walk_to_graded
 from tests.support.postgres import PostgresServer
@@ -310,3 +312,35 @@ def test_a_central_database_that_is_not_postgresql_is_one_clear_line(tmp_path: P
     with pytest.raises(ConfigError, match="inspects into a local spool") as spool_refused:
         fleet_sync(settings, None, None)  # type: ignore[arg-type]  # refused before either is used
     assert "secret" not in str(spool_refused.value)
+
+
+def csrf_token(page: str) -> str:
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_an_operator_pulled_from_central_signs_in_offline_and_an_unknown_label_is_unexpected(
+        fleet: Fleet, bench: StationContext) -> None:
+    with fleet.central.db.transaction() as session:
+        add_user(session, username="off.op", display_name="Offline Operator", role="operator",
+                 actor="test", badge_id="BADGE-OFF-1", pin="135790")
+    sync = sync_of(bench)
+    assert sync.sync_once().online  # the person is pulled into the spool
+    fleet.pull_the_network()
+    assert not sync.sync_once().online
+    client = create_app(bench.settings, bench).test_client()
+    page = client.get("/auth/sign-in").get_data(as_text=True)
+    signed_in = client.post("/auth/sign-in", data={"badge": "BADGE-OFF-1", "pin": "135790",
+                                                   "next": "", "csrf_token": csrf_token(page)})
+    assert signed_in.status_code == 302
+    home = client.get("/bench/").get_data(as_text=True)
+    answer = client.post("/bench/receive", follow_redirects=True,
+                         data={"code": "TRK-NOT-IN-THE-SPOOL", "csrf_token": csrf_token(home)})
+    shown = answer.get_data(as_text=True)
+    assert answer.status_code == 200
+    assert "Central cannot be reached, so this label could not be looked up." in shown
+    assert "Offline — 0 waiting" in shown
+    opened = bench.inspections.open_inspection("bench-test")
+    assert opened is not None and opened.unexpected and opened.label == "TRK-NOT-IN-THE-SPOOL"
+    fleet.plug_it_back()
