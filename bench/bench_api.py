@@ -37,6 +37,7 @@ from bench.common import postgres_databases, summary_ms, write_result
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "50"))
 REQUESTS = int(os.environ.get("BENCH_API_REQUESTS", "40"))
 THREADS = 8
+IN_PROCESS_REQUESTS = int(os.environ.get("BENCH_API_IN_PROCESS", "300"))
 #: The gunicorn run (`station serve`'s sizing rule: workers = cores, threads 4).
 GUNICORN_WORKERS = int(os.environ.get("BENCH_GUNICORN_WORKERS", str(os.cpu_count() or 2)))
 GUNICORN_THREADS = int(os.environ.get("BENCH_GUNICORN_THREADS", "4"))
@@ -53,11 +54,8 @@ def _rma(rma_id: str, tracking: str | None = None) -> dict[str, Any]:
     }
 
 
-def serve(root: Path, server_kind: str = "waitress", database_url: str = "") -> None:
-    """Child process: migrate, seed a key and an inspection, print them, serve until killed."""
-    import logging
-
-    import waitress
+def seeded_app(root: Path, database_url: str = "") -> tuple[Any, Any, Any, dict[str, str]]:
+    """Migrate, seed a key and an inspection (with a photo): (settings, context, app, seed)."""
     from PIL import Image
 
     from station import apikeys
@@ -98,7 +96,16 @@ def serve(root: Path, server_kind: str = "waitress", database_url: str = "") -> 
     Image.new("RGB", (640, 480), (200, 120, 40)).save(jpeg, format="JPEG")
     service.add_photo(inspection.id, jpeg.getvalue(), angle="parcel", width=640, height=480,
                       actor="bench")
-    seed = {"key": secret, "inspection_id": inspection.id}
+    return settings, ctx, app, {"key": secret, "inspection_id": inspection.id}
+
+
+def serve(root: Path, server_kind: str = "waitress", database_url: str = "") -> None:
+    """Child process: seed (``seeded_app``), print the port and the seed, serve until killed."""
+    import logging
+
+    import waitress
+
+    settings, ctx, app, seed = seeded_app(root, database_url)
     if server_kind == "gunicorn":
         ctx.close()  # nothing opened in the arbiter crosses the fork
         _serve_gunicorn(settings, seed)
@@ -257,12 +264,65 @@ def run_server(server_kind: str, database_url: str = "") -> dict[str, object]:
     return result
 
 
+def in_process(rounds: int = 3) -> dict[str, object]:
+    """CPU per request in this process through the WSGI app (Flask's test client, no HTTP).
+
+    time.process_time around IN_PROCESS_REQUESTS requests, best of ``rounds``; what is left
+    of a request's cost once the HTTP server and the network are taken away.
+    """
+    from station import apikeys
+
+    out: dict[str, object] = {"method": "time.process_time around Flask's test client "
+                                        "(the WSGI app in this process, no HTTP server)"}
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
+        _, ctx, app, seed = seeded_app(Path(tmp))
+        client = app.test_client()
+        auth = {"Authorization": f"Bearer {seed['key']}"}
+        detail = f"/api/v1/inspections/{seed['inspection_id']}"
+        made = [0]
+
+        def get() -> int:
+            return int(client.get(detail, headers=auth).status_code)
+
+        def post() -> int:
+            made[0] += 1
+            return int(client.post("/api/v1/returns", json=_rma(f"RMA-W{made[0]}"),
+                                   headers=auth).status_code)
+
+        def best_ms(call: Any, ok: int) -> float:
+            best = float("inf")
+            for _ in range(rounds):
+                began = time.process_time()
+                for _ in range(IN_PROCESS_REQUESTS):
+                    if call() != ok:
+                        raise RuntimeError(f"a request failed in process ({call.__name__})")
+                best = min(best, (time.process_time() - began) * 1000 / IN_PROCESS_REQUESTS)
+            return best
+
+        trusted_s = apikeys.VERIFIED_TTL_S
+        for name, call, ok in (("get_inspection", get, 200), ("post_returns", post, 201)):
+            for _ in range(30):  # warm-up: SQLAlchemy's statement cache, the JSON encoders
+                call()
+            apikeys.VERIFIED_TTL_S = 0.0  # baseline: the key is looked up on every request
+            try:
+                baseline = best_ms(call, ok)
+            finally:
+                apikeys.VERIFIED_TTL_S = trusted_s
+            cpu_ms = best_ms(call, ok)
+            out[name] = {"cpu_ms_per_request": round(cpu_ms, 3),
+                         "requests_per_s_per_core": round(1000 / cpu_ms, 1),
+                         "baseline_key_looked_up_every_request_cpu_ms": round(baseline, 3)}
+        ctx.close()
+    return out
+
+
 def main() -> dict[str, object]:
     result: dict[str, object] = {
         "clients": CLIENTS, "requests_per_client": REQUESTS, "cpus": os.cpu_count(),
         "load_average_at_start": os.getloadavg(),
         "goal_cpu_ms": {"get_inspection": 2, "post_returns": 4},
     }
+    result["in_process_wsgi"] = in_process()
     for server_kind in os.environ.get("BENCH_API_SERVERS", "waitress,gunicorn").split(","):
         result[server_kind] = run_server(server_kind)
     if "gunicorn" in os.environ.get("BENCH_API_SERVERS", "waitress,gunicorn"):
