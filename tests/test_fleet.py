@@ -120,6 +120,7 @@ def test_published_policy_is_adopted_at_the_next_check_and_recorded_on_the_outco
     assert PolicyFollower(ctx).check() == []  # in use already: nothing to do
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # dialect-free: SQLite only
 def test_publishing_refuses_bad_files_and_changed_content_and_stores_nothing(
         ctx: StationContext) -> None:
     before = audit_count(ctx)
@@ -145,6 +146,7 @@ def test_publishing_refuses_bad_files_and_changed_content_and_stores_nothing(
     assert audit_count(ctx) == before + 1
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # dialect-free: SQLite only
 def test_published_sort_rules_are_adopted_and_a_bench_on_old_versions_is_highlighted(
         ctx: StationContext, bench_b: StationContext) -> None:
     old = FleetHeartbeat(bench_b, bench_states)
@@ -164,6 +166,7 @@ def test_published_sort_rules_are_adopted_and_a_bench_on_old_versions_is_highlig
     assert view["bench-test"].status == "up" and view["bench-test"].policy_current
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # dialect-free: SQLite only
 def test_station_policy_publish_cli(tmp_path: Path, settings: Settings, ctx: StationContext,
                                     capsys: pytest.CaptureFixture[str], clean_env: None) -> None:
     from station.cli import main
@@ -187,6 +190,7 @@ def test_station_policy_publish_cli(tmp_path: Path, settings: Settings, ctx: Sta
     assert "cannot read" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # dialect-free: SQLite only
 def test_a_spool_bench_reports_to_and_follows_the_shared_database(tmp_path: Path,
                                                                   ctx: StationContext) -> None:
     """A bench inspecting into its own SQLite file (the offline spool) beats into the fleet's
@@ -210,6 +214,7 @@ def test_a_spool_bench_reports_to_and_follows_the_shared_database(tmp_path: Path
         spool.close()
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # dialect-free: SQLite only
 def test_the_heartbeat_thread_beats_first_from_its_thread_and_stops_cleanly(ctx: StationContext) -> None:
     beats = FleetHeartbeat(ctx, bench_states).start(first_now=False)
 

@@ -32,7 +32,7 @@ def fleet_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = f"sqlite:///{tmp / 'station.db'}"
     ctx = migrated(make_settings(tmp, url, web={"secret_key": "test-session-key"},
                                  station={"id": "central"}))
-    add_people(ctx)
+    add_people(ctx, (OPERATOR, SUPERVISOR))
     benches: list[StationContext] = []
     for station_id, camera in (("bench-a", DeviceState.ERROR), ("bench-b", DeviceState.READY)):
         bench = build(make_settings(Path(tmp / station_id), url, station={"id": station_id}))
