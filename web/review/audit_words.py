@@ -26,7 +26,8 @@ WHY_BACK = {"inputs changed": _l("the answers changed"),
             "a unit is not complete": _l("a unit is not complete yet")}
 #: Actors that are not a person signed in: the station itself, the platform, set-up scripts.
 SYSTEM_ACTORS = {"system": _l("The station"), "demo": _l("The demo set-up"),
-                 "apikey": _l("The platform"), "api": _l("The platform"), "migration": _l("The station")}
+                 "apikey": _l("The platform"), "api": _l("The platform"), "migration": _l("The station"),
+                 "sync": _l("The station")}
 
 
 @dataclass(frozen=True)
@@ -279,6 +280,19 @@ def _video_pruned(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
              who=who, count=len(d.get("sequences") or []), days=d.get("retention_days", "–"))
 
 
+def _synced(who: str, d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
+    first = _("%(who)s synced the inspection to central (the bench's audit hash %(hash)s).",
+              who=who, hash=str(d.get("bench_audit_hash") or "–")[:12])
+    if d.get("conflict"):
+        return first + " " + _("It went to a supervisor because of: %(flags)s.",
+                               flags=_flags([f"sync_{d['conflict']}"]))
+    return first
+
+
+def _sync_confirmed(who: str, _d: Mapping[str, Any], _p: Mapping[str, int]) -> str:
+    return _("%(who)s recorded that central holds this inspection.", who=who)
+
+
 SENTENCES: dict[str, Words] = {
     "inspection.received": _received,
     "inspection.weighed": _weighed,
@@ -300,6 +314,8 @@ SENTENCES: dict[str, Words] = {
     "inspection.flagged": _flagged,
     "inspection.reviewed": _reviewed,
     "inspection.attached_to_rma": _attached,
+    "inspection.synced": _synced,
+    "inspection.sync_confirmed": _sync_confirmed,
     "review.unit_decided": _unit_decided,
     "units.labelled": _labelled,
     "unit.sorted": _sorted,
