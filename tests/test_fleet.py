@@ -229,3 +229,20 @@ def test_the_heartbeat_thread_beats_first_from_its_thread_and_stops_cleanly(ctx:
     assert beats._thread is not None and not beats._thread.is_alive()
     stopped = row()
     assert stopped is not None and stopped.stopped_at is not None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # dialect-free: SQLite only
+def test_a_publication_this_bench_cannot_read_is_logged_once_and_the_policy_kept(
+        ctx: StationContext, caplog: pytest.LogCaptureFixture) -> None:
+    """What newer software published (a key this loader does not know) leaves the bench as it is."""
+    in_use = ctx.policy.version
+    newer = policy_version(POLICY_TEXT, "2027.01-1") + "\n[future_rules]\nx = 1\n"
+    with ctx.db.transaction() as session:
+        session.add(PolicyPublication(kind="policy", version="2027.01-1", sha256="0" * 64,
+                                      content=newer, published_by="newer station"))
+    follower = PolicyFollower(ctx)
+    with caplog.at_level(logging.ERROR, logger="station.fleet.heartbeat"):
+        assert follower.check() == [] and follower.check() == []
+    assert ctx.policy.version == in_use
+    refused = [r.getMessage() for r in caplog.records]
+    assert len(refused) == 1 and "future_rules" in refused[0]
