@@ -18,7 +18,7 @@ from station.analytics.tables import TABLES
 from station.context import StationContext
 from station.db.engine import make_engine
 from station.db.migrate import upgrade
-from station.db.models import AnalyticsHour, Inspection, Scan
+from station.db.models import AnalyticsHour, AnalyticsSlice, Inspection, Scan
 from station.db.types import UTCDateTime
 from tests.test_analytics import BENCH, Parcel, seed
 
@@ -256,9 +256,14 @@ def test_migrating_a_station_with_inspections_fills_the_rollup(database_url: str
                                    .order_by(AnalyticsHour.hour)).all()
             month = session.execute(select(AnalyticsHour.inspections)
                                     .where(AnalyticsHour.dim == "all@m")).scalar_one()
+            S = AnalyticsSlice  # migration 0013 counted the slices of what was there
+            sliced = session.execute(select(S.hour, S.inspections, S.flagged)
+                                     .where(S.slice == "station=bench-1", S.dim == "all")
+                                     .order_by(S.hour)).all()
     finally:
         engine.dispose()
     assert [(r[0].hour, r[1], r[2]) for r in rows] == [(3, 2, 2), (17, 1, 1)]
+    assert [(r[0].hour, r[1], r[2]) for r in sliced] == [(3, 2, 2), (17, 1, 1)]
     assert month == 3
 
 

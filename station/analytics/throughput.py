@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from station.analytics import hourly, sqlexpr
 from station.analytics.scope import Scope
+from station.analytics.slices import slice_of
 from station.db.models import Inspection, Operator, Station
 
 #: Key for rows with no operator (an inspection can lose its operator only by data repair).
@@ -37,7 +38,8 @@ def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
     """Median minutes received -> completed per station / operator (finished inspections only).
 
     ``column`` is Inspection.station_id or Inspection.operator_id (no operator: key NOBODY).
-    When only dates are filtered: the finished count per key (from the rollup when it answers
+    When only dates are filtered (or, besides them, only this same key: a station's medians
+    with station=bench-2): the finished count per key (from the rollup when it answers
     the scope) gives the middle rank, then one query per key reads the middle one or two with
     LIMIT/OFFSET in duration order. Migration 0004's expression index (key, duration,
     received_at, completed_at) gives that order without sorting and checks the date range
@@ -50,13 +52,14 @@ def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
     key = func.coalesce(column, NOBODY)
     finished = [*scope.conditions(), Inspection.completed_at.is_not(None)]
     postgres = scope.dialect == "postgresql"
-    if postgres and not hourly.date_only(scope):
+    walk = hourly.date_only(scope) or _only_filter(scope) == dim
+    if postgres and not walk:
         rows = session.execute(
             select(key, func.percentile_cont(0.5).within_group(minutes))
             .where(*finished).group_by(key)
         ).all()
         return {str(r[0]): float(r[1]) for r in rows}
-    if not hourly.date_only(scope):
+    if not walk:
         return _window_medians(session, key, minutes, finished)
     if hourly.usable(scope):
         counts = {str(r[0]): int(r[2] or 0) for r in hourly.totals(session, scope, dim)}
@@ -77,6 +80,12 @@ def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
             .limit(2 - count % 2).offset((count - 1) // 2)).scalars().all()
         out[value] = float(sum(middle)) / len(middle)
     return out
+
+
+def _only_filter(scope: Scope) -> str | None:
+    """The one filter set besides the dates, if exactly one is."""
+    sliced = slice_of(scope.filters)
+    return sliced.split("=", 1)[0] if sliced else None
 
 
 def _window_medians(session: Session, key: Any, minutes: Any, finished: list[Any]
