@@ -99,7 +99,7 @@ def fleet_bench(fleet: Fleet, tmp_path: Path, plate_code: str) -> Iterator[Stati
     s3["s3_endpoint_url"] = f"http://127.0.0.1:{fleet.s3_cable.port}"
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'spool.db'}", central={
         "database_url": fleet.central_url, "backend": "s3", "photo_dir": str(tmp_path / "cache"),
-        "anchor_file": str(tmp_path / "central-anchors.log"), "sync_interval_s": 0.05,
+        "anchor_file": str(tmp_path / "central-anchors.log"), "sync_interval_s": 1.0,
         "timeout_s": 1.0, **s3}, labels={"station_code": plate_code})
     migrate_fresh(settings.database.url)
     ctx = build(settings)

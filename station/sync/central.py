@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from station.audit import AnchorFile
 from station.config import CentralSection
@@ -42,11 +43,13 @@ def open_central(section: CentralSection) -> Central:
     """Central's services; nothing is connected yet (a bench starts while central is down).
 
     The engine connects with ``connect_timeout`` (libpq, PostgreSQL documentation 34.1.2
-    "Parameter Key Words") and checks a pooled connection before use, so a cut network is
-    found in ``timeout_s`` and a restored one is used again at the next attempt.
+    "Parameter Key Words"), so a cut network is found in ``timeout_s``. It keeps no idle
+    connection (SQLAlchemy ``NullPool``): a bench talks to central for a round every few
+    seconds, and hundreds of benches holding idle connections would use up the server's
+    ``max_connections``; a restored network is simply used by the next connect.
     """
     engine = create_engine(
-        section.database_url, pool_pre_ping=True, pool_size=2, max_overflow=2,
+        section.database_url, poolclass=NullPool,
         connect_args={"connect_timeout": max(1, round(section.timeout_s)),
                       "options": "-c lock_timeout=5000"},
     )

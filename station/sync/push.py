@@ -263,7 +263,9 @@ class Pusher:
             session.add(inspection)
             for tote in spooled.totes:
                 if session.get(Tote, tote["id"]) is None:
-                    session.add(Tote(**tote))
+                    sscc_taken = tote["sscc"] and session.execute(select(Tote.id).where(
+                        Tote.sscc == tote["sscc"])).first() is not None
+                    session.add(Tote(**{**tote, "sscc": None}) if sscc_taken else Tote(**tote))
             session.flush()
             for scan in spooled.scans:
                 session.add(Scan(**{**scan, "matched_item_id": item(scan["matched_item_id"])}))
