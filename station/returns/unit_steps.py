@@ -156,9 +156,10 @@ class UnitSteps:
         complete = [u for u in present if self.unit_complete(inspection, u)]
         to_decide = [u for u in complete if inputs_changed or not u.decision]
         if to_decide:
-            verdicts, base, _ = grading.evaluate(inspection, self.policy, self.settings, utcnow())
+            policy = self.policy  # read once (a publication may be swapped in meanwhile)
+            verdicts, base, _ = grading.evaluate(inspection, policy, self.settings, utcnow())
             for unit in to_decide:
-                decide_unit(unit, base, self.policy, verdicts)  # a refused answer rolls back
+                decide_unit(unit, base, policy, verdicts)  # a refused answer rolls back
         for unit in present:
             if unit not in complete:
                 _clear_outcome(unit)

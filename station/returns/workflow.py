@@ -434,10 +434,10 @@ class InspectionService(UnitSteps):
             inspection = load(session, inspection_id)
             if inspection.state not in (S.CHECKLIST_DONE, S.GRADED):
                 raise IllegalTransition(inspection.id, inspection.state, S.GRADED)
-            verdicts, base, decision = grading.evaluate(inspection, self.policy, self.settings,
-                                                        utcnow())
+            policy = self.policy  # read once: a publication swapped in meanwhile waits for the next
+            verdicts, base, decision = grading.evaluate(inspection, policy, self.settings, utcnow())
             units = sync_units(session, inspection)
-            outcomes = [decide_unit(u, base, self.policy, verdicts) for u in units]
+            outcomes = [decide_unit(u, base, policy, verdicts) for u in units]
             inspection.verdicts = [v.to_dict() for v in verdicts]
             grading.apply_decision(inspection, decision, parcel_totals(outcomes, decision), units)
             if inspection.state == S.CHECKLIST_DONE:
