@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, delete, func, select, text
 
 from station.config import ConfigError, load_settings
 from station.context import StationContext, build
@@ -21,8 +21,9 @@ from station.db.models import (
     OutboxEvent,
     Photo,
     ReturnAuthorization,
+    Tote,
 )
-from station.db.sync_models import SpoolSync
+from station.db.sync_models import SpoolForwarded, SpoolSync
 from station.evidence.store_s3 import checksum_hex
 from station.returns.errors import DomainError
 from station.returns.intake import cancel_rma
@@ -344,3 +345,40 @@ def test_an_operator_pulled_from_central_signs_in_offline_and_an_unknown_label_i
     opened = bench.inspections.open_inspection("bench-test")
     assert opened is not None and opened.unexpected and opened.label == "TRK-NOT-IN-THE-SPOOL"
     fleet.plug_it_back()
+
+
+def test_sorts_and_a_closed_tote_after_the_sync_are_forwarded_once_in_order(
+        fleet: Fleet, bench: StationContext) -> None:
+    seed_rma(fleet.central, "RMA-OFF-11")
+    sync = sync_of(bench)
+    assert sync.sync_once().online
+    inspection_id = inspect_parcel(bench, "TRKRMA-OFF-11")
+    assert sync.sync_once().pushed == 1
+    answer = bench.sorting.sort_scan(inspection_id, "TOTE-9001", "op")  # after the sync
+    assert answer.result == "tote_opened"
+    with bench.db.reader() as session:
+        tote_id = session.execute(select(InspectionUnit.tote_id).where(
+            InspectionUnit.inspection_id == inspection_id)).scalar_one()
+    assert tote_id is not None
+    bench.sorting.close_tote(tote_id, "op")
+    fleet.pull_the_network()
+    assert not sync.sync_once().online  # they wait in the spool
+    fleet.plug_it_back()
+    assert sync.sync_once().forwarded == 2
+    with bench.db.transaction() as session:  # the spool lost central's answer to the close
+        session.execute(delete(SpoolForwarded).where(SpoolForwarded.outbox_id.in_(
+            select(OutboxEvent.id).where(OutboxEvent.event_type == "tote.closed"))))
+    assert sync.sync_once().forwarded == 1  # asked again: central has it, writes nothing
+    with fleet.central.db.reader() as session:
+        unit = session.execute(select(InspectionUnit).where(
+            InspectionUnit.inspection_id == inspection_id)).scalar_one()
+        tote = session.get(Tote, tote_id)
+        events = [r.event_type for r in session.execute(select(OutboxEvent).where(
+            OutboxEvent.ordering_key.in_(["rma:RMA-OFF-11", f"tote:{tote_id}"]))
+            .order_by(OutboxEvent.created_at)).scalars()]
+        audited = list(session.execute(select(AuditEvent.action).where(
+            AuditEvent.entity_id.in_([unit.id, tote_id])).order_by(AuditEvent.seq)).scalars())
+    assert unit.sorted_at is not None and unit.tote_id == tote_id and unit.sorted_by == "op"
+    assert tote is not None and tote.status == "closed" and tote.units_in == 1
+    assert events == ["return.received", "inspection.completed", "unit.sorted", "tote.closed"]
+    assert audited == ["unit.sorted", "tote.closed"]

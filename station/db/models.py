@@ -439,7 +439,7 @@ from station.db.analytics_models import AnalyticsSlice  # noqa: E402, F401
 from station.db.api_models import ApiIdempotencyKey, ApiRateBucket  # noqa: E402, F401
 from station.db.fleet_models import BenchHeartbeat, PolicyPublication  # noqa: E402, F401
 from station.db.sort_models import LabelPrint, Tote  # noqa: E402, F401
-from station.db.sync_models import SpoolSync  # noqa: E402, F401
+from station.db.sync_models import SpoolForwarded, SpoolSync  # noqa: E402, F401
 from station.db.video_models import VideoChunk  # noqa: E402, F401
 from station.db.webhook_models import (  # noqa: E402, F401
     UNSETTLED_SQL,

@@ -27,3 +27,13 @@ class SpoolSync(Base):
     central_audit_seq: Mapped[int | None] = mapped_column(BigInteger)
     #: Why central put it in the supervisor queue instead (rma_cancelled, ...), or None.
     conflict: Mapped[str | None] = mapped_column(String(40))
+
+
+class SpoolForwarded(Base):
+    """A later event of this bench's spool (a sort, a tote closed) that central holds too."""
+
+    __tablename__ = "spool_forwarded"
+
+    #: The spool's outbox row; central keeps the event under the same id (idempotent).
+    outbox_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    forwarded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,6 +11,7 @@ from station.db.engine import Database
 from station.evidence.store import PhotoStore
 from station.returns.identify import LabelError, find_rma
 from station.sync.central import Central, is_unreachable, open_central
+from station.sync.forward import Forwarder
 from station.sync.pull import Puller
 from station.sync.push import Pusher, read_spooled, upload_photos, waiting_count, waiting_ids
 from station.unit_of_work import UnitOfWork
@@ -41,6 +42,8 @@ class SyncRound:
     pulled: int = 0
     failed: int = 0
     online: bool = True
+    #: Later events forwarded (sort scans, closed totes).
+    forwarded: int = 0
 
 
 def describe(exc: BaseException) -> str:
@@ -61,6 +64,7 @@ class SpoolSync:
         self.interval_s = interval_s
         self.puller = Puller(central, spool, station_id)
         self.pusher = Pusher(central, spool)
+        self.forwarder = Forwarder(central, spool)
         #: False while central (database or store) cannot be reached; None before the first try.
         self.online: bool | None = None
         #: The last problem of a round (unreachable central, or an inspection that failed).
@@ -118,6 +122,7 @@ class SpoolSync:
                     conflicts += result.conflict is not None
                 if pushed == before:
                     break  # only failures left: the next round tries them again
+            forwarded = self.forwarder.forward_all()  # sorts and closed totes, in their order
         except Exception as exc:
             if not is_unreachable(exc):
                 raise
@@ -131,7 +136,7 @@ class SpoolSync:
         self.online = True
         if not failed:
             self.problem = None
-        return SyncRound(pushed, conflicts, pulled.rmas + pulled.operators, failed)
+        return SyncRound(pushed, conflicts, pulled.rmas + pulled.operators, failed, forwarded=forwarded)
 
     def lookup(self, label: str) -> bool | None:
         """Fetch the return of an unknown label from central now: True found, False central has

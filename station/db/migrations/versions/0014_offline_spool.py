@@ -1,4 +1,4 @@
-"""offline bench: spool_sync (the spooled inspections the central database confirmed)
+"""offline bench: spool_sync (the spooled inspections central confirmed), spool_forwarded (later events)
 
 Revision ID: 0014
 Revises: 0013
@@ -29,7 +29,14 @@ def upgrade() -> None:
                                 name=op.f("fk_spool_sync_inspection_id_inspection")),
         sa.PrimaryKeyConstraint("inspection_id", name=op.f("pk_spool_sync")),
     )
+    op.create_table(
+        "spool_forwarded",
+        sa.Column("outbox_id", sa.String(length=40), nullable=False),
+        sa.Column("forwarded_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("outbox_id", name=op.f("pk_spool_forwarded")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("spool_forwarded")
     op.drop_table("spool_sync")
