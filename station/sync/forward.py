@@ -11,6 +11,7 @@ is not central yet waits (and everything after it), so events keep their order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +28,10 @@ from station.unit_of_work import UnitOfWork, Work
 
 #: The bench's events that follow a finished inspection.
 FORWARDED = ("unit.sorted", "tote.closed")
+#: How far before the newest forwarded event a later round looks again.
+SLACK = timedelta(minutes=5)
+#: Events read from the spool at a time.
+BATCH = 100
 
 
 @dataclass(frozen=True)
@@ -39,13 +44,16 @@ class Later:
     ready: bool
 
 
-def pending(spool: Database, limit: int = 100) -> list[Later]:
-    """The spool's sort and tote events central does not hold yet, oldest first."""
+def pending(spool: Database, since: datetime | None = None, limit: int = 100) -> list[Later]:
+    """The spool's sort and tote events central does not hold yet, oldest first (from
+    ``since``: the spool's outbox only grows, a round need not walk all of it)."""
     with spool.reader() as session:
+        query = (select(OutboxEvent).where(OutboxEvent.event_type.in_(FORWARDED))
+                 .where(OutboxEvent.id.notin_(select(SpoolForwarded.outbox_id))))
+        if since is not None:
+            query = query.where(OutboxEvent.created_at >= since - SLACK)
         rows = session.execute(
-            select(OutboxEvent).where(OutboxEvent.event_type.in_(FORWARDED))
-            .where(OutboxEvent.id.notin_(select(SpoolForwarded.outbox_id)))
-            .order_by(OutboxEvent.created_at, OutboxEvent.id).limit(limit)).scalars()
+            query.order_by(OutboxEvent.created_at, OutboxEvent.id).limit(limit)).scalars()
         found = []
         for row in rows:
             data = row.payload.get("data", {})
@@ -80,15 +88,21 @@ class Forwarder:
     def __init__(self, central: Central, spool: UnitOfWork) -> None:
         self.central = central
         self.spool = spool
+        #: When the newest forwarded event was made (None: look from the start).
+        self.since: datetime | None = None
 
     def forward_all(self) -> int:
         """Forward what is ready, in order; stop at the first that waits for its inspection."""
         done = 0
-        for later in pending(self.spool.db):
-            if not later.ready:
-                break
-            self.forward(later)
-            done += 1
+        batch = pending(self.spool.db, self.since, BATCH)
+        while batch:
+            for later in batch:
+                if not later.ready:
+                    return done
+                self.forward(later)
+                self.since = later.event["created_at"]
+                done += 1
+            batch = pending(self.spool.db, self.since, BATCH) if len(batch) == BATCH else []
         return done
 
     def forward(self, later: Later) -> None:
