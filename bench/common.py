@@ -65,7 +65,7 @@ def sqlite_station(root: Path) -> StationContext:
 
 
 @contextmanager
-def postgres_databases(*names: str) -> Iterator[list[str] | None]:
+def postgres_databases(*names: str, max_connections: int = 200) -> Iterator[list[str] | None]:
     """A throw-away PostgreSQL server (tests/support/postgres.py) with these empty databases;
     their URLs, or None when the server binaries are not installed."""
     from sqlalchemy import create_engine, text
@@ -75,7 +75,7 @@ def postgres_databases(*names: str) -> Iterator[list[str] | None]:
     if not find_bin("initdb"):
         yield None
         return
-    server = PostgresServer()
+    server = PostgresServer(max_connections)
     server.start()
     try:
         admin = create_engine(server.url(), isolation_level="AUTOCOMMIT")

@@ -30,7 +30,8 @@ def _free_port() -> int:
 class PostgresServer:
     """Starts a private server on 127.0.0.1; as root it runs as the 'postgres' system user."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_connections: int = 200) -> None:
+        self.max_connections = max_connections
         initdb, pg_ctl = find_bin("initdb"), find_bin("pg_ctl")
         if not initdb or not pg_ctl:
             raise FileNotFoundError("PostgreSQL server binaries (initdb, pg_ctl) not found")
@@ -53,7 +54,7 @@ class PostgresServer:
                   "-E", "UTF8", "--no-locale")
         options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
                    f"-c unix_socket_directories={self.root} -c fsync=off "
-                   "-c full_page_writes=off -c max_connections=200")
+                   f"-c full_page_writes=off -c max_connections={self.max_connections}")
         self._run(self.pg_ctl, "-D", str(self.data), "-o", options, "-w", "-t", "60",
                   "-l", str(self.root / "server.log"), "start")
 
