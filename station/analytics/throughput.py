@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from station.analytics import hourly, sqlexpr
 from station.analytics.scope import Scope
 from station.analytics.slices import slice_of
 from station.db.models import Inspection, Operator, Station
+from station.db.types import UTCDateTime
 
 #: Key for rows with no operator (an inspection can lose its operator only by data repair).
 NOBODY = "-"
@@ -70,14 +71,23 @@ def medians(session: Session, scope: Scope, column: Any) -> dict[str, float]:
     duration: Any = Inspection.completed_at - Inspection.received_at if postgres else \
         func.julianday(Inspection.completed_at) - func.julianday(Inspection.received_at)
     as_minutes = func.extract("epoch", duration) / 60.0 if postgres else duration * 1440.0
+    # Only the dates (and this key) are filtered here. On SQLite the date range is written
+    # on +received_at: a unary "+" keeps a term from choosing the index ("The SQLite Query
+    # Optimizer Overview", section "Disqualifying WHERE Clause Terms using Unary-+"), else
+    # with a few stations the planner took ix_inspection_received_at and sorted a year of
+    # rows (157 ms against 5 ms at 77,000 parcels).
+    received = Inspection.received_at if postgres else \
+        literal_column("+inspection.received_at", UTCDateTime())
+    start, end = scope.bounds
+    walk_range = (received >= start, received < end)
     out = {}
     for value, count in counts.items():
         if not count:
             continue
         same = column.is_(None) if value == NOBODY and dim == "operator" else column == value
         middle = session.execute(
-            select(as_minutes).where(*finished, same).order_by(duration)
-            .limit(2 - count % 2).offset((count - 1) // 2)).scalars().all()
+            select(as_minutes).where(*walk_range, Inspection.completed_at.is_not(None), same)
+            .order_by(duration).limit(2 - count % 2).offset((count - 1) // 2)).scalars().all()
         out[value] = float(sum(middle)) / len(middle)
     return out
 
