@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from station.demo import WRONG_ITEM_GTIN
 from tests.e2e.bench_page import STEP_TIMEOUT_MS, BenchPage
@@ -50,13 +51,24 @@ class Tour:
         self.count += 1
         for size in SIZES:
             self.page.set_viewport_size(size)
-            self.page.evaluate(TWO_FRAMES)
+            self.settle()
             folder = self.out / str(size["width"])
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{self.count:02d}-{name}.png"
             self.page.screenshot(path=str(path))
             self.taken.append(path)
         self.page.set_viewport_size(SIZES[0])
+
+    def settle(self) -> None:
+        """The page has loaded and laid itself out (a navigation under way is waited for)."""
+        for _ in range(3):
+            self.page.wait_for_load_state()
+            try:
+                self.page.evaluate(TWO_FRAMES)
+                return
+            except PlaywrightError:  # the page navigated meanwhile: wait for the new one
+                continue
+        self.page.wait_for_load_state()
 
     def scan(self, code: str) -> None:
         self.hand.device("scan", code=code)
@@ -152,6 +164,7 @@ def operator_walk(tour: Tour, server: BenchServer, lang: str) -> str:
     tour.shot("sign-in-pin-typed")
     page.locator("#badge-form button.primary").tap()
     page.wait_for_url(re.compile(r"/bench/$"), timeout=STEP_TIMEOUT_MS)
+    expect(page.locator("#code")).to_be_visible()
     tour.shot("idle")
     at.demo_panel(True)
     tour.shot("idle-demo-panel")
