@@ -55,7 +55,11 @@ class Tour:
             folder = self.out / str(size["width"])
             folder.mkdir(parents=True, exist_ok=True)
             path = folder / f"{self.count:02d}-{name}.png"
-            self.page.screenshot(path=str(path))
+            try:
+                self.page.screenshot(path=str(path))
+            except PlaywrightError:  # the page navigated under the screenshot: take the new one
+                self.settle()
+                self.page.screenshot(path=str(path))
             self.taken.append(path)
         self.page.set_viewport_size(SIZES[0])
 
@@ -340,6 +344,7 @@ def tour_language(browser: Browser, server: BenchServer, folder: Path, lang: str
 def run(out: Path) -> list[Path]:
     if not CHROMIUM.exists():
         raise SystemExit(f"{CHROMIUM} missing (apt-get install chromium)")
+    expect.set_options(timeout=STEP_TIMEOUT_MS)  # a loaded machine is slow to load a screen
     workdir = Path(tempfile.mkdtemp(prefix="station-tour-"))
     run_id = f"TOUR{os.getpid()}"
     server = start_bench(workdir, extra_parcels=6, operators=(ZH_OPERATOR,),
