@@ -299,6 +299,8 @@ class CentralSection(EvidenceSection):
                                    description="How often the bench retries central when idle")
     timeout_s: float = Field(3.0, gt=0, le=60,
                              description="Connect timeout to the central database (s)")
+    prefetch_returns: bool = Field(True, description="Copy central's open returns into the spool "
+                                   "ahead (false: each label's return is fetched when scanned)")
 
     @field_validator("database_url")
     @classmethod

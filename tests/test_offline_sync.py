@@ -95,13 +95,14 @@ def bench(fleet: Fleet, tmp_path: Path) -> Iterator[StationContext]:
     yield from fleet_bench(fleet, tmp_path, f"T{next(_benches)}")
 
 
-def fleet_bench(fleet: Fleet, tmp_path: Path, plate_code: str) -> Iterator[StationContext]:
+def fleet_bench(fleet: Fleet, tmp_path: Path, plate_code: str, prefetch: bool = True
+                ) -> Iterator[StationContext]:
     s3 = fleet.s3.evidence_settings(fleet.bucket, s3_timeout_s=1.0)
     s3["s3_endpoint_url"] = f"http://127.0.0.1:{fleet.s3_cable.port}"
     settings = make_settings(tmp_path, f"sqlite:///{tmp_path / 'spool.db'}", central={
         "database_url": fleet.central_url, "backend": "s3", "photo_dir": str(tmp_path / "cache"),
         "anchor_file": str(tmp_path / "central-anchors.log"), "sync_interval_s": 1.0,
-        "timeout_s": 1.0, **s3}, labels={"station_code": plate_code})
+        "timeout_s": 1.0, "prefetch_returns": prefetch, **s3}, labels={"station_code": plate_code})
     migrate_fresh(settings.database.url)
     ctx = build(settings)
     ctx.sync = fleet_sync(settings, ctx.work, ctx.store)
@@ -253,6 +254,26 @@ def test_a_return_cancelled_centrally_meanwhile_goes_to_the_supervisor_queue(
         assert session.execute(select(ReturnAuthorization.status).where(
             ReturnAuthorization.rma_id == "RMA-OFF-4")).scalar_one() == "cancelled"
     assert central_events(fleet, inspection_id) == ["return.received", "inspection.flagged"]
+
+
+def test_without_prefetch_a_bench_copies_only_the_returns_it_scanned_and_hears_of_their_cancel(
+        fleet: Fleet, tmp_path: Path) -> None:
+    seed_rma(fleet.central, "RMA-NOPRE-1")
+    seed_rma(fleet.central, "RMA-NOPRE-2")
+    for ctx in fleet_bench(fleet, tmp_path, "NP", prefetch=False):
+        sync = sync_of(ctx)
+        assert sync.sync_once().online
+        with ctx.db.reader() as session:  # nothing copied ahead
+            assert session.execute(select(func.count()).select_from(ReturnAuthorization)
+                                   ).scalar_one() == 0
+        assert sync.know_label("TRKRMA-NOPRE-1") is True  # fetched when its label is scanned
+        with fleet.central.work() as work:
+            cancel_rma(work, "RMA-NOPRE-1", actor="platform")
+        assert sync.sync_once().online
+        with ctx.db.reader() as session:
+            assert dict(session.execute(select(ReturnAuthorization.rma_id,
+                                               ReturnAuthorization.status)).tuples().all()) == {
+                "RMA-NOPRE-1": "cancelled"}  # its cancellation reached the spool; -2 never came
 
 
 def test_a_return_inspected_at_another_bench_meanwhile_is_flagged_not_overwritten(

@@ -41,19 +41,33 @@ def _rma_rows(session: Session, query: Any) -> list[tuple[dict[str, Any], list[d
     return [(columns(r), [columns(i) for i in r.items]) for r in found]
 
 
+def _known(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]]
+           ) -> tuple[set[str], set[str]]:
+    """(primary keys, RMA ids) of these returns that the spool holds already (500 per query)."""
+    pks: set[str] = set()
+    rma_ids: set[str] = set()
+    for start in range(0, len(rows), 500):
+        chunk = [rma for rma, _ in rows[start:start + 500]]
+        found = session.execute(select(ReturnAuthorization.id, ReturnAuthorization.rma_id).where(
+            ReturnAuthorization.id.in_([r["id"] for r in chunk])
+            | ReturnAuthorization.rma_id.in_([r["rma_id"] for r in chunk])))
+        for pk, rma_id in found:
+            pks.add(pk)
+            rma_ids.add(rma_id)
+    return pks, rma_ids
+
+
 def _store_rmas(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]],
                 statuses: dict[str, str]) -> int:
     changed = 0
+    # one query per 500 for what the spool has already (a later round sees the same rows again)
+    known_pks, known_rma_ids = _known(session, rows)
     for rma, items in rows:
-        local = session.get(ReturnAuthorization, rma["id"])
-        if local is None:
-            if session.execute(select(ReturnAuthorization.id).where(
-                    ReturnAuthorization.rma_id == rma["rma_id"])).first() is not None:
-                continue  # the spool has another return of that id (made here): keep it
-            session.add(ReturnAuthorization(**rma))
-            session.flush()
-            session.add_all(ExpectedItem(**item) for item in items)
-            changed += 1
+        if rma["id"] in known_pks or rma["rma_id"] in known_rma_ids:
+            continue  # pulled before, or the spool has another return of that id (made here)
+        session.add(ReturnAuthorization(**rma))  # the flush writes returns before their lines
+        session.add_all(ExpectedItem(**item) for item in items)
+        changed += 1
     for pk, status in statuses.items():
         local = session.get(ReturnAuthorization, pk)
         if local is not None and local.status == "open" and status != "open":
@@ -83,10 +97,14 @@ def _store_operators(session: Session, people: list[dict[str, Any]]) -> int:
 class Puller:
     """Copies central's open returns and its people into the spool."""
 
-    def __init__(self, central: Central, spool: UnitOfWork, station_id: str) -> None:
+    def __init__(self, central: Central, spool: UnitOfWork, station_id: str,
+                 prefetch: bool = True) -> None:
         self.central = central
         self.spool = spool
         self.station_id = station_id
+        #: False: no return is copied ahead; a label's return is looked up when it is scanned
+        #: and each round asks only after the spool's open returns ([central] prefetch_returns).
+        self.prefetch = prefetch
         #: The newest return change pulled so far (None: the next round is a full one).
         self.since: datetime | None = None
 
@@ -96,9 +114,11 @@ class Puller:
         (less ``SLACK``: a transaction that commits late, clocks a little apart), and the people."""
         started = utcnow()
         with self.spool.db.reader() as session:
-            local_open = [] if self.since is not None else list(session.execute(
+            local_open = [] if self.since is not None and self.prefetch else list(session.execute(
                 select(ReturnAuthorization.id).where(ReturnAuthorization.status == "open")
             ).scalars())
+        if not self.prefetch:
+            return self._statuses_only(local_open)
         with self.central.db.reader() as session:
             query = select(ReturnAuthorization)
             if self.since is None:
@@ -119,6 +139,18 @@ class Puller:
         self.since = max(newest, self.since or newest) if newest is not None else (
             self.since or started)
         return pulled
+
+    def _statuses_only(self, local_open: list[str]) -> Pulled:
+        """A round without prefetch: central's status of the spool's open returns, and the people."""
+        statuses: dict[str, str] = {}
+        with self.central.db.reader() as session:
+            for start in range(0, len(local_open), 500):
+                found = session.execute(
+                    select(ReturnAuthorization.id, ReturnAuthorization.status)
+                    .where(ReturnAuthorization.id.in_(local_open[start:start + 500])))
+                statuses.update({pk: status for pk, status in found})
+            people = [columns(o) for o in session.execute(select(Operator)).scalars()]
+        return self._store([], statuses, people, "pull")
 
     def lookup(self, label: str) -> bool:
         """The return a scanned label names, fetched from central now (True: the spool has it)."""

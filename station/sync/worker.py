@@ -57,12 +57,12 @@ class SpoolSync:
     """Keeps the spool and central in step; ``sync_once`` is one round, ``start`` the thread."""
 
     def __init__(self, spool: UnitOfWork, bench_store: PhotoStore, central: Central,
-                 station_id: str, interval_s: float = 5.0) -> None:
+                 station_id: str, interval_s: float = 5.0, prefetch: bool = True) -> None:
         self.spool = spool
         self.bench_store = bench_store
         self.central = central
         self.interval_s = interval_s
-        self.puller = Puller(central, spool, station_id)
+        self.puller = Puller(central, spool, station_id, prefetch)
         self.pusher = Pusher(central, spool)
         self.forwarder = Forwarder(central, spool)
         #: False while central (database or store) cannot be reached; None before the first try.
@@ -199,4 +199,4 @@ def fleet_sync(settings: Settings, spool: UnitOfWork, bench_store: PhotoStore) -
         raise ConfigError("[central] database_url is set: this bench inspects into a local "
                           "spool ([database] url = sqlite:///..., [evidence] backend = local)")
     return SpoolSync(spool, bench_store, open_central(section), settings.station.id,
-                     section.sync_interval_s)
+                     section.sync_interval_s, section.prefetch_returns)
