@@ -54,6 +54,9 @@ PARCEL_S = float(os.environ.get("BENCH_FLEET_PARCEL_S", "60"))
 API_CLIENTS = int(os.environ.get("BENCH_FLEET_API_CLIENTS", "50"))
 API_RPS = float(os.environ.get("BENCH_FLEET_API_RPS", "100"))
 OUTAGE_S = float(os.environ.get("BENCH_FLEET_OUTAGE_S", "60"))
+#: A fleet this size copies no return ahead ([central] prefetch_returns, docs/configuration.md):
+#: with prefetch every bench copies every open return of the company each round.
+PREFETCH = os.environ.get("BENCH_FLEET_PREFETCH", "0") == "1"
 DRAIN_TIMEOUT_S = float(os.environ.get("BENCH_FLEET_DRAIN_S", "300"))
 #: Two pooled connections per bench (its sync and its heartbeat) and the server's: PostgreSQL's
 #: default of 100 is far too few for a fleet (docs/deployment.md: put PgBouncer in front).
@@ -359,7 +362,7 @@ def main() -> dict[str, Any]:
             bench_central = {
                 "database_url": central_url.replace(f":{pg_port}/", f":{pg_proxy.port}/"),
                 **store, "s3_endpoint_url": f"http://127.0.0.1:{s3_proxy.port}",
-                "sync_interval_s": 5.0, "timeout_s": 3.0}
+                "sync_interval_s": 5.0, "timeout_s": 3.0, "prefetch_returns": PREFETCH}
             template = root / "spool-template.db"
             engine = make_engine(f"sqlite:///{template}")
             upgrade(engine)
@@ -441,13 +444,17 @@ def main() -> dict[str, Any]:
                 outbox_total = session.execute(select(func.count()).select_from(OutboxEvent)).scalar_one()
             while time.monotonic() < deadline and len(receiver.arrived) < outbox_total:
                 time.sleep(1)
+            final_kinds = ("inspection.completed", "inspection.flagged")  # a conflict is flagged
             delivered_completed = {ins for _, kind, ins in receiver.arrived.values()
-                                   if kind == "inspection.completed"}
+                                   if kind in final_kinds}
+            kinds: dict[str, int] = defaultdict(int)
+            for _, kind, _ins in receiver.arrived.values():
+                kinds[kind] += 1
             missing_objects = sum(1 for key in set(photo_keys)
                                   if not central.store.exists(key))
             sync_lag = [synced_at[i] - at for i, at in completed.items() if i in synced_at]
             arrived_by_inspection = {ins: at for at, kind, ins in receiver.arrived.values()
-                                     if kind == "inspection.completed"}
+                                     if kind in final_kinds}
             webhook_lag = [arrived_by_inspection[i] - synced_at[i] for i in completed
                            if i in arrived_by_inspection and i in synced_at]
             fresh = utcnow() - timedelta(seconds=3 * benches[0].beats.period_s)
@@ -468,6 +475,7 @@ def main() -> dict[str, Any]:
     lost_events = len(set(completed) - delivered_completed)
     return write_result("bench_fleet", {
         "benches": BENCHES, "minutes": MINUTES, "parcel_every_s": PARCEL_S,
+        "prefetch_returns": PREFETCH,
         "api_clients": API_CLIENTS, "api_rps_planned": API_RPS, "cpus": os.cpu_count(),
         "load_average_start": [round(v, 2) for v in load_start],
         "load_average_end_of_run": [round(v, 2) for v in load_end],
@@ -481,7 +489,8 @@ def main() -> dict[str, Any]:
         "benches_beating_at_end_of_drain": beating,
         "counts": {"parcels_completed_at_benches": len(completed),
                    "inspections_central_holds": len(central_ids),
-                   "inspection_completed_events_delivered": len(delivered_completed),
+                   "inspections_with_final_event_delivered": len(delivered_completed),
+                   "events_delivered_by_type": dict(kinds),
                    "outbox_events_central": outbox_total,
                    "webhook_posts_received": receiver.posts,
                    "photo_objects_checked": len(set(photo_keys))},
