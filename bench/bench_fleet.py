@@ -65,8 +65,7 @@ log = logging.getLogger("bench_fleet")
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+    with socket.create_server(("127.0.0.1", 0)) as sock:
         return int(sock.getsockname()[1])
 
 
@@ -99,16 +98,12 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, format: str, *args: Any) -> None:
-                return
+            def log_message(self, format: str, *args: Any) -> None:  # quiet
+                pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-
 
 def _settings(root: Path, database_url: str, **sections: Any) -> Any:
     from station.config import Settings
@@ -470,7 +465,7 @@ def main() -> dict[str, Any]:
             except subprocess.TimeoutExpired:
                 serve.kill()
             central.close()
-    receiver.close()
+    receiver.server.shutdown()
     moto.stop()
     lost_events = len(set(completed) - delivered_completed)
     return write_result("bench_fleet", {
