@@ -75,7 +75,11 @@ class Tour:
         self.page.wait_for_load_state()
 
     def scan(self, code: str) -> None:
-        self.hand.device("scan", code=code)
+        try:
+            self.hand.device("scan", code=code)
+        except PlaywrightError:  # the screen reloaded (e.g. a label printed) just then
+            self.settle()
+            self.hand.device("scan", code=code)
 
     def verdict_after(self, code: str) -> None:
         """Scan an item on the items screen and wait until its verdict shows."""
@@ -215,6 +219,7 @@ def operator_walk(tour: Tour, server: BenchServer, lang: str) -> str:
     tour.shot("result-grade-a")
     hand.confirm()
     expect(page.locator("#done")).to_be_visible()
+    expect(page.locator(".sort-label .ok").first).to_be_visible()  # the label printed: no reload to come
     tour.shot("done-sort-waiting")
     places = page.locator("#demo-panel [data-sim=scan][data-kind=place]")
     wrong = places.nth(1).get_attribute("data-code") or ""
