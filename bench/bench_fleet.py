@@ -46,7 +46,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import postgres_databases, summary_ms, write_result
+from bench.common import postgres_databases, station_settings, summary_ms, write_result
 
 BENCHES = int(os.environ.get("BENCH_FLEET_BENCHES", "200"))
 MINUTES = float(os.environ.get("BENCH_FLEET_MINUTES", "10"))
@@ -105,14 +105,6 @@ class Receiver:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-def _settings(root: Path, database_url: str, **sections: Any) -> Any:
-    from station.config import Settings
-
-    return Settings.model_validate({
-        "database": {"url": database_url}, "evidence": {"photo_dir": str(root / "photos")},
-        "audit": {"anchor_file": str(root / "anchors.log")}, "data_dir": str(root), **sections})
-
-
 class Stats:
     """Latency samples and error counts by name, from many threads."""
 
@@ -152,7 +144,7 @@ class Bench:
         folder = root / self.station_id
         folder.mkdir()
         shutil.copyfile(template, folder / "spool.db")
-        self.settings = _settings(folder, f"sqlite:///{folder / 'spool.db'}",
+        self.settings = station_settings(folder, f"sqlite:///{folder / 'spool.db'}",
                                   station={"id": self.station_id},
                                   labels={"station_code": f"B{index:03d}"},
                                   central={**central, "photo_dir": str(folder / "cache"),
@@ -319,7 +311,7 @@ def main() -> dict[str, Any]:
         engine.dispose()
         store = {"backend": "s3", "s3_endpoint_url": s3.endpoint_url, "s3_region": REGION,
                  "s3_access_key": ACCESS_KEY, "s3_secret_key": SECRET_KEY, "s3_bucket": bucket}
-        central = build(_settings(root / "central", central_url,
+        central = build(station_settings(root / "central", central_url,
                                   evidence={"photo_dir": str(root / "central-cache"), **store}))
         started = time.perf_counter()
         for b in range(BENCHES):

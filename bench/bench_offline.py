@@ -25,18 +25,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import postgres_databases, summary_ms, write_result
+from bench.common import postgres_databases, station_settings, summary_ms, write_result
 
+BENCH = {"id": "bench-test"}
 PARCELS = int(os.environ.get("BENCH_OFFLINE_PARCELS", "40"))
-
-
-def _settings(root: Path, database_url: str, **sections: Any) -> Any:
-    from station.config import Settings
-
-    return Settings.model_validate({
-        "database": {"url": database_url}, "evidence": {"photo_dir": str(root / "photos")},
-        "audit": {"anchor_file": str(root / "anchors.log")}, "data_dir": str(root),
-        "station": {"id": "bench-test"}, **sections})
 
 
 def _inspect(ctx: Any, labels: list[str]) -> list[float]:
@@ -78,7 +70,7 @@ def main() -> dict[str, Any]:
         engine.dispose()
         store = {"backend": "s3", "s3_endpoint_url": s3.endpoint_url, "s3_region": REGION,
                  "s3_access_key": ACCESS_KEY, "s3_secret_key": SECRET_KEY}
-        central = build(_settings(root / "central", urls[0],
+        central = build(station_settings(root / "central", urls[0], station=BENCH,
                                   evidence={"photo_dir": str(root / "c"), "s3_bucket": s3.new_bucket(),
                                             **store}))
         for n in range(2 * PARCELS):
@@ -89,7 +81,7 @@ def main() -> dict[str, Any]:
         engine = make_engine(spool_url)
         upgrade(engine)
         engine.dispose()
-        settings = _settings(root / "bench", spool_url, central={
+        settings = station_settings(root / "bench", spool_url, station=BENCH, central={
             "database_url": urls[0], "photo_dir": str(root / "cache"), "s3_bucket": s3.new_bucket(),
             **store, "anchor_file": str(root / "central-anchors.log")},
             labels={"station_code": "SPL1"})  # another bench than the direct baseline's

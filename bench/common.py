@@ -46,6 +46,16 @@ def write_result(name: str, result: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def station_settings(root: Path, database_url: str, **sections: Any) -> Any:
+    """Settings of a station whose database is ``database_url`` and whose photos, anchors and
+    data live under ``root``; ``sections`` add or replace whole sections."""
+    from station.config import Settings
+
+    return Settings.model_validate({
+        "database": {"url": database_url}, "evidence": {"photo_dir": str(root / "photos")},
+        "audit": {"anchor_file": str(root / "anchors.log")}, "data_dir": str(root), **sections})
+
+
 def sqlite_station(root: Path) -> StationContext:
     """A migrated station on a fresh SQLite file, photo folder and anchor file under ``root``."""
     from station.config import Settings
