@@ -57,6 +57,16 @@ def _known(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, Any
     return pks, rma_ids
 
 
+def _central_statuses(session: Session, pks: list[str]) -> dict[str, str]:
+    """Central's status of each of these returns (500 per query)."""
+    statuses: dict[str, str] = {}
+    for start in range(0, len(pks), 500):
+        found = session.execute(select(ReturnAuthorization.id, ReturnAuthorization.status)
+                                .where(ReturnAuthorization.id.in_(pks[start:start + 500])))
+        statuses.update({pk: status for pk, status in found})
+    return statuses
+
+
 def _store_rmas(session: Session, rows: list[tuple[dict[str, Any], list[dict[str, Any]]]],
                 statuses: dict[str, str]) -> int:
     changed = 0
@@ -128,10 +138,7 @@ class Puller:
             rows = _rma_rows(session, query.order_by(ReturnAuthorization.updated_at.desc())
                              .limit(PULL_LIMIT))
             statuses = {rma["id"]: rma["status"] for rma, _ in rows}
-            if local_open:
-                found = session.execute(select(ReturnAuthorization.id, ReturnAuthorization.status)
-                                        .where(ReturnAuthorization.id.in_(local_open)))
-                statuses.update({pk: status for pk, status in found})
+            statuses.update(_central_statuses(session, local_open))
             people = [columns(o) for o in session.execute(select(Operator)).scalars()]
         pulled = self._store([r for r in rows if r[0]["status"] == "open"], statuses, people,
                              "pull")
@@ -142,13 +149,8 @@ class Puller:
 
     def _statuses_only(self, local_open: list[str]) -> Pulled:
         """A round without prefetch: central's status of the spool's open returns, and the people."""
-        statuses: dict[str, str] = {}
         with self.central.db.reader() as session:
-            for start in range(0, len(local_open), 500):
-                found = session.execute(
-                    select(ReturnAuthorization.id, ReturnAuthorization.status)
-                    .where(ReturnAuthorization.id.in_(local_open[start:start + 500])))
-                statuses.update({pk: status for pk, status in found})
+            statuses = _central_statuses(session, local_open)
             people = [columns(o) for o in session.execute(select(Operator)).scalars()]
         return self._store([], statuses, people, "pull")
 
